@@ -1,0 +1,69 @@
+//===- OnnxOps.h - Ops of the onnx dialect ----------------------*- C++ -*-===//
+
+#ifndef PRISM_DIALECT_ONNX_ONNXOPS_H
+#define PRISM_DIALECT_ONNX_ONNXOPS_H
+
+#include "mlir/Bytecode/BytecodeOpInterface.h"
+#include "mlir/IR/OpDefinition.h"
+#include "mlir/IR/OpImplementation.h"
+#include "mlir/Interfaces/ControlFlowInterfaces.h"
+#include "mlir/Interfaces/SideEffectInterfaces.h"
+#include "prism/Dialect/Onnx/OnnxDialect.h"
+
+namespace prism::onnx {
+
+/// Verifies an op generated from ONNX's schema registry: input counts, the
+/// type parameters shared between inputs and outputs, and ONNX's own type and
+/// shape inference against the declared result types.
+mlir::LogicalResult verifySchemaOp(mlir::Operation *op);
+
+/// Verifies the declared result types of a hand-written op against the types
+/// it infers.
+mlir::LogicalResult verifyInferredTypes(mlir::Operation *op);
+
+/// Infers the result types of any onnx op from its operands, attributes and
+/// constant operands. Unknown dims stay dynamic; a result whose type ONNX
+/// cannot infer at all is null. Emits an error at the op on failure.
+mlir::LogicalResult inferResultTypes(mlir::Operation *op,
+                                     llvm::SmallVectorImpl<mlir::Type> &types);
+
+/// Checks a generated op against its ONNX schema: input counts and the type
+/// parameters that inputs and outputs share (OnnxSchemaInference.cpp).
+mlir::LogicalResult verifySchemaSignature(mlir::Operation *op);
+
+/// Runs ONNX's schema inference for a generated op (OnnxSchemaInference.cpp).
+mlir::LogicalResult inferWithSchema(mlir::Operation *op,
+                                    llvm::SmallVectorImpl<mlir::Type> &types);
+
+/// The number of formal inputs and outputs of an ai.onnx schema (-1 when the
+/// last is variadic), or {0, 0} for an unknown operator.
+std::pair<int, int> getSchemaArity(llvm::StringRef opType);
+
+/// Whether `inferred` is compatible with `declared`: same element type, same
+/// rank when both are ranked, same size where both dims are static.
+bool areCompatibleTypes(mlir::Type declared, mlir::Type inferred);
+
+/// The more precise of two compatible types.
+mlir::Type refineType(mlir::Type declared, mlir::Type inferred);
+
+/// The ONNX operator name of an onnx op ("Add", "GroupQueryAttention") and
+/// its domain ("" or "com.microsoft").
+std::pair<llvm::StringRef, llvm::StringRef> getOnnxOpType(mlir::Operation *op);
+
+template <typename ConcreteType>
+class OnnxSchemaOp
+    : public mlir::OpTrait::TraitBase<ConcreteType, OnnxSchemaOp> {
+public:
+  static mlir::LogicalResult verifyTrait(mlir::Operation *op) {
+    return verifySchemaOp(op);
+  }
+};
+
+} // namespace prism::onnx
+
+#include "prism/Dialect/Onnx/OnnxInterfaces.h.inc"
+
+#define GET_OP_CLASSES
+#include "prism/Dialect/Onnx/OnnxOps.h.inc"
+
+#endif // PRISM_DIALECT_ONNX_ONNXOPS_H

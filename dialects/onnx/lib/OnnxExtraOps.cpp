@@ -1,0 +1,546 @@
+//===- OnnxExtraOps.cpp - Type inference of the hand-written onnx ops -----===//
+//
+// ONNX's schema registry (opset <= 17) cannot type the opset 18+ ops and the
+// com.microsoft ops, so they infer their result types here, with the type and
+// rank rules of ONNX (ai.onnx) and of ONNX Runtime's contrib schemas.
+//
+//===----------------------------------------------------------------------===//
+
+#include "prism/Dialect/Onnx/OnnxOps.h"
+
+#include "mlir/IR/Matchers.h"
+
+using namespace mlir;
+using namespace prism::onnx;
+
+namespace {
+constexpr int64_t kDyn = ShapedType::kDynamic;
+
+RankedTensorType ranked(Value v) {
+  return dyn_cast<RankedTensorType>(v.getType());
+}
+
+Type elementType(Value v) { return cast<TensorType>(v.getType()).getElementType(); }
+
+bool isAbsent(Value v) { return isa<NoneType>(v.getType()); }
+
+/// A dim of `v`, or dynamic when `v` is unranked or the dim unknown.
+int64_t dim(Value v, int64_t i) {
+  auto t = ranked(v);
+  if (!t || i < 0 || i >= t.getRank())
+    return kDyn;
+  return t.getDimSize(i);
+}
+
+int64_t add(int64_t a, int64_t b) {
+  return ShapedType::isDynamic(a) || ShapedType::isDynamic(b) ? kDyn : a + b;
+}
+int64_t mul(int64_t a, int64_t b) {
+  return ShapedType::isDynamic(a) || ShapedType::isDynamic(b) ? kDyn : a * b;
+}
+int64_t divide(int64_t a, int64_t b) {
+  return ShapedType::isDynamic(a) || ShapedType::isDynamic(b) || b == 0 ? kDyn
+                                                                        : a / b;
+}
+
+Type tensorOf(ArrayRef<int64_t> dims, Type elem) {
+  return RankedTensorType::get(dims, elem);
+}
+
+/// The values of a constant int tensor operand, if it is one.
+std::optional<SmallVector<int64_t>> constantInts(Value v) {
+  DenseIntElementsAttr attr;
+  if (isAbsent(v) || !matchPattern(v, m_Constant(&attr)))
+    return std::nullopt;
+  SmallVector<int64_t> values;
+  for (const APInt &x : attr.getValues<APInt>())
+    values.push_back(x.getSExtValue());
+  return values;
+}
+
+LogicalResult expectRank(Operation *op, Value v, StringRef name,
+                         ArrayRef<int64_t> ranks) {
+  auto t = ranked(v);
+  if (!t || llvm::is_contained(ranks, t.getRank()))
+    return success();
+  auto diag = op->emitOpError("input '") << name << "' must have rank ";
+  llvm::interleave(ranks, diag, " or ");
+  return diag << ", got " << t.getRank();
+}
+
+/// Results that keep the shape of `like`; absent optional results stay none.
+void sameAs(Operation *op, Value like, SmallVectorImpl<Type> &types) {
+  types.push_back(like.getType());
+  for (Type t : llvm::drop_begin(op->getResultTypes()))
+    types.push_back(t);
+}
+
+/// The normalised axis in [0, rank), or failure with an error.
+FailureOr<int64_t> normaliseAxis(Operation *op, int64_t axis, int64_t rank) {
+  if (axis < -rank || axis >= rank)
+    return op->emitOpError("axis ") << axis << " is out of range for rank "
+                                    << rank;
+  return axis < 0 ? axis + rank : axis;
+}
+
+/// Statistics outputs of the layer norms: the input's shape with the
+/// normalised axes set to 1, in float32.
+Type statsType(Value x, int64_t axis, Type resultType) {
+  auto t = ranked(x);
+  if (isa<NoneType>(resultType) || !t)
+    return resultType;
+  SmallVector<int64_t> dims(t.getShape());
+  int64_t a = axis < 0 ? axis + t.getRank() : axis;
+  for (int64_t i = std::max<int64_t>(a, 0); i < t.getRank(); ++i)
+    dims[i] = 1;
+  return tensorOf(dims, Float32Type::get(x.getContext()));
+}
+} // namespace
+
+//===----------------------------------------------------------------------===//
+// Reductions, Split, Pad
+//===----------------------------------------------------------------------===//
+
+static LogicalResult inferReduce(Operation *op, Value data, Value axesValue,
+                                 bool keepdims, bool noopWithEmptyAxes,
+                                 SmallVectorImpl<Type> &types) {
+  Type elem = elementType(data);
+  auto t = ranked(data);
+  if (!t) {
+    types.push_back(UnrankedTensorType::get(elem));
+    return success();
+  }
+  int64_t rank = t.getRank();
+  SmallVector<bool> reduced(rank, false);
+  if (isAbsent(axesValue)) {
+    if (noopWithEmptyAxes) {
+      types.push_back(t);
+      return success();
+    }
+    reduced.assign(rank, true);
+  } else if (auto axes = constantInts(axesValue)) {
+    if (axes->empty() && noopWithEmptyAxes) {
+      types.push_back(t);
+      return success();
+    }
+    if (axes->empty())
+      reduced.assign(rank, true);
+    for (int64_t a : *axes) {
+      auto axis = normaliseAxis(op, a, rank);
+      if (failed(axis))
+        return failure();
+      reduced[*axis] = true;
+    }
+  } else {
+    // Axes known only at run time: the rank is known only with keepdims.
+    types.push_back(keepdims ? tensorOf(SmallVector<int64_t>(rank, kDyn), elem)
+                             : Type(UnrankedTensorType::get(elem)));
+    return success();
+  }
+  SmallVector<int64_t> dims;
+  for (int64_t i = 0; i < rank; ++i) {
+    if (!reduced[i])
+      dims.push_back(t.getDimSize(i));
+    else if (keepdims)
+      dims.push_back(1);
+  }
+  types.push_back(tensorOf(dims, elem));
+  return success();
+}
+
+#define REDUCE_INFERENCE(OP)                                                   \
+  LogicalResult OP::inferOnnxTypes(SmallVectorImpl<Type> &types) {             \
+    return inferReduce(*this, getData(), getAxes(), getKeepdims() != 0,        \
+                       getNoopWithEmptyAxes() != 0, types);                    \
+  }
+REDUCE_INFERENCE(ONNXReduceL1Op)
+REDUCE_INFERENCE(ONNXReduceL2Op)
+REDUCE_INFERENCE(ONNXReduceLogSumOp)
+REDUCE_INFERENCE(ONNXReduceLogSumExpOp)
+REDUCE_INFERENCE(ONNXReduceMaxOp)
+REDUCE_INFERENCE(ONNXReduceMeanOp)
+REDUCE_INFERENCE(ONNXReduceMinOp)
+REDUCE_INFERENCE(ONNXReduceProdOp)
+REDUCE_INFERENCE(ONNXReduceSumOp)
+REDUCE_INFERENCE(ONNXReduceSumSquareOp)
+#undef REDUCE_INFERENCE
+
+LogicalResult ONNXSplitOp::inferOnnxTypes(SmallVectorImpl<Type> &types) {
+  Type elem = elementType(getInput());
+  auto t = ranked(getInput());
+  int64_t n = getNumResults();
+  if (!t) {
+    types.assign(n, UnrankedTensorType::get(elem));
+    return success();
+  }
+  auto axis = normaliseAxis(*this, getAxis(), t.getRank());
+  if (failed(axis))
+    return failure();
+  int64_t size = t.getDimSize(*axis);
+  SmallVector<int64_t> sizes;
+  if (!isAbsent(getSplit())) {
+    if (getNumOutputs())
+      return emitOpError("takes either 'split' or 'num_outputs', not both");
+    if (auto split = constantInts(getSplit())) {
+      if ((int64_t)split->size() != n)
+        return emitOpError("'split' has ") << split->size()
+                                           << " sizes for " << n << " outputs";
+      int64_t total = 0;
+      for (int64_t s : *split)
+        total += s;
+      if (!ShapedType::isDynamic(size) && total != size)
+        return emitOpError("'split' sizes add up to ")
+               << total << " but the axis has " << size;
+      sizes.assign(split->begin(), split->end());
+    } else {
+      sizes.assign(n, kDyn);
+    }
+  } else {
+    int64_t parts = getNumOutputs() ? *getNumOutputs() : n;
+    if (parts != n)
+      return emitOpError("'num_outputs' is ")
+             << parts << " but the op has " << n << " results";
+    int64_t chunk = ShapedType::isDynamic(size) ? kDyn : (size + n - 1) / n;
+    for (int64_t i = 0; i < n; ++i) {
+      if (ShapedType::isDynamic(size))
+        sizes.push_back(kDyn);
+      else
+        sizes.push_back(i + 1 < n ? chunk : size - chunk * (n - 1));
+    }
+  }
+  for (int64_t s : sizes) {
+    SmallVector<int64_t> dims(t.getShape());
+    dims[*axis] = s;
+    types.push_back(tensorOf(dims, elem));
+  }
+  return success();
+}
+
+LogicalResult ONNXPadOp::inferOnnxTypes(SmallVectorImpl<Type> &types) {
+  Type elem = elementType(getData());
+  auto t = ranked(getData());
+  if (!t) {
+    types.push_back(UnrankedTensorType::get(elem));
+    return success();
+  }
+  int64_t rank = t.getRank();
+  SmallVector<int64_t> dims(t.getShape());
+  auto pads = constantInts(getPads());
+  SmallVector<int64_t> axes;
+  if (isAbsent(getAxes())) {
+    for (int64_t i = 0; i < rank; ++i)
+      axes.push_back(i);
+  } else if (auto a = constantInts(getAxes())) {
+    for (int64_t x : *a) {
+      auto axis = normaliseAxis(*this, x, rank);
+      if (failed(axis))
+        return failure();
+      axes.push_back(*axis);
+    }
+  } else {
+    pads.reset();
+  }
+  if (!pads) {
+    types.push_back(tensorOf(SmallVector<int64_t>(rank, kDyn), elem));
+    return success();
+  }
+  if (pads->size() != 2 * axes.size())
+    return emitOpError("'pads' has ") << pads->size() << " values for "
+                                      << axes.size() << " axes";
+  for (auto [i, axis] : llvm::enumerate(axes))
+    dims[axis] = add(dims[axis], (*pads)[i] + (*pads)[i + axes.size()]);
+  types.push_back(tensorOf(dims, elem));
+  return success();
+}
+
+LogicalResult ONNXGeluOp::inferOnnxTypes(SmallVectorImpl<Type> &types) {
+  if (getApproximate() != "none" && getApproximate() != "tanh")
+    return emitOpError("'approximate' must be \"none\" or \"tanh\", got \"")
+           << getApproximate() << "\"";
+  types.push_back(getX().getType());
+  return success();
+}
+
+//===----------------------------------------------------------------------===//
+// Attention (ai.onnx 23)
+//===----------------------------------------------------------------------===//
+
+LogicalResult ONNXAttentionOp::inferOnnxTypes(SmallVectorImpl<Type> &types) {
+  for (auto [v, name] : {std::pair{getQ(), "Q"}, {getK(), "K"}, {getV(), "V"}})
+    if (failed(expectRank(*this, v, name, {3, 4})))
+      return failure();
+  Type elem = elementType(getQ());
+  auto q = ranked(getQ());
+  if (!q) {
+    types.push_back(UnrankedTensorType::get(elem));
+    llvm::append_range(types, llvm::drop_begin(getResultTypes()));
+    return success();
+  }
+  int64_t batch = q.getDimSize(0), qHeads, qSeq, kvHeads, kvSeq, vHead, kHead;
+  if (q.getRank() == 4) {
+    qHeads = q.getDimSize(1);
+    qSeq = q.getDimSize(2);
+    kvHeads = dim(getK(), 1);
+    kvSeq = dim(getK(), 2);
+    kHead = dim(getK(), 3);
+    vHead = dim(getV(), 3);
+  } else {
+    if (!getQNumHeads() || !getKvNumHeads())
+      return emitOpError("with 3-D inputs needs 'q_num_heads' and "
+                         "'kv_num_heads'");
+    qHeads = *getQNumHeads();
+    kvHeads = *getKvNumHeads();
+    qSeq = q.getDimSize(1);
+    kvSeq = dim(getK(), 1);
+    kHead = divide(dim(getK(), 2), kvHeads);
+    vHead = divide(dim(getV(), 2), kvHeads);
+  }
+  if (!ShapedType::isDynamic(qHeads) && !ShapedType::isDynamic(kvHeads) &&
+      (kvHeads == 0 || qHeads % kvHeads != 0))
+    return emitOpError("query heads (")
+           << qHeads << ") must be a multiple of key/value heads (" << kvHeads
+           << ")";
+  int64_t past = isAbsent(getPastKey()) ? 0 : dim(getPastKey(), 2);
+  int64_t total = add(past, kvSeq);
+  types.push_back(q.getRank() == 4
+                      ? tensorOf({batch, qHeads, qSeq, vHead}, elem)
+                      : tensorOf({batch, qSeq, mul(qHeads, vHead)}, elem));
+  auto opt = [&](unsigned i, Type t) {
+    types.push_back(isa<NoneType>(getResult(i).getType()) ? getResult(i).getType()
+                                                         : t);
+  };
+  opt(1, tensorOf({batch, kvHeads, total, kHead}, elem));
+  opt(2, tensorOf({batch, kvHeads, total, vHead}, elem));
+  opt(3, tensorOf({batch, qHeads, qSeq, total}, elem));
+  return success();
+}
+
+LogicalResult
+ONNXRMSNormalizationOp::inferOnnxTypes(SmallVectorImpl<Type> &types) {
+  if (auto t = ranked(getX()))
+    if (failed(normaliseAxis(*this, getAxis(), t.getRank())))
+      return failure();
+  types.push_back(getX().getType());
+  return success();
+}
+
+LogicalResult
+ONNXRotaryEmbeddingOp::inferOnnxTypes(SmallVectorImpl<Type> &types) {
+  if (failed(expectRank(*this, getX(), "X", {3, 4})))
+    return failure();
+  if (auto t = ranked(getX()); t && t.getRank() == 3 && !getNumHeads())
+    return emitOpError("with a 3-D input needs 'num_heads'");
+  types.push_back(getX().getType());
+  return success();
+}
+
+//===----------------------------------------------------------------------===//
+// com.microsoft
+//===----------------------------------------------------------------------===//
+
+LogicalResult ONNXMsAttentionOp::inferOnnxTypes(SmallVectorImpl<Type> &types) {
+  if (failed(expectRank(*this, getInput(), "input", {3})) ||
+      failed(expectRank(*this, getWeights(), "weights", {2})))
+    return failure();
+  Type elem = elementType(getInput());
+  int64_t heads = getNumHeads();
+  if (heads <= 0)
+    return emitOpError("'num_heads' must be positive");
+  int64_t in = dim(getInput(), 2), w = dim(getWeights(), 1);
+  if (!ShapedType::isDynamic(in) && !ShapedType::isDynamic(dim(getWeights(), 0)) &&
+      in != dim(getWeights(), 0))
+    return emitOpError("input hidden size ")
+           << in << " does not match weights rows " << dim(getWeights(), 0);
+  int64_t qHidden, kHidden, vHidden;
+  if (auto sizes = getQkvHiddenSizes()) {
+    if (sizes->size() != 3)
+      return emitOpError("'qkv_hidden_sizes' must have 3 values");
+    auto at = [&](int i) { return cast<IntegerAttr>((*sizes)[i]).getInt(); };
+    qHidden = at(0), kHidden = at(1), vHidden = at(2);
+  } else {
+    qHidden = kHidden = vHidden = divide(w, 3);
+  }
+  if (!ShapedType::isDynamic(qHidden) && qHidden % heads != 0)
+    return emitOpError("hidden size ") << qHidden
+                                       << " is not divisible by num_heads "
+                                       << heads;
+  int64_t batch = dim(getInput(), 0), seq = dim(getInput(), 1);
+  types.push_back(tensorOf({batch, seq, vHidden}, elem));
+  Type present = getResult(1).getType();
+  if (!isa<NoneType>(present)) {
+    int64_t past = isAbsent(getPast()) ? 0 : dim(getPast(), 3);
+    present = tensorOf({2, batch, heads, add(past, seq), divide(kHidden, heads)},
+                       elem);
+  }
+  types.push_back(present);
+  return success();
+}
+
+LogicalResult
+ONNXMsMultiHeadAttentionOp::inferOnnxTypes(SmallVectorImpl<Type> &types) {
+  if (failed(expectRank(*this, getQuery(), "query", {3, 5})))
+    return failure();
+  Type elem = elementType(getQuery());
+  int64_t heads = getNumHeads();
+  int64_t batch = dim(getQuery(), 0), seq = dim(getQuery(), 1);
+  int64_t vHidden, kvSeq, head;
+  auto q = ranked(getQuery());
+  if (q && q.getRank() == 5) { // packed [B, S, N, 3, H]
+    head = q.getDimSize(4);
+    vHidden = mul(heads, head);
+    kvSeq = seq;
+  } else if (isAbsent(getValue())) {
+    // Packed K/V in `key`: [B, L, N, 2, H].
+    head = dim(getKey(), 4);
+    vHidden = mul(heads, head);
+    kvSeq = dim(getKey(), 1);
+  } else if (auto v = ranked(getValue()); v && v.getRank() == 4) {
+    head = v.getDimSize(3);
+    vHidden = mul(v.getDimSize(1), head);
+    kvSeq = v.getDimSize(2);
+  } else {
+    vHidden = dim(getValue(), 2);
+    head = divide(vHidden, heads);
+    kvSeq = dim(getValue(), 1);
+  }
+  types.push_back(tensorOf({batch, seq, vHidden}, elem));
+  int64_t past = isAbsent(getPastKey()) ? 0 : dim(getPastKey(), 2);
+  int64_t total = add(past, kvSeq);
+  auto opt = [&](unsigned i, Type t) {
+    types.push_back(isa<NoneType>(getResult(i).getType()) ? getResult(i).getType()
+                                                         : t);
+  };
+  opt(1, tensorOf({batch, heads, total, head}, elem));
+  opt(2, tensorOf({batch, heads, total, head}, elem));
+  opt(3, tensorOf({batch, heads, seq, total}, elem));
+  return success();
+}
+
+LogicalResult
+ONNXMsGroupQueryAttentionOp::inferOnnxTypes(SmallVectorImpl<Type> &types) {
+  if (failed(expectRank(*this, getQuery(), "query", {3})))
+    return failure();
+  int64_t heads = getNumHeads(), kvHeads = getKvNumHeads();
+  if (heads <= 0 || kvHeads <= 0 || heads % kvHeads != 0)
+    return emitOpError("num_heads (")
+           << heads << ") must be a positive multiple of kv_num_heads ("
+           << kvHeads << ")";
+  Type elem = elementType(getQuery());
+  int64_t batch = dim(getQuery(), 0), seq = dim(getQuery(), 1);
+  int64_t hidden = dim(getQuery(), 2);
+  int64_t head = isAbsent(getKey()) ? divide(hidden, heads + 2 * kvHeads)
+                                    : divide(hidden, heads);
+  types.push_back(tensorOf({batch, seq, mul(heads, head)}, elem));
+  // The cache keeps its buffer length when it is shared with `past`;
+  // otherwise it holds the total sequence.
+  int64_t past = isAbsent(getPastKey()) ? 0 : dim(getPastKey(), 2);
+  int64_t total = kDyn;
+  if (auto t = constantInts(getTotalSequenceLength()); t && t->size() == 1)
+    total = ShapedType::isDynamic(past) ? kDyn : std::max(past, (*t)[0]);
+  types.push_back(tensorOf({batch, kvHeads, total, head}, elem));
+  types.push_back(tensorOf({batch, kvHeads, total, head}, elem));
+  Type qk = getResult(3).getType();
+  types.push_back(isa<NoneType>(qk) ? qk
+                                    : tensorOf({batch, heads, seq, total}, elem));
+  return success();
+}
+
+template <typename OpTy>
+static LogicalResult inferSkipNorm(OpTy op, SmallVectorImpl<Type> &types) {
+  if (failed(expectRank(op, op.getInput(), "input", {2, 3})))
+    return failure();
+  Type inputType = op.getInput().getType();
+  types.push_back(inputType);
+  types.push_back(statsType(op.getInput(), -1, op.getResult(1).getType()));
+  types.push_back(statsType(op.getInput(), -1, op.getResult(2).getType()));
+  types.push_back(isa<NoneType>(op.getResult(3).getType())
+                      ? op.getResult(3).getType()
+                      : inputType);
+  return success();
+}
+
+LogicalResult
+ONNXMsSkipLayerNormalizationOp::inferOnnxTypes(SmallVectorImpl<Type> &types) {
+  return inferSkipNorm(*this, types);
+}
+
+LogicalResult ONNXMsSkipSimplifiedLayerNormalizationOp::inferOnnxTypes(
+    SmallVectorImpl<Type> &types) {
+  return inferSkipNorm(*this, types);
+}
+
+LogicalResult ONNXMsSimplifiedLayerNormalizationOp::inferOnnxTypes(
+    SmallVectorImpl<Type> &types) {
+  if (auto t = ranked(getX()))
+    if (failed(normaliseAxis(*this, getAxis(), t.getRank())))
+      return failure();
+  types.push_back(getX().getType());
+  types.push_back(statsType(getX(), getAxis(), getResult(1).getType()));
+  return success();
+}
+
+LogicalResult ONNXMsFastGeluOp::inferOnnxTypes(SmallVectorImpl<Type> &types) {
+  sameAs(*this, getX(), types);
+  return success();
+}
+
+LogicalResult ONNXMsBiasGeluOp::inferOnnxTypes(SmallVectorImpl<Type> &types) {
+  sameAs(*this, getA(), types);
+  return success();
+}
+
+LogicalResult ONNXMsGeluOp::inferOnnxTypes(SmallVectorImpl<Type> &types) {
+  sameAs(*this, getX(), types);
+  return success();
+}
+
+LogicalResult ONNXMsQuickGeluOp::inferOnnxTypes(SmallVectorImpl<Type> &types) {
+  sameAs(*this, getX(), types);
+  return success();
+}
+
+LogicalResult
+ONNXMsEmbedLayerNormalizationOp::inferOnnxTypes(SmallVectorImpl<Type> &types) {
+  if (failed(expectRank(*this, getInputIds(), "input_ids", {2})) ||
+      failed(expectRank(*this, getWordEmbedding(), "word_embedding", {2})))
+    return failure();
+  Type elem = elementType(getWordEmbedding());
+  int64_t batch = dim(getInputIds(), 0), seq = dim(getInputIds(), 1);
+  int64_t hidden = dim(getWordEmbedding(), 1);
+  types.push_back(tensorOf({batch, seq, hidden}, elem));
+  Type mask = getResult(1).getType();
+  types.push_back(isa<NoneType>(mask)
+                      ? mask
+                      : tensorOf({batch}, IntegerType::get(getContext(), 32)));
+  Type sum = getResult(2).getType();
+  types.push_back(isa<NoneType>(sum) ? sum : tensorOf({batch, seq, hidden}, elem));
+  return success();
+}
+
+LogicalResult
+ONNXMsRotaryEmbeddingOp::inferOnnxTypes(SmallVectorImpl<Type> &types) {
+  if (failed(expectRank(*this, getInput(), "input", {3, 4})))
+    return failure();
+  types.push_back(getInput().getType());
+  return success();
+}
+
+LogicalResult ONNXMsMatMulNBitsOp::inferOnnxTypes(SmallVectorImpl<Type> &types) {
+  auto a = ranked(getA());
+  Type elem = elementType(getA());
+  if (!a) {
+    types.push_back(UnrankedTensorType::get(elem));
+    return success();
+  }
+  if (a.getRank() < 1)
+    return emitOpError("input 'A' must have rank >= 1");
+  int64_t k = a.getShape().back();
+  if (!ShapedType::isDynamic(k) && k != (int64_t)getK())
+    return emitOpError("input 'A' has ") << k << " columns but K is " << getK();
+  if (getBits() < 1 || getBits() > 8)
+    return emitOpError("'bits' must be in [1, 8], got ") << getBits();
+  SmallVector<int64_t> dims(a.getShape());
+  dims.back() = getN();
+  types.push_back(tensorOf(dims, elem));
+  return success();
+}

@@ -1,0 +1,134 @@
+//===- OnnxOps.cpp - Ops of the onnx dialect ------------------------------===//
+
+#include "prism/Dialect/Onnx/OnnxOps.h"
+
+#include "mlir/IR/Builders.h"
+#include "mlir/IR/BuiltinTypes.h"
+#include "mlir/IR/OpImplementation.h"
+#include "mlir/IR/TypeUtilities.h"
+
+using namespace mlir;
+using namespace prism::onnx;
+
+#include "prism/Dialect/Onnx/OnnxInterfaces.cpp.inc"
+
+#define GET_OP_CLASSES
+#include "prism/Dialect/Onnx/OnnxOps.cpp.inc"
+
+std::pair<StringRef, StringRef> prism::onnx::getOnnxOpType(Operation *op) {
+  StringRef name = op->getName().stripDialect();
+  if (name.consume_front("ms."))
+    return {name, "com.microsoft"};
+  return {name, ""};
+}
+
+bool prism::onnx::areCompatibleTypes(Type declared, Type inferred) {
+  if (declared == inferred)
+    return true;
+  auto d = dyn_cast<TensorType>(declared);
+  auto i = dyn_cast<TensorType>(inferred);
+  if (!d || !i)
+    return false;
+  if (d.getElementType() != i.getElementType())
+    return false;
+  return succeeded(verifyCompatibleShape(d, i));
+}
+
+Type prism::onnx::refineType(Type declared, Type inferred) {
+  auto d = dyn_cast<TensorType>(declared);
+  auto i = dyn_cast<TensorType>(inferred);
+  if (!d || !i)
+    return inferred ? inferred : declared;
+  if (!i.hasRank())
+    return d.hasRank() ? Type(d) : Type(i);
+  if (!d.hasRank())
+    return i;
+  SmallVector<int64_t> dims;
+  for (auto [a, b] : llvm::zip_equal(d.getShape(), i.getShape()))
+    dims.push_back(ShapedType::isDynamic(b) ? a : b);
+  return RankedTensorType::get(dims, i.getElementType());
+}
+
+/// Result types of `If`: what both branches yield.
+static LogicalResult inferIfTypes(ONNXIfOp op, SmallVectorImpl<Type> &types) {
+  auto thenYield = op.getThenBranch().front().getTerminator();
+  auto elseYield = op.getElseBranch().front().getTerminator();
+  if (thenYield->getNumOperands() != op->getNumResults() ||
+      elseYield->getNumOperands() != op->getNumResults())
+    return op.emitOpError("branches yield ")
+           << thenYield->getNumOperands() << " and "
+           << elseYield->getNumOperands() << " values for "
+           << op->getNumResults() << " results";
+  for (auto [a, b] :
+       llvm::zip(thenYield->getOperandTypes(), elseYield->getOperandTypes())) {
+    if (areCompatibleTypes(a, b)) {
+      types.push_back(a == b ? a : refineType(a, b));
+      continue;
+    }
+    // ONNX allows branches of different shapes: keep what they share.
+    auto ta = dyn_cast<TensorType>(a), tb = dyn_cast<TensorType>(b);
+    if (!ta || !tb || ta.getElementType() != tb.getElementType())
+      return op.emitOpError("branches yield different types ")
+             << a << " and " << b;
+    if (ta.hasRank() && tb.hasRank() && ta.getRank() == tb.getRank()) {
+      SmallVector<int64_t> dims;
+      for (auto [x, y] : llvm::zip(ta.getShape(), tb.getShape()))
+        dims.push_back(x == y ? x : ShapedType::kDynamic);
+      types.push_back(RankedTensorType::get(dims, ta.getElementType()));
+    } else {
+      types.push_back(UnrankedTensorType::get(ta.getElementType()));
+    }
+  }
+  return success();
+}
+
+LogicalResult prism::onnx::inferResultTypes(Operation *op,
+                                            SmallVectorImpl<Type> &types) {
+  types.clear();
+  if (auto iface = dyn_cast<InferOnnxTypes>(op))
+    return iface.inferOnnxTypes(types);
+  if (auto ifOp = dyn_cast<ONNXIfOp>(op))
+    return inferIfTypes(ifOp, types);
+  if (isa<ONNXLoopOp, ONNXScanOp>(op) || !op->hasTrait<OnnxSchemaOp>()) {
+    // Loop-carried shapes need a fixed point: not inferred (null), the
+    // importer takes what the model declares.
+    for (Type t : op->getResultTypes())
+      types.push_back(isa<NoneType>(t) ? t : Type());
+    return success();
+  }
+  return inferWithSchema(op, types);
+}
+
+static LogicalResult checkAgainstInferred(Operation *op,
+                                          ArrayRef<Type> inferred) {
+  if (inferred.size() != op->getNumResults())
+    return op->emitOpError("infers ")
+           << inferred.size() << " results but has " << op->getNumResults();
+  for (auto [idx, pair] :
+       llvm::enumerate(llvm::zip(op->getResultTypes(), inferred))) {
+    auto [declared, want] = pair;
+    if (isa<NoneType>(declared) || !want)
+      continue;
+    if (!areCompatibleTypes(declared, want))
+      return op->emitOpError("result #")
+             << idx << " has type " << declared << " but ONNX infers " << want;
+  }
+  return success();
+}
+
+LogicalResult prism::onnx::verifyInferredTypes(Operation *op) {
+  SmallVector<Type> inferred;
+  if (failed(inferResultTypes(op, inferred)))
+    return failure();
+  return checkAgainstInferred(op, inferred);
+}
+
+OpFoldResult ONNXNoValueOp::fold(FoldAdaptor) {
+  return UnitAttr::get(getContext());
+}
+
+LogicalResult prism::onnx::verifySchemaOp(Operation *op) {
+  if (failed(verifySchemaSignature(op)))
+    return failure();
+  return verifyInferredTypes(op);
+}

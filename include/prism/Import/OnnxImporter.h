@@ -1,0 +1,34 @@
+//===- OnnxImporter.h - ONNX model -> onnx dialect --------------*- C++ -*-===//
+
+#ifndef PRISM_IMPORT_ONNXIMPORTER_H
+#define PRISM_IMPORT_ONNXIMPORTER_H
+
+#include "mlir/IR/BuiltinOps.h"
+#include "mlir/IR/OwningOpRef.h"
+#include "llvm/ADT/StringRef.h"
+
+namespace prism {
+
+struct OnnxImportOptions {
+  /// Read the file as ONNX's text syntax (onnx/defs/parser.h) rather than a
+  /// binary ModelProto. `importOnnxFile` also picks it for `.onnxtxt` files.
+  bool textSyntax = false;
+  /// Tensors with at most this many elements become `dense<>` attributes
+  /// (shape arithmetic stays readable and foldable); larger ones become
+  /// `dense_resource` blobs.
+  int64_t maxInlineElements = 64;
+};
+
+/// Imports an ONNX model file into a module holding one `func.func
+/// @main_graph`. Errors are emitted as diagnostics on `ctx` (naming the node
+/// or file position) and yield a null module.
+mlir::OwningOpRef<mlir::ModuleOp>
+importOnnxFile(mlir::MLIRContext *ctx, llvm::StringRef path,
+               const OnnxImportOptions &options = {});
+
+/// Registers `--import-onnx` with mlir-translate style tools.
+void registerOnnxImportTranslation();
+
+} // namespace prism
+
+#endif // PRISM_IMPORT_ONNXIMPORTER_H

@@ -1,0 +1,45 @@
+//===- Passes.td - Prism's cross-dialect passes ------------*- tablegen -*-===//
+
+#ifndef PRISM_TRANSFORMS_PASSES
+#define PRISM_TRANSFORMS_PASSES
+
+include "mlir/Pass/PassBase.td"
+
+def OnnxBindDims : Pass<"onnx-bind-dims", "mlir::ModuleOp"> {
+  let summary = "Bind the model's named symbolic dims to values";
+  let description = [{
+    Sets the named dynamic dims of `@main_graph`'s arguments (recorded by the
+    importer in `onnx.dim_names`) to the given values. A dim named by an
+    expression of other dims, as exporters write them
+    (`past_sequence_length+sequence_length`), is computed from them when it
+    is not given. The bindings are recorded in the module's `onnx.bound_dims`
+    attribute. Naming a dim the model does not have is an error.
+  }];
+  let options = [
+    ListOption<"dims", "dims", "std::string",
+               "Bindings name=value, comma-separated (names as the model spells them)">,
+  ];
+  let dependentDialects = ["::prism::onnx::ONNXDialect"];
+}
+
+def OnnxInferShapes : Pass<"onnx-infer-shapes", "mlir::func::FuncOp"> {
+  let summary = "Infer result shapes and fold shape arithmetic";
+  let description = [{
+    Re-types every onnx op from its operands with ONNX's inference rules and
+    folds the shape computations that become constant (Shape, Gather,
+    Unsqueeze, Concat, Reshape, ConstantOfShape, Range, Expand, Where, ...),
+    until nothing changes. Dead shape computations are erased and the
+    function's result types are updated.
+  }];
+}
+
+def OnnxCheckStatic : Pass<"onnx-check-static", "mlir::func::FuncOp"> {
+  let summary = "Fail unless every tensor is statically shaped";
+  let description = [{
+    Reports each symbolic dim that is still unbound, naming the dim, the
+    input that carries it and the first node that needs it, and each node
+    whose shape stays dynamic after binding (a data-dependent shape).
+  }];
+}
+
+#endif // PRISM_TRANSFORMS_PASSES

@@ -1,0 +1,20 @@
+//===- RegisterAll.cpp - The one place that registers Prism ---------------===//
+
+#include "prism/RegisterAll.h"
+
+#include "prism/Dialect/Onnx/OnnxDialect.h"
+#include "prism/Import/OnnxImporter.h"
+#include "prism/Transforms/Passes.h"
+
+#include "mlir/Dialect/Func/IR/FuncOps.h"
+
+void prism::registerAllDialects(mlir::DialectRegistry &registry) {
+  registry.insert<prism::onnx::ONNXDialect, mlir::func::FuncDialect>();
+}
+
+void prism::registerAllPasses() {
+  registerTransformsPasses();
+  registerTransformsPipelines();
+}
+
+void prism::registerAllTranslations() { registerOnnxImportTranslation(); }

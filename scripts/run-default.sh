@@ -1,0 +1,15 @@
+#!/bin/sh
+# The main job on the bundled default model: build Prism, generate the tiny
+# Llama (python/build_model.py --preset tiny), import it, bind its dims and
+# print the summary. Extra arguments go to prismc.
+set -eu
+ROOT=$(cd "$(dirname "$0")/.." && pwd)
+BUILD_DIR=${BUILD_DIR:-$ROOT/build}
+"$ROOT/scripts/setup.sh"
+MODEL="$BUILD_DIR/models/tiny.onnx"
+mkdir -p "$BUILD_DIR/models"
+/usr/bin/python3 "$ROOT/python/build_model.py" --preset tiny -o "$MODEL"
+"$BUILD_DIR/bin/prismc" "$MODEL" --compile-to=static \
+  --bind batch_size=1,sequence_length=128,past_sequence_length=0 \
+  --summary -o "$BUILD_DIR/models/tiny.static.mlir" "$@"
+echo "static IR written to $BUILD_DIR/models/tiny.static.mlir"

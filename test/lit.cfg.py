@@ -1,0 +1,22 @@
+# -*- Python -*-
+import os
+
+import lit.formats
+from lit.llvm import llvm_config
+
+config.name = "Prism"
+config.test_format = lit.formats.ShTest(not llvm_config.use_lit_shell)
+config.suffixes = [".mlir", ".onnxtxt", ".test"]
+config.excludes = ["Inputs", "CMakeLists.txt", "lit.cfg.py", "lit.site.cfg.py"]
+config.test_source_root = os.path.dirname(__file__)
+config.test_exec_root = os.path.join(config.prism_obj_root, "test")
+
+config.substitutions.append(("%shared", config.shared_dir))
+config.substitutions.append(("%python", "/usr/bin/python3"))
+config.substitutions.append(("%src", config.prism_src_root))
+
+llvm_config.with_system_environment(["HOME", "TMPDIR"])
+llvm_config.use_default_substitutions()
+llvm_config.add_tool_substitutions(
+    ["prism-opt", "prism-translate", "prismc"], [config.prism_tools_dir])
+llvm_config.with_environment("PATH", config.llvm_tools_dir, append_path=True)

@@ -1,0 +1,18 @@
+//===- prism-opt.cpp - Prism's opt driver ---------------------------------===//
+
+#include "prism/RegisterAll.h"
+
+#include "mlir/IR/DialectRegistry.h"
+#include "mlir/InitAllDialects.h"
+#include "mlir/InitAllPasses.h"
+#include "mlir/Tools/mlir-opt/MlirOptMain.h"
+
+int main(int argc, char **argv) {
+  mlir::DialectRegistry registry;
+  mlir::registerAllDialects(registry);
+  prism::registerAllDialects(registry);
+  mlir::registerAllPasses();
+  prism::registerAllPasses();
+  return mlir::asMainReturnCode(mlir::MlirOptMain(
+      argc, argv, "Prism modular optimizer driver\n", registry));
+}
