@@ -89,6 +89,8 @@ private:
   OpBuilder b;
   ScopedValues scopes;
   int64_t defaultOpset = 0, msOpset = 0;
+  /// The opset version the model imports for each domain.
+  llvm::StringMap<int64_t> domainOpsets;
   Value noValue;
   unsigned blobCounter = 0;
   /// Names and dim names of the main graph's inputs, in argument order.
@@ -121,6 +123,7 @@ LogicalResult Importer::readOpsets() {
   Location loc = FileLineColLoc::get(ctx, path, 0, 0);
   for (const auto &opset : model.opset_import()) {
     const std::string &domain = opset.domain();
+    domainOpsets[domain.empty() ? "ai.onnx" : domain] = opset.version();
     if (domain.empty() || domain == "ai.onnx")
       defaultOpset = opset.version();
     else if (domain == "com.microsoft")
@@ -153,8 +156,15 @@ FailureOr<Type> Importer::importType(const ::onnx::TypeProto &type,
   if (!tt.has_shape())
     return Type(UnrankedTensorType::get(elem));
   SmallVector<int64_t> dims;
+  int64_t product = 1;
   for (const auto &d : tt.shape().dim()) {
     if (d.has_dim_value() && d.dim_value() >= 0) {
+      if (d.dim_value() != 0 &&
+          product > std::numeric_limits<int64_t>::max() / d.dim_value())
+        return emitError(loc, "") << what << " has dims whose product "
+                                  << "overflows int64",
+               failure();
+      product *= std::max<int64_t>(d.dim_value(), 1);
       dims.push_back(d.dim_value());
       if (dimNames)
         dimNames->push_back("");
@@ -456,7 +466,7 @@ LogicalResult Importer::checkSupported(const GraphProto &graph) {
   std::string list;
   for (auto &[key, count] : unsupported) {
     auto &[domain, type] = key;
-    int64_t opset = domain == "com.microsoft" ? msOpset : defaultOpset;
+    int64_t opset = domainOpsets.lookup(domain);
     if (!list.empty())
       list += ", ";
     list += domain + "::" + type + " (opset " + std::to_string(opset) +

@@ -150,6 +150,18 @@ struct OnnxBindDims : public prism::impl::OnnxBindDimsBase<OnnxBindDims> {
           if (value)
             shape[d] = *value;
         }
+        // Bound dims must keep the element count representable.
+        int64_t product = 1;
+        for (int64_t d : shape) {
+          if (ShapedType::isDynamic(d) || d == 0)
+            continue;
+          if (product > std::numeric_limits<int64_t>::max() / d) {
+            func.emitError("binding makes the dims of input #")
+                << i << " overflow int64";
+            return signalPassFailure();
+          }
+          product *= d;
+        }
         argTypes[i] = RankedTensorType::get(shape, type.getElementType());
         func.getArgument(i).setType(argTypes[i]);
       }
