@@ -11,6 +11,12 @@ if(PRISM_ENABLE_SANITIZERS)
   add_link_options(-fsanitize=address,undefined)
 endif()
 
+if(PRISM_BUILD_FUZZERS)
+  # Coverage for libFuzzer in all of Prism's code, not just the target.
+  add_compile_options(-fsanitize=fuzzer-no-link,address,undefined)
+  add_link_options(-fsanitize=address,undefined)
+endif()
+
 # libonnx reports errors with C++ exceptions; LLVM builds without them.
 # Only the files that call into libonnx enable them.
 function(prism_enable_exceptions)

@@ -14,6 +14,9 @@ namespace prism::onnx {
 
 constexpr int64_t kMinOpset = 7;
 constexpr int64_t kMaxOpset = 23;
+/// The newest ai.onnx opset of libonnx's schema registry (1.12), from which
+/// most of the dialect is generated.
+constexpr int64_t kSchemaRegistryOpset = 17;
 
 /// ONNX names in nested scopes: a subgraph sees its parents' values.
 class ScopedValues {

@@ -379,11 +379,21 @@ LogicalResult Importer::importNode(const NodeProto &node, int64_t index) {
 
   // Every attribute must be one the op knows: an attribute that changed
   // meaning in an opset Prism does not model is an error, not ignored.
-  // An attribute the operator does not define is ignored with a warning,
-  // as ONNX Runtime ignores it.
+  // An attribute the operator does not define is ignored with a warning, as
+  // ONNX Runtime ignores it, when the model's opset is one Prism's schemas
+  // cover. In newer opsets it may be a new feature (block_size, saturate,
+  // ...): ignoring it could change the result, so it is an error.
   for (NamedAttribute attr : llvm::to_vector(n.attrs)) {
     if (llvm::is_contained(n.name.getAttributeNames(), attr.getName()))
       continue;
+    bool newer = !n.name.getStringRef().starts_with("onnx.ms.") &&
+                 opset > kSchemaRegistryOpset;
+    if (newer)
+      return emitError(loc, "attribute '")
+             << attr.getName().getValue() << "' of " << label << " ("
+             << node.op_type() << ", opset " << opset
+             << ") is not supported: Prism's " << n.name
+             << " follows an older opset without it";
     emitWarning(loc, "attribute '")
         << attr.getName().getValue() << "' of " << label << " ("
         << node.op_type() << ", opset " << opset << ") is not an attribute of "
@@ -647,9 +657,17 @@ OwningOpRef<ModuleOp> prism::importOnnxFile(MLIRContext *ctx, StringRef path,
     emitError(loc, "cannot read the model: ") << buffer.getError().message();
     return nullptr;
   }
-  bool text = options.textSyntax || path.ends_with(".onnxtxt");
+  OnnxImportOptions fileOptions = options;
+  fileOptions.textSyntax |= path.ends_with(".onnxtxt");
+  return importOnnxBuffer(ctx, (*buffer)->getBuffer(), path, fileOptions);
+}
+
+OwningOpRef<ModuleOp> prism::importOnnxBuffer(MLIRContext *ctx,
+                                              StringRef bytes, StringRef path,
+                                              const OnnxImportOptions &options) {
+  ctx->loadDialect<ONNXDialect, func::FuncDialect>();
   ModelProto model;
-  if (failed(parseModel(ctx, path, (*buffer)->getBuffer(), text, model)))
+  if (failed(parseModel(ctx, path, bytes, options.textSyntax, model)))
     return nullptr;
   Importer importer(ctx, model, path, options);
   return importer.run();
@@ -669,13 +687,9 @@ void prism::registerOnnxImportTranslation() {
         if (path == "<stdin>" || !llvm::sys::fs::exists(path)) {
           options.textSyntax = buffer->getBuffer().contains("opset_import") ||
                                buffer->getBuffer().contains("=>");
-          ctx->loadDialect<ONNXDialect, func::FuncDialect>();
-          ModelProto model;
-          if (failed(parseModel(ctx, path, buffer->getBuffer(),
-                                options.textSyntax, model)))
-            return nullptr;
-          Importer importer(ctx, model, path, options);
-          return OwningOpRef<Operation *>(importer.run().release());
+          return OwningOpRef<Operation *>(
+              importOnnxBuffer(ctx, buffer->getBuffer(), path, options)
+                  .release());
         }
         return OwningOpRef<Operation *>(
             importOnnxFile(ctx, path, options).release());

@@ -26,6 +26,12 @@ mlir::OwningOpRef<mlir::ModuleOp>
 importOnnxFile(mlir::MLIRContext *ctx, llvm::StringRef path,
                const OnnxImportOptions &options = {});
 
+/// Imports a model held in memory; `path` names it in diagnostics and its
+/// directory anchors external data.
+mlir::OwningOpRef<mlir::ModuleOp>
+importOnnxBuffer(mlir::MLIRContext *ctx, llvm::StringRef bytes,
+                 llvm::StringRef path, const OnnxImportOptions &options = {});
+
 /// Registers `--import-onnx` with mlir-translate style tools.
 void registerOnnxImportTranslation();
 
