@@ -82,6 +82,61 @@ static LogicalResult inferIfTypes(ONNXIfOp op, SmallVectorImpl<Type> &types) {
   return success();
 }
 
+/// The type both `a` and `b` fit: dims that differ become dynamic.
+static Type joinTypes(Type a, Type b) {
+  if (a == b)
+    return a;
+  auto ta = dyn_cast<TensorType>(a), tb = dyn_cast<TensorType>(b);
+  if (!ta || !tb || ta.getElementType() != tb.getElementType())
+    return nullptr;
+  if (!ta.hasRank() || !tb.hasRank() || ta.getRank() != tb.getRank())
+    return UnrankedTensorType::get(ta.getElementType());
+  SmallVector<int64_t> dims;
+  for (auto [x, y] : llvm::zip(ta.getShape(), tb.getShape()))
+    dims.push_back(x == y ? x : ShapedType::kDynamic);
+  return RankedTensorType::get(dims, ta.getElementType());
+}
+
+/// Result types of `Loop`: each loop-carried value keeps what its initial
+/// value and the body's update share; each scan output stacks the body's
+/// per-iteration value along a new leading dim of unknown trip count.
+static LogicalResult inferLoopTypes(ONNXLoopOp op,
+                                    SmallVectorImpl<Type> &types) {
+  Operation *yield = op.getBody().front().getTerminator();
+  unsigned numCarried = op->getNumOperands() - 2;
+  if (yield->getNumOperands() != 1 + op->getNumResults() ||
+      numCarried > op->getNumResults())
+    return op.emitOpError("body yields ")
+           << yield->getNumOperands() << " values for " << numCarried
+           << " loop-carried values and " << op->getNumResults()
+           << " results";
+  for (unsigned i = 0; i < op->getNumResults(); ++i) {
+    Type body = yield->getOperand(1 + i).getType();
+    if (i < numCarried) {
+      Type t = joinTypes(op->getOperand(2 + i).getType(), body);
+      if (!t)
+        return op.emitOpError("loop-carried value #")
+               << i << " changes type from " << op->getOperand(2 + i).getType()
+               << " to " << body;
+      types.push_back(t);
+      continue;
+    }
+    auto t = dyn_cast<TensorType>(body);
+    if (!t) {
+      types.push_back(nullptr);
+      continue;
+    }
+    if (!t.hasRank()) {
+      types.push_back(t);
+      continue;
+    }
+    SmallVector<int64_t> dims{ShapedType::kDynamic};
+    llvm::append_range(dims, t.getShape());
+    types.push_back(RankedTensorType::get(dims, t.getElementType()));
+  }
+  return success();
+}
+
 LogicalResult prism::onnx::inferResultTypes(Operation *op,
                                             SmallVectorImpl<Type> &types) {
   types.clear();
@@ -89,9 +144,11 @@ LogicalResult prism::onnx::inferResultTypes(Operation *op,
     return iface.inferOnnxTypes(types);
   if (auto ifOp = dyn_cast<ONNXIfOp>(op))
     return inferIfTypes(ifOp, types);
-  if (isa<ONNXLoopOp, ONNXScanOp>(op) || !op->hasTrait<OnnxSchemaOp>()) {
-    // Loop-carried shapes need a fixed point: not inferred (null), the
-    // importer takes what the model declares.
+  if (auto loop = dyn_cast<ONNXLoopOp>(op))
+    return inferLoopTypes(loop, types);
+  if (isa<ONNXScanOp>(op) || !op->hasTrait<OnnxSchemaOp>()) {
+    // Scan is not inferred (null): the importer takes what the model
+    // declares.
     for (Type t : op->getResultTypes())
       types.push_back(isa<NoneType>(t) ? t : Type());
     return success();
