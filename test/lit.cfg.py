@@ -16,6 +16,11 @@ config.substitutions.append(("%python", "/usr/bin/python3"))
 config.substitutions.append(("%src", config.prism_src_root))
 
 llvm_config.with_system_environment(["HOME", "TMPDIR"])
+if getattr(config, "prism_sanitizers", False):
+    # LLVM's allocators poison memory in Prism's instrumented code that
+    # libMLIR (not instrumented) then hands out: turn user poisoning off.
+    config.environment["ASAN_OPTIONS"] = "allow_user_poisoning=0"
+    config.environment["UBSAN_OPTIONS"] = "print_stacktrace=1:halt_on_error=1"
 llvm_config.use_default_substitutions()
 llvm_config.add_tool_substitutions(
     ["prism-opt", "prism-translate", "prismc"], [config.prism_tools_dir])
