@@ -46,9 +46,24 @@ std::optional<mlir::RegisteredOperationName>
 resolveOpName(mlir::MLIRContext *ctx, llvm::StringRef domain,
               llvm::StringRef opType);
 
+/// The opset version of `opType`'s ai.onnx schema in effect at `opset`, or
+/// -2 if the operator was only added after `opset`, -1 if unknown.
+int64_t getOnnxSinceVersion(llvm::StringRef opType, int64_t opset);
+
+/// Ops that ONNX Runtime registers with its own schemas in the ai.onnx
+/// domain (available at any opset, unknown attributes ignored).
+bool isOnnxRuntimeDefaultDomainOp(llvm::StringRef opType);
+
 /// How many inputs and outputs the op declares (-1: variadic), so that
 /// trailing optional ones a node leaves out can be filled with `none`.
 std::pair<int, int> getOpArity(mlir::RegisteredOperationName name);
+
+/// Checks a node's attributes before its op is built: their types, and that
+/// the required ones are there.
+mlir::LogicalResult verifyNodeAttributes(mlir::RegisteredOperationName name,
+                                         mlir::NamedAttrList &attrs,
+                                         mlir::Location loc,
+                                         llvm::StringRef label);
 
 /// The index of the region named `name` in `op`'s ODS declaration.
 int regionIndexOf(mlir::Operation *op, llvm::StringRef name);

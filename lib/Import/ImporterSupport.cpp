@@ -38,6 +38,24 @@ prism::onnx::resolveOpName(MLIRContext *ctx, StringRef domain,
   return RegisteredOperationName::lookup(name, ctx);
 }
 
+int64_t prism::onnx::getOnnxSinceVersion(StringRef opType, int64_t opset) {
+  // Hand-written ops newer than libonnx's registry.
+  int64_t added = llvm::StringSwitch<int64_t>(opType)
+                      .Case("Gelu", 20)
+                      .Cases({"Attention", "RMSNormalization", "RotaryEmbedding"},
+                             23)
+                      .Default(0);
+  if (added)
+    return opset >= added ? added : -2;
+  return getSchemaSinceVersion(opType, opset);
+}
+
+bool prism::onnx::isOnnxRuntimeDefaultDomainOp(StringRef opType) {
+  return opType == "LayerNormalization" ||
+         opType == "SimplifiedLayerNormalization" ||
+         opType == "SkipSimplifiedLayerNormalization";
+}
+
 std::pair<int, int> prism::onnx::getOpArity(RegisteredOperationName name) {
   // The hand-written ops (OnnxExtraOps.td); the generated ones follow their
   // ONNX schema.
@@ -67,6 +85,31 @@ std::pair<int, int> prism::onnx::getOpArity(RegisteredOperationName name) {
   if (arity.first != 0)
     return arity;
   return getSchemaArity(op);
+}
+
+LogicalResult prism::onnx::verifyNodeAttributes(
+    RegisteredOperationName name, NamedAttrList &attrs, Location loc,
+    StringRef label) {
+  // Types first: the op's accessors assume them.
+  if (failed(name.verifyInherentAttrs(attrs, [&] {
+        return emitError(loc, "") << label << ": ";
+      })))
+    return failure();
+  StringRef op = name.stripDialect();
+  std::vector<std::string> required;
+  if (op.consume_front("ms."))
+    required = llvm::StringSwitch<std::vector<std::string>>(op)
+                   .Cases({"Attention", "MultiHeadAttention"}, {"num_heads"})
+                   .Case("GroupQueryAttention", {"kv_num_heads", "num_heads"})
+                   .Case("MatMulNBits", {"K", "N", "block_size"})
+                   .Default({});
+  else
+    required = getSchemaRequiredAttributes(op);
+  for (const std::string &attr : required)
+    if (!attrs.get(attr))
+      return emitError(loc, "") << label << " needs attribute '" << attr
+                                << "'";
+  return success();
 }
 
 int prism::onnx::regionIndexOf(Operation *op, StringRef name) {

@@ -74,7 +74,7 @@ private:
                                             RankedTensorType type,
                                             Location loc);
   LogicalResult importGraph(const GraphProto &graph, Block &block,
-                            bool isMain);
+                            bool isMain, ArrayRef<Type> argTypeHints = {});
   LogicalResult importNode(const NodeProto &node, int64_t index);
   FailureOr<Attribute> importAttribute(const AttributeProto &attr,
                                        Location loc);
@@ -333,6 +333,14 @@ LogicalResult Importer::importNode(const NodeProto &node, int64_t index) {
       resolveOpName(ctx, node.domain(), node.op_type());
   if (!opName) // checkSupported has listed it already.
     return emitError(loc, "unsupported op ") << node.op_type();
+  if (node.domain().empty() || node.domain() == "ai.onnx") {
+    int64_t since = getOnnxSinceVersion(node.op_type(), defaultOpset);
+    if (since < 0 && !isOnnxRuntimeDefaultDomainOp(node.op_type()))
+      return emitError(loc, "")
+             << node.op_type() << " is not an operator of ai.onnx opset "
+             << defaultOpset
+             << (since == -1 ? "" : " (it was added in a later opset)");
+  }
 
   // Inputs, with names that no node produced reported by name.
   SmallVector<Value> operands;
@@ -379,27 +387,29 @@ LogicalResult Importer::importNode(const NodeProto &node, int64_t index) {
 
   // Every attribute must be one the op knows: an attribute that changed
   // meaning in an opset Prism does not model is an error, not ignored.
-  // An attribute the operator does not define is ignored with a warning, as
-  // ONNX Runtime ignores it, when the model's opset is one Prism's schemas
-  // cover. In newer opsets it may be a new feature (block_size, saturate,
-  // ...): ignoring it could change the result, so it is an error.
+  // An attribute the operator does not define is an error, as in ONNX's
+  // checker and ONNX Runtime, except on the ops that ONNX Runtime types with
+  // its own lenient schemas in the ai.onnx domain: there it is ignored.
   for (NamedAttribute attr : llvm::to_vector(n.attrs)) {
     if (llvm::is_contained(n.name.getAttributeNames(), attr.getName()))
       continue;
-    bool newer = !n.name.getStringRef().starts_with("onnx.ms.") &&
-                 opset > kSchemaRegistryOpset;
-    if (newer)
+    if (!isOnnxRuntimeDefaultDomainOp(node.op_type()))
       return emitError(loc, "attribute '")
              << attr.getName().getValue() << "' of " << label << " ("
              << node.op_type() << ", opset " << opset
-             << ") is not supported: Prism's " << n.name
-             << " follows an older opset without it";
+             << ") is not an attribute of " << n.name
+             << (opset > kSchemaRegistryOpset
+                     ? " (Prism's op follows an older opset without it)"
+                     : "");
     emitWarning(loc, "attribute '")
         << attr.getName().getValue() << "' of " << label << " ("
         << node.op_type() << ", opset " << opset << ") is not an attribute of "
-        << n.name << "; it is ignored";
+        << n.name << "; it is ignored, as ONNX Runtime does";
     n.attrs.erase(attr.getName());
   }
+
+  if (failed(verifyNodeAttributes(n.name, n.attrs, loc, label)))
+    return failure();
 
   OperationState state(loc, n.name);
   state.addOperands(n.operands);
@@ -429,8 +439,30 @@ LogicalResult Importer::importNode(const NodeProto &node, int64_t index) {
     op->getRegion(regionIndex).push_back(block);
     OpBuilder::InsertionGuard guard(b);
     b.setInsertionPointToStart(block);
-    if (failed(importGraph(*g, *block, /*isMain=*/false)))
+    // Loop's body takes the iteration number, the condition and the
+    // loop-carried values; ONNX lets it leave their types out.
+    SmallVector<Type> hints;
+    if (isa<ONNXLoopOp>(op)) {
+      hints = {RankedTensorType::get({}, b.getI64Type()),
+               RankedTensorType::get({}, b.getI1Type())};
+      llvm::append_range(hints, llvm::drop_begin(op->getOperandTypes(), 2));
+    }
+    if (failed(importGraph(*g, *block, /*isMain=*/false, hints)))
       return failure();
+  }
+
+  // Constants hold their tensor in `value`, whichever attribute the node
+  // used (value_float, value_ints, ...).
+  if (auto cst = dyn_cast<ONNXConstantOp>(op); cst && !cst.getValueAttr()) {
+    SmallVector<OpFoldResult> folded;
+    if (succeeded(op->fold(folded)) && folded.size() == 1)
+      if (auto value = dyn_cast_or_null<TypedAttr>(
+              dyn_cast<Attribute>(folded[0]))) {
+        for (StringRef name : {"value_float", "value_floats", "value_int",
+                               "value_ints", "value_string", "value_strings"})
+          op->removeAttr(name);
+        cst.setValueAttr(value);
+      }
   }
 
   SmallVector<Type> types;
@@ -452,6 +484,17 @@ LogicalResult Importer::importNode(const NodeProto &node, int64_t index) {
     }
     result.setType(t);
     scopes.define(outputs[i], result);
+  }
+
+  // Before opset 10, Dropout's mask had the input's type, not bool.
+  if (isa<ONNXDropoutOp>(op) && opset < 10 && !outputs[1].empty()) {
+    Type elem = cast<TensorType>(op->getOperand(0).getType()).getElementType();
+    auto cast = createInferred(
+        b, loc, "onnx.Cast", {op->getResult(1)},
+        {b.getNamedAttr("to", b.getI64IntegerAttr(getOnnxDataType(elem)))});
+    if (failed(cast))
+      return failure();
+    scopes.define(outputs[1], (*cast)->getResult(0));
   }
   return success();
 }
@@ -488,7 +531,7 @@ LogicalResult Importer::checkSupported(const GraphProto &graph) {
 }
 
 LogicalResult Importer::importGraph(const GraphProto &graph, Block &block,
-                                    bool isMain) {
+                                    bool isMain, ArrayRef<Type> argTypeHints) {
   ScopedValues::Scope scope(scopes);
   Location fileLoc = FileLineColLoc::get(ctx, path, 0, 0);
 
@@ -508,8 +551,15 @@ LogicalResult Importer::importGraph(const GraphProto &graph, Block &block,
     if (initializers.count(input.name()))
       continue;
     SmallVector<StringRef> dimNames;
-    auto type = importType(input.type(), "graph input '" + input.name() + "'",
-                           &dimNames);
+    // A subgraph input may leave its type to the op (Loop's body).
+    size_t argIndex = block.getNumArguments();
+    bool untyped = !input.type().has_tensor_type() ||
+                   input.type().tensor_type().elem_type() == 0;
+    FailureOr<Type> type =
+        untyped && argIndex < argTypeHints.size() && argTypeHints[argIndex]
+            ? FailureOr<Type>(argTypeHints[argIndex])
+            : importType(input.type(), "graph input '" + input.name() + "'",
+                         &dimNames);
     if (failed(type))
       return failure();
     BlockArgument arg = block.addArgument(*type, fileLoc);

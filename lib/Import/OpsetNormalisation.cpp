@@ -91,11 +91,18 @@ LogicalResult normaliseCoercedSoftmax(OpBuilder &b, Location loc,
                               {(*flat)->getResult(0)}, node.attrs.getAttrs());
   if (failed(inner))
     return failure();
-  auto shape = createInferred(b, loc, "onnx.Shape", {input});
-  if (failed(shape))
-    return failure();
+  // Back to the input's shape: a constant when it is static.
+  Value shape;
+  if (type && type.hasStaticShape()) {
+    shape = constI64(b, loc, type.getShape());
+  } else {
+    auto shapeOp = createInferred(b, loc, "onnx.Shape", {input});
+    if (failed(shapeOp))
+      return failure();
+    shape = (*shapeOp)->getResult(0);
+  }
   node.name = *RegisteredOperationName::lookup("onnx.Reshape", b.getContext());
-  node.operands = {(*inner)->getResult(0), (*shape)->getResult(0)};
+  node.operands = {(*inner)->getResult(0), shape};
   node.attrs = NamedAttrList();
   return success();
 }
@@ -151,6 +158,18 @@ LogicalResult prism::onnx::normaliseOpset(OpBuilder &b, Location loc,
           ratio ? constScalarLike(b, loc, node.operands[0],
                                   cast<FloatAttr>(ratio).getValueAsDouble())
                 : noValue);
+    } else if (opType == "Resize" && opset < 11) {
+      // Resize-10 is (X, scales) with Upsample's asymmetric coordinates.
+      if (node.operands.size() != 2)
+        return emitError(loc, "") << label << ": Resize-10 takes (X, scales)";
+      node.operands = {node.operands[0], noValue, node.operands[1], noValue};
+      node.attrs.set("coordinate_transformation_mode",
+                     b.getStringAttr("asymmetric"));
+      node.attrs.set("nearest_mode", b.getStringAttr("floor"));
+    } else if (opType == "Scan" && opset < 9) {
+      return emitError(loc, "") << label
+                                << ": Scan before opset 9 (with sequence_lens "
+                                   "and a batch axis) is not supported";
     } else if (isOneOf(opType, {"Softmax", "LogSoftmax", "Hardmax"}) &&
                opset < 13) {
       if (failed(normaliseCoercedSoftmax(b, loc, node)))

@@ -7,8 +7,10 @@
 //===----------------------------------------------------------------------===//
 
 #include "prism/Dialect/Onnx/OnnxOps.h"
+#include "prism/Dialect/Onnx/OnnxTypeConversion.h"
 
 #include "mlir/IR/Matchers.h"
+#include "llvm/ADT/StringExtras.h"
 
 using namespace mlir;
 using namespace prism::onnx;
@@ -150,6 +152,9 @@ static LogicalResult inferReduce(Operation *op, Value data, Value axesValue,
 
 #define REDUCE_INFERENCE(OP)                                                   \
   LogicalResult OP::inferOnnxTypes(SmallVectorImpl<Type> &types) {             \
+    if (elementType(getData()).isInteger(1) &&                                 \
+        !isa<ONNXReduceMaxOp, ONNXReduceMinOp>(getOperation()))                \
+      return emitOpError("does not take bool tensors");                        \
     return inferReduce(*this, getData(), getAxes(), getKeepdims() != 0,        \
                        getNoopWithEmptyAxes() != 0, types);                    \
   }
@@ -250,6 +255,81 @@ LogicalResult ONNXPadOp::inferOnnxTypes(SmallVectorImpl<Type> &types) {
   for (auto [i, axis] : llvm::enumerate(axes))
     dims[axis] = add(dims[axis], (*pads)[i] + (*pads)[i + axes.size()]);
   types.push_back(tensorOf(dims, elem));
+  return success();
+}
+
+/// Checks the scale (and zero point) of QuantizeLinear/DequantizeLinear
+/// against `x`: a scalar, a 1-D tensor along `axis`, or blocks along `axis`.
+static LogicalResult verifyQuantParams(Operation *op, Value x, Value scale,
+                                       Value zeroPoint, int64_t axis,
+                                       int64_t blockSize) {
+  auto xt = ranked(x), st = ranked(scale);
+  if (!isAbsent(zeroPoint)) {
+    auto zt = ranked(zeroPoint);
+    if (zt && st && zt.getShape() != st.getShape())
+      return op->emitOpError("zero point of shape ")
+             << zt << " does not match the scale " << st;
+  }
+  if (!xt || !st || st.getRank() == 0 ||
+      (st.getRank() == 1 && st.getDimSize(0) == 1))
+    return success();
+  auto a = normaliseAxis(op, axis, xt.getRank());
+  if (failed(a))
+    return failure();
+  if (blockSize == 0) {
+    if (st.getRank() != 1)
+      return op->emitOpError("per-axis scale must be 1-D, got ") << st;
+    int64_t n = xt.getDimSize(*a), s = st.getDimSize(0);
+    if (!ShapedType::isDynamic(n) && !ShapedType::isDynamic(s) && n != s)
+      return op->emitOpError("scale has ")
+             << s << " values but axis " << *a << " has " << n;
+    return success();
+  }
+  if (st.getRank() != xt.getRank())
+    return op->emitOpError("blocked scale must have the rank of x");
+  for (int64_t d = 0; d < xt.getRank(); ++d) {
+    int64_t n = xt.getDimSize(d), s = st.getDimSize(d);
+    if (ShapedType::isDynamic(n) || ShapedType::isDynamic(s))
+      continue;
+    int64_t want = d == *a ? (n + blockSize - 1) / blockSize : n;
+    if (s != want)
+      return op->emitOpError("blocked scale dim ")
+             << d << " is " << s << ", expected " << want;
+  }
+  return success();
+}
+
+LogicalResult
+ONNXQuantizeLinearOp::inferOnnxTypes(SmallVectorImpl<Type> &types) {
+  if (failed(verifyQuantParams(*this, getX(), getYScale(), getYZeroPoint(),
+                               getAxis(), getBlockSize())))
+    return failure();
+  Type elem;
+  if (!isAbsent(getYZeroPoint()))
+    elem = elementType(getYZeroPoint());
+  else if (getOutputDtype() == 0)
+    elem = IntegerType::get(getContext(), 8, IntegerType::Unsigned);
+  else
+    elem = getElementType(getContext(), getOutputDtype());
+  if (!elem || !isa<IntegerType>(elem))
+    return emitOpError("unsupported output_dtype ") << getOutputDtype();
+  if (auto t = ranked(getX()))
+    types.push_back(tensorOf(t.getShape(), elem));
+  else
+    types.push_back(UnrankedTensorType::get(elem));
+  return success();
+}
+
+LogicalResult
+ONNXDequantizeLinearOp::inferOnnxTypes(SmallVectorImpl<Type> &types) {
+  if (failed(verifyQuantParams(*this, getX(), getXScale(), getXZeroPoint(),
+                               getAxis(), getBlockSize())))
+    return failure();
+  Type elem = elementType(getXScale());
+  if (auto t = ranked(getX()))
+    types.push_back(tensorOf(t.getShape(), elem));
+  else
+    types.push_back(UnrankedTensorType::get(elem));
   return success();
 }
 
@@ -383,26 +463,25 @@ ONNXMsMultiHeadAttentionOp::inferOnnxTypes(SmallVectorImpl<Type> &types) {
   Type elem = elementType(getQuery());
   int64_t heads = getNumHeads();
   int64_t batch = dim(getQuery(), 0), seq = dim(getQuery(), 1);
-  int64_t vHidden, kvSeq, head;
+  int64_t vHidden, kvSeq, kHead, vHead;
   auto q = ranked(getQuery());
   if (q && q.getRank() == 5) { // packed [B, S, N, 3, H]
-    head = q.getDimSize(4);
-    vHidden = mul(heads, head);
+    kHead = vHead = q.getDimSize(4);
     kvSeq = seq;
   } else if (isAbsent(getValue())) {
     // Packed K/V in `key`: [B, L, N, 2, H].
-    head = dim(getKey(), 4);
-    vHidden = mul(heads, head);
+    kHead = vHead = dim(getKey(), 4);
     kvSeq = dim(getKey(), 1);
-  } else if (auto v = ranked(getValue()); v && v.getRank() == 4) {
-    head = v.getDimSize(3);
-    vHidden = mul(v.getDimSize(1), head);
-    kvSeq = v.getDimSize(2);
   } else {
-    vHidden = dim(getValue(), 2);
-    head = divide(vHidden, heads);
-    kvSeq = dim(getValue(), 1);
+    // key/value are [B, L, hidden] or [B, N, L, head].
+    auto k = ranked(getKey()), v = ranked(getValue());
+    bool bnsh = v && v.getRank() == 4;
+    kvSeq = bnsh ? dim(getValue(), 2) : dim(getValue(), 1);
+    vHead = bnsh ? dim(getValue(), 3) : divide(dim(getValue(), 2), heads);
+    kHead = k && k.getRank() == 4 ? dim(getKey(), 3)
+                                  : divide(dim(getKey(), 2), heads);
   }
+  vHidden = mul(heads, vHead);
   types.push_back(tensorOf({batch, seq, vHidden}, elem));
   int64_t past = isAbsent(getPastKey()) ? 0 : dim(getPastKey(), 2);
   int64_t total = add(past, kvSeq);
@@ -410,8 +489,8 @@ ONNXMsMultiHeadAttentionOp::inferOnnxTypes(SmallVectorImpl<Type> &types) {
     types.push_back(isa<NoneType>(getResult(i).getType()) ? getResult(i).getType()
                                                          : t);
   };
-  opt(1, tensorOf({batch, heads, total, head}, elem));
-  opt(2, tensorOf({batch, heads, total, head}, elem));
+  opt(1, tensorOf({batch, heads, total, kHead}, elem));
+  opt(2, tensorOf({batch, heads, total, vHead}, elem));
   opt(3, tensorOf({batch, heads, seq, total}, elem));
   return success();
 }
@@ -543,4 +622,149 @@ LogicalResult ONNXMsMatMulNBitsOp::inferOnnxTypes(SmallVectorImpl<Type> &types) 
   dims.back() = getN();
   types.push_back(tensorOf(dims, elem));
   return success();
+}
+
+//===----------------------------------------------------------------------===//
+// Generated ops whose inference in libonnx 1.12 is missing or rank-only
+//===----------------------------------------------------------------------===//
+
+/// NumPy broadcasting of the operands' shapes.
+static FailureOr<Type> broadcastShapes(Operation *op, ValueRange operands,
+                                       Type elem) {
+  SmallVector<int64_t> shape;
+  for (Value v : operands) {
+    auto t = ranked(v);
+    if (!t)
+      return Type(UnrankedTensorType::get(elem));
+    ArrayRef<int64_t> s = t.getShape();
+    if (s.size() > shape.size())
+      shape.insert(shape.begin(), s.size() - shape.size(), 1);
+    for (size_t i = 0; i < s.size(); ++i) {
+      int64_t &d = shape[shape.size() - s.size() + i];
+      int64_t x = s[i];
+      if (x == 1)
+        continue;
+      if (d == 1 || ShapedType::isDynamic(d)) {
+        d = (d == 1 || ShapedType::isDynamic(x)) ? x : d;
+        continue;
+      }
+      if (!ShapedType::isDynamic(x) && x != d)
+        return op->emitOpError("operands of shapes that do not broadcast (")
+               << d << " vs " << x << ")";
+    }
+  }
+  return Type(tensorOf(shape, elem));
+}
+
+/// Einsum: each letter names one dim; "..." stands for the broadcast dims.
+static LogicalResult inferEinsum(ONNXEinsumOp op, SmallVectorImpl<Type> &types) {
+  std::string eq;
+  for (char c : op.getEquation())
+    if (c != ' ')
+      eq.push_back(c);
+  StringRef equation(eq);
+  auto [lhs, rhs] = equation.split("->");
+  bool explicitOutput = equation.contains("->");
+  SmallVector<StringRef> terms;
+  lhs.split(terms, ',');
+  if (terms.size() != op->getNumOperands())
+    return op.emitOpError("equation '")
+           << op.getEquation() << "' has " << terms.size() << " inputs, the op "
+           << op->getNumOperands();
+  Type elem = elementType(op->getOperand(0));
+  llvm::DenseMap<char, int64_t> sizes;
+  llvm::DenseMap<char, int> counts;
+  SmallVector<int64_t> ellipsis;
+  for (auto [term, v] : llvm::zip(terms, op->getOperands())) {
+    auto t = ranked(v);
+    if (!t) {
+      types.push_back(UnrankedTensorType::get(elem));
+      return success();
+    }
+    size_t letters = llvm::count_if(term, [](char c) { return llvm::isAlpha(c); });
+    bool hasEllipsis = term.contains("...");
+    if ((!hasEllipsis && letters != (size_t)t.getRank()) ||
+        (hasEllipsis && letters > (size_t)t.getRank()))
+      return op.emitOpError("term '")
+             << term << "' does not match an operand of rank " << t.getRank();
+    int64_t dim = 0;
+    for (size_t i = 0; i < term.size(); ++i) {
+      if (term.substr(i).starts_with("...")) {
+        int64_t n = t.getRank() - letters;
+        SmallVector<int64_t> dims(t.getShape().slice(dim, n));
+        // Broadcast this operand's ellipsis dims with the others'.
+        if (dims.size() > ellipsis.size())
+          ellipsis.insert(ellipsis.begin(), dims.size() - ellipsis.size(), 1);
+        for (size_t k = 0; k < dims.size(); ++k) {
+          int64_t &e = ellipsis[ellipsis.size() - dims.size() + k];
+          if (e == 1 || (ShapedType::isDynamic(e) && dims[k] != 1))
+            e = dims[k];
+        }
+        dim += n;
+        i += 2;
+        continue;
+      }
+      char c = term[i];
+      if (!llvm::isAlpha(c))
+        return op.emitOpError("equation '") << op.getEquation()
+                                            << "' has an invalid character";
+      int64_t size = t.getDimSize(dim++);
+      ++counts[c];
+      auto [it, inserted] = sizes.try_emplace(c, size);
+      if (!inserted && it->second != size) {
+        if (it->second == 1 || ShapedType::isDynamic(it->second))
+          it->second = size;
+        else if (size != 1 && !ShapedType::isDynamic(size))
+          return op.emitOpError("dim '")
+                 << c << "' is " << it->second << " in one operand and "
+                 << size << " in another";
+      }
+    }
+  }
+  SmallVector<int64_t> out;
+  if (explicitOutput) {
+    for (size_t i = 0; i < rhs.size(); ++i) {
+      if (rhs.substr(i).starts_with("...")) {
+        llvm::append_range(out, ellipsis);
+        i += 2;
+        continue;
+      }
+      auto it = sizes.find(rhs[i]);
+      if (it == sizes.end())
+        return op.emitOpError("output letter '")
+               << rhs[i] << "' is not in any input";
+      out.push_back(it->second);
+    }
+  } else {
+    // Implicit output: the broadcast dims, then letters seen once, sorted.
+    llvm::append_range(out, ellipsis);
+    SmallVector<char> once;
+    for (auto &[c, n] : counts)
+      if (n == 1)
+        once.push_back(c);
+    llvm::sort(once);
+    for (char c : once)
+      out.push_back(sizes[c]);
+  }
+  types.push_back(tensorOf(out, elem));
+  return success();
+}
+
+std::optional<LogicalResult>
+prism::onnx::inferOverride(Operation *op, SmallVectorImpl<Type> &types) {
+  if (isa<ONNXGreaterOrEqualOp, ONNXLessOrEqualOp>(op)) {
+    auto t = broadcastShapes(op, op->getOperands(),
+                             IntegerType::get(op->getContext(), 1));
+    if (failed(t))
+      return failure();
+    types.push_back(*t);
+    return success();
+  }
+  if (auto einsum = dyn_cast<ONNXEinsumOp>(op))
+    return inferEinsum(einsum, types);
+  if (isa<ONNXMeanVarianceNormalizationOp>(op)) {
+    types.push_back(op->getOperand(0).getType());
+    return success();
+  }
+  return std::nullopt;
 }

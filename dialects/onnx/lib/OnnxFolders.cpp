@@ -10,6 +10,7 @@
 
 #include "prism/Dialect/Onnx/OnnxOps.h"
 
+#include "mlir/IR/Builders.h"
 #include "mlir/IR/BuiltinAttributes.h"
 #include "mlir/IR/Matchers.h"
 
@@ -323,10 +324,45 @@ OpFoldResult ONNXWhereOp::fold(FoldAdaptor adaptor) {
 // Shapes
 //===----------------------------------------------------------------------===//
 
+/// The tensor a Constant holds, whichever attribute gives it. A ConstantLike
+/// op must always fold: when none is set (the verifier reports that) the
+/// result is a unit attribute that no caller takes for a tensor.
 OpFoldResult ONNXConstantOp::fold(FoldAdaptor) {
   if (auto value = getValueAttr())
     return value;
-  return {};
+  Builder b(getContext());
+  auto tensor = [&](ArrayRef<int64_t> shape, Type elem) {
+    return RankedTensorType::get(shape, elem);
+  };
+  if (auto f = getValueFloatAttr())
+    return DenseElementsAttr::get(tensor({}, b.getF32Type()), f.getValue());
+  if (auto i = getValueIntAttr())
+    return DenseElementsAttr::get(tensor({}, b.getI64Type()), i.getValue());
+  if (auto fs = getValueFloatsAttr()) {
+    SmallVector<float> values;
+    for (Attribute a : fs)
+      values.push_back(cast<FloatAttr>(a).getValueAsDouble());
+    return DenseElementsAttr::get(tensor({(int64_t)values.size()}, b.getF32Type()),
+                                  ArrayRef<float>(values));
+  }
+  if (auto is = getValueIntsAttr()) {
+    SmallVector<int64_t> values;
+    for (Attribute a : is)
+      values.push_back(cast<IntegerAttr>(a).getInt());
+    return DenseElementsAttr::get(tensor({(int64_t)values.size()}, b.getI64Type()),
+                                  ArrayRef<int64_t>(values));
+  }
+  auto stringType = StringType::get(getContext());
+  if (auto str = getValueStringAttr())
+    return DenseStringElementsAttr::get(tensor({}, stringType), {str.getValue()});
+  if (auto strs = getValueStringsAttr()) {
+    SmallVector<StringRef> values;
+    for (Attribute a : strs)
+      values.push_back(cast<StringAttr>(a).getValue());
+    return DenseStringElementsAttr::get(
+        tensor({(int64_t)values.size()}, stringType), values);
+  }
+  return b.getUnitAttr();
 }
 
 OpFoldResult ONNXIdentityOp::fold(FoldAdaptor) {

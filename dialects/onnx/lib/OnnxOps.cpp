@@ -153,6 +153,8 @@ LogicalResult prism::onnx::inferResultTypes(Operation *op,
       types.push_back(isa<NoneType>(t) ? t : Type());
     return success();
   }
+  if (std::optional<LogicalResult> result = inferOverride(op, types))
+    return *result;
   return inferWithSchema(op, types);
 }
 

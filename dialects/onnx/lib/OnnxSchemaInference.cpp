@@ -12,6 +12,7 @@
 #include "prism/Dialect/Onnx/OnnxTypeConversion.h"
 
 #include "mlir/IR/BuiltinAttributes.h"
+#include "mlir/IR/DialectResourceBlobManager.h"
 #include "mlir/IR/Matchers.h"
 
 #include "onnx/defs/schema.h"
@@ -29,6 +30,31 @@ namespace {
 /// shape arithmetic lives (Reshape's shape, Slice's starts, ...).
 constexpr int64_t kMaxConstantElements = 4096;
 
+/// The value of a small constant operand as a TensorProto: from `dense<>`,
+/// or from the bytes of a `dense_resource` blob (small initializers).
+bool constantData(Value v, ::onnx::TensorProto &proto) {
+  Attribute attr;
+  if (!matchPattern(v, m_Constant(&attr)))
+    return false;
+  if (auto dense = dyn_cast<DenseElementsAttr>(attr))
+    return dense.getNumElements() <= kMaxConstantElements &&
+           succeeded(toTensorProto(dense, proto));
+  auto resource = dyn_cast<DenseResourceElementsAttr>(attr);
+  if (!resource || resource.getType().getNumElements() > kMaxConstantElements)
+    return false;
+  AsmResourceBlob *blob = resource.getRawHandle().getBlob();
+  int32_t dt = getOnnxDataType(resource.getType().getElementType());
+  if (!blob || dt == ::onnx::TensorProto::UNDEFINED ||
+      dt == ::onnx::TensorProto::STRING || dt == ::onnx::TensorProto::BOOL)
+    return false;
+  ArrayRef<char> bytes = blob->getData();
+  proto.set_data_type(dt);
+  for (int64_t d : resource.getType().getShape())
+    proto.add_dims(d);
+  proto.set_raw_data(std::string(bytes.begin(), bytes.end()));
+  return true;
+}
+
 class OpInferenceContext : public ::onnx::InferenceContext {
 public:
   OpInferenceContext(Operation *op, const ::onnx::OpSchema &schema)
@@ -40,13 +66,16 @@ public:
         toTypeProto(v.getType(), inputTypes.back());
       inputData.emplace_back();
       hasData.push_back(false);
-      DenseElementsAttr dense;
-      if (present.back() && matchPattern(v, m_Constant(&dense)) &&
-          dense.getNumElements() <= kMaxConstantElements &&
-          succeeded(toTensorProto(dense, inputData.back())))
-        hasData.back() = true;
+      if (present.back())
+        hasData.back() = constantData(v, inputData.back());
     }
-    outputTypes.resize(op->getNumResults());
+    // Omitted trailing outputs are not outputs for ONNX (BatchNormalization
+    // checks their number).
+    size_t numOutputs = op->getNumResults();
+    while (numOutputs > 0 &&
+           isa<NoneType>(op->getResult(numOutputs - 1).getType()))
+      --numOutputs;
+    outputTypes.resize(numOutputs);
     for (const auto &[name, attr] : schema.attributes()) {
       std::optional<Attribute> value = op->getInherentAttr(name);
       if (!value || !*value)
@@ -63,7 +92,14 @@ public:
     auto it = attributes.find(name);
     return it == attributes.end() ? nullptr : &it->second;
   }
-  size_t getNumInputs() const override { return inputTypes.size(); }
+  /// Like an ONNX node, which drops trailing omitted inputs (Resize reads
+  /// `sizes` when there are four inputs).
+  size_t getNumInputs() const override {
+    size_t n = inputTypes.size();
+    while (n > 0 && !present[n - 1])
+      --n;
+    return n;
+  }
   const ::onnx::TypeProto *getInputType(size_t i) const override {
     return i < inputTypes.size() && present[i] ? &inputTypes[i] : nullptr;
   }
@@ -172,6 +208,8 @@ LogicalResult prism::onnx::inferWithSchema(Operation *op,
            << schema->Name() << ": " << msg.trim();
   }
   for (auto [idx, proto] : llvm::enumerate(ctx.outputTypes)) {
+    if (idx >= types.size())
+      break;
     if (types[idx]) // an absent optional output
       continue;
     types[idx] = fromTypeProto(op->getContext(), proto,
@@ -191,4 +229,23 @@ std::pair<int, int> prism::onnx::getSchemaArity(StringRef opType) {
     return (int)ps.size();
   };
   return {count(schema->inputs()), count(schema->outputs())};
+}
+
+int64_t prism::onnx::getSchemaSinceVersion(StringRef opType, int64_t opset) {
+  if (!::onnx::OpSchemaRegistry::Schema(opType.str(), 1 << 30, ""))
+    return -1;
+  const ::onnx::OpSchema *schema =
+      ::onnx::OpSchemaRegistry::Schema(opType.str(), (int)opset, "");
+  return schema ? schema->SinceVersion() : -2;
+}
+
+std::vector<std::string>
+prism::onnx::getSchemaRequiredAttributes(StringRef opType) {
+  std::vector<std::string> names;
+  if (const ::onnx::OpSchema *schema =
+          ::onnx::OpSchemaRegistry::Schema(opType.str(), 1 << 30, ""))
+    for (const auto &[name, attr] : schema->attributes())
+      if (attr.required && attr.type != ::onnx::AttributeProto::GRAPH)
+        names.push_back(name); // subgraphs are regions, not attributes
+  return names;
 }

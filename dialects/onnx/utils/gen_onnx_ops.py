@@ -19,7 +19,7 @@ import onnx.defs as defs
 HAND_WRITTEN = {
     "ReduceL1", "ReduceL2", "ReduceLogSum", "ReduceLogSumExp", "ReduceMax",
     "ReduceMean", "ReduceMin", "ReduceProd", "ReduceSum", "ReduceSumSquare",
-    "Split", "Pad",
+    "Split", "Pad", "QuantizeLinear", "DequantizeLinear",
 }
 # Not pure: their results are random.
 IMPURE = {"RandomNormal", "RandomNormalLike", "RandomUniform",

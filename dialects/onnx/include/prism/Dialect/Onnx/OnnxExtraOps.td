@@ -37,7 +37,7 @@ class ONNX_ReduceOp<string name, int opset>
     `noop_with_empty_axes` is set). Older opsets gave `axes` as an attribute;
     the importer turns it into a constant input.
   }];
-  let arguments = (ins TensorOf<[UI32, UI64, I32, I64, F16, BF16, F32, F64, I8, UI8]>:$data,
+  let arguments = (ins TensorOf<[UI32, UI64, I32, I64, F16, BF16, F32, F64, I8, UI8, I1]>:$data,
                        OptI64Tensor:$axes,
                        DefaultValuedAttr<I64Attr, "1">:$keepdims,
                        DefaultValuedAttr<I64Attr, "0">:$noop_with_empty_axes);
@@ -48,9 +48,9 @@ def ONNXReduceL1Op : ONNX_ReduceOp<"ReduceL1", 18>;
 def ONNXReduceL2Op : ONNX_ReduceOp<"ReduceL2", 18>;
 def ONNXReduceLogSumOp : ONNX_ReduceOp<"ReduceLogSum", 18>;
 def ONNXReduceLogSumExpOp : ONNX_ReduceOp<"ReduceLogSumExp", 18>;
-def ONNXReduceMaxOp : ONNX_ReduceOp<"ReduceMax", 18>;
+def ONNXReduceMaxOp : ONNX_ReduceOp<"ReduceMax", 20>;
 def ONNXReduceMeanOp : ONNX_ReduceOp<"ReduceMean", 18>;
-def ONNXReduceMinOp : ONNX_ReduceOp<"ReduceMin", 18>;
+def ONNXReduceMinOp : ONNX_ReduceOp<"ReduceMin", 20>;
 def ONNXReduceProdOp : ONNX_ReduceOp<"ReduceProd", 18>;
 def ONNXReduceSumOp : ONNX_ReduceOp<"ReduceSum", 13>;
 def ONNXReduceSumSquareOp : ONNX_ReduceOp<"ReduceSumSquare", 18>;
@@ -79,6 +79,37 @@ def ONNXPadOp : ONNX_ExtraOp<"Pad", 19> {
                        OptAnyTensor:$constant_value, OptIntTensor:$axes,
                        DefaultValuedAttr<StrAttr, "\"constant\"">:$mode);
   let results = (outs AnyTensor:$output);
+}
+
+def ONNXQuantizeLinearOp : ONNX_ExtraOp<"QuantizeLinear", 21> {
+  let summary = "ONNX QuantizeLinear (ai.onnx, opset 21)";
+  let description = [{
+    `saturate(round(x / y_scale) + y_zero_point)` in the type of
+    `y_zero_point` (or `output_dtype`, else uint8), per tensor, per `axis`
+    (1-D scale) or per block of `block_size` along `axis`.
+  }];
+  let arguments = (ins TensorOf<[F32, F16, BF16, I32]>:$x,
+                       TensorOf<[F32, F16, BF16, I32]>:$y_scale,
+                       AnyTypeOf<[TensorOf<[I8, UI8, I16, UI16]>, NoneType]>:$y_zero_point,
+                       DefaultValuedAttr<I64Attr, "1">:$axis,
+                       DefaultValuedAttr<I64Attr, "0">:$block_size,
+                       DefaultValuedAttr<I64Attr, "0">:$output_dtype,
+                       DefaultValuedAttr<I64Attr, "1">:$saturate);
+  let results = (outs TensorOf<[I8, UI8, I16, UI16]>:$y);
+}
+
+def ONNXDequantizeLinearOp : ONNX_ExtraOp<"DequantizeLinear", 21> {
+  let summary = "ONNX DequantizeLinear (ai.onnx, opset 21)";
+  let description = [{
+    `(x - x_zero_point) * x_scale` in the type of `x_scale`, per tensor, per
+    `axis` (1-D scale) or per block of `block_size` along `axis`.
+  }];
+  let arguments = (ins TensorOf<[I8, UI8, I16, UI16, I32]>:$x,
+                       TensorOf<[F32, F16, BF16]>:$x_scale,
+                       AnyTypeOf<[TensorOf<[I8, UI8, I16, UI16, I32]>, NoneType]>:$x_zero_point,
+                       DefaultValuedAttr<I64Attr, "1">:$axis,
+                       DefaultValuedAttr<I64Attr, "0">:$block_size);
+  let results = (outs TensorOf<[F32, F16, BF16]>:$y);
 }
 
 def ONNXGeluOp : ONNX_ExtraOp<"Gelu", 20> {

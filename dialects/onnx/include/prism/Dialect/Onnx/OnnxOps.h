@@ -31,6 +31,12 @@ mlir::LogicalResult inferResultTypes(mlir::Operation *op,
 /// parameters that inputs and outputs share (OnnxSchemaInference.cpp).
 mlir::LogicalResult verifySchemaSignature(mlir::Operation *op);
 
+/// Inference of generated ops where libonnx 1.12's is missing or weaker
+/// (GreaterOrEqual, LessOrEqual, Einsum, MeanVarianceNormalization);
+/// nullopt for the others (OnnxExtraOps.cpp).
+std::optional<mlir::LogicalResult>
+inferOverride(mlir::Operation *op, llvm::SmallVectorImpl<mlir::Type> &types);
+
 /// Runs ONNX's schema inference for a generated op (OnnxSchemaInference.cpp).
 mlir::LogicalResult inferWithSchema(mlir::Operation *op,
                                     llvm::SmallVectorImpl<mlir::Type> &types);
@@ -38,6 +44,14 @@ mlir::LogicalResult inferWithSchema(mlir::Operation *op,
 /// The number of formal inputs and outputs of an ai.onnx schema (-1 when the
 /// last is variadic), or {0, 0} for an unknown operator.
 std::pair<int, int> getSchemaArity(llvm::StringRef opType);
+
+/// The since-version of the ai.onnx schema of `opType` in effect at
+/// `opset`: -2 when the operator only exists in later opsets, -1 when
+/// libonnx does not know it.
+int64_t getSchemaSinceVersion(llvm::StringRef opType, int64_t opset);
+
+/// The attributes an ai.onnx schema requires.
+std::vector<std::string> getSchemaRequiredAttributes(llvm::StringRef opType);
 
 /// Whether `inferred` is compatible with `declared`: same element type, same
 /// rank when both are ranked, same size where both dims are static.

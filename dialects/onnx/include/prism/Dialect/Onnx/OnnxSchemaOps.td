@@ -766,27 +766,6 @@ y = np.reshape(tmp, [b, c // (blocksize ** 2), h * blocksize, w * blocksize])
   }];
 }
 
-def ONNXDequantizeLinearOp : ONNX_Op<"DequantizeLinear", [ONNX_SchemaOp, Pure]> {
-  let summary = "ONNX DequantizeLinear (ai.onnx, opset 13)";
-  let description = [{
-The linear dequantization operator. It consumes a quantized tensor, a scale, and a zero point to compute the full precision tensor.
-The dequantization formula is y = (x - x_zero_point) * x_scale. 'x_scale' and 'x_zero_point' must have same shape, and can be either a scalar
-for per-tensor / per layer quantization, or a 1-D tensor for per-axis quantization.
-'x_zero_point' and 'x' must have same type. 'x' and 'y' must have same shape. In the case of dequantizing int32,
-there's no zero point (zero point is supposed to be 0).
-  }];
-  let arguments = (ins
-    TensorOf<[I8, UI8, I32]>:$x,
-    TensorOf<[F32]>:$x_scale,
-    AnyTypeOf<[TensorOf<[I8, UI8, I32]>, NoneType]>:$x_zero_point,
-    DefaultValuedAttr<I64Attr, "1">:$axis);
-  let results = (outs
-    TensorOf<[F32]>:$y);
-  let extraClassDeclaration = [{
-    static constexpr int kOnnxOpset = 13;
-  }];
-}
-
 def ONNXDetOp : ONNX_Op<"Det", [ONNX_SchemaOp, Pure]> {
   let summary = "ONNX Det (ai.onnx, opset 11)";
   let description = [{
@@ -2872,27 +2851,6 @@ Production must never overflow, and accumulation may overflow if and only if in 
     TensorOf<[I8, UI8]>:$y);
   let extraClassDeclaration = [{
     static constexpr int kOnnxOpset = 10;
-  }];
-}
-
-def ONNXQuantizeLinearOp : ONNX_Op<"QuantizeLinear", [ONNX_SchemaOp, Pure]> {
-  let summary = "ONNX QuantizeLinear (ai.onnx, opset 13)";
-  let description = [{
-The linear quantization operator. It consumes a high precision tensor, a scale, and a zero point to compute the low precision / quantized tensor.
-The scale factor and zero point must have same shape, and can be either a scalar for per-tensor / per layer quantization, or a 1-D tensor for per-axis quantization.
-The quantization formula is y = saturate ((x / y_scale) + y_zero_point).
-For saturation, it saturates to [0, 255] if it's uint8, or [-128, 127] if it's int8.
-For (x / y_scale), it's rounding to nearest ties to even. Refer to https://en.wikipedia.org/wiki/Rounding for details. 'y_zero_point' and 'y' must have same type.
-  }];
-  let arguments = (ins
-    TensorOf<[F32, I32]>:$x,
-    TensorOf<[F32]>:$y_scale,
-    AnyTypeOf<[TensorOf<[I8, UI8]>, NoneType]>:$y_zero_point,
-    DefaultValuedAttr<I64Attr, "1">:$axis);
-  let results = (outs
-    TensorOf<[I8, UI8]>:$y);
-  let extraClassDeclaration = [{
-    static constexpr int kOnnxOpset = 13;
   }];
 }
 
