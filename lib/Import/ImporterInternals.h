@@ -12,7 +12,11 @@
 
 namespace prism::onnx {
 
-constexpr int64_t kMinOpset = 7;
+/// ai.onnx opsets the importer reads. Below kFullOpset, a node is accepted
+/// only when its operator's schema has not changed since (older semantics
+/// are normalised from opset 7 on).
+constexpr int64_t kMinOpset = 1;
+constexpr int64_t kFullOpset = 7;
 constexpr int64_t kMaxOpset = 23;
 /// The newest ai.onnx opset of libonnx's schema registry (1.12), from which
 /// most of the dialect is generated.

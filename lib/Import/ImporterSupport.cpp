@@ -115,9 +115,8 @@ LogicalResult prism::onnx::verifyNodeAttributes(
 int prism::onnx::regionIndexOf(Operation *op, StringRef name) {
   if (isa<ONNXIfOp>(op))
     return name == "then_branch" ? 0 : name == "else_branch" ? 1 : -1;
-  if (isa<ONNXLoopOp, ONNXScanOp>(op))
-    return name == "body" ? 0 : -1;
-  return -1;
+  // Loop, Scan, SequenceMap: one region, the body.
+  return op->getNumRegions() == 1 && name == "body" ? 0 : -1;
 }
 
 /// Names a node reads, including those its subgraphs read from outside.

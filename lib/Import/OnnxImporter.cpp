@@ -142,9 +142,19 @@ FailureOr<Type> Importer::importType(const ::onnx::TypeProto &type,
                                      StringRef what,
                                      SmallVectorImpl<StringRef> *dimNames) {
   Location loc = FileLineColLoc::get(ctx, path, 0, 0);
+  if (type.has_sequence_type() || type.has_optional_type()) {
+    bool isSeq = type.has_sequence_type();
+    const auto &elem = isSeq ? type.sequence_type().elem_type()
+                             : type.optional_type().elem_type();
+    auto inner = importType(elem, what);
+    if (failed(inner))
+      return failure();
+    return isSeq ? Type(SeqType::get(ctx, *inner))
+                 : Type(OptType::get(ctx, *inner));
+  }
   if (!type.has_tensor_type())
-    return emitError(loc, "") << what << " is not a tensor (sequence, map and "
-                              << "optional values are not supported)",
+    return emitError(loc, "") << what << " is a map or has no type (maps are "
+                              << "not supported)",
            failure();
   const auto &tt = type.tensor_type();
   Type elem = getElementType(ctx, tt.elem_type());
@@ -340,6 +350,13 @@ LogicalResult Importer::importNode(const NodeProto &node, int64_t index) {
              << node.op_type() << " is not an operator of ai.onnx opset "
              << defaultOpset
              << (since == -1 ? "" : " (it was added in a later opset)");
+    int64_t latest = getOnnxSinceVersion(node.op_type(), kMaxOpset);
+    if (defaultOpset < kFullOpset && since != latest)
+      return emitError(loc, "")
+             << node.op_type() << "-" << since << " (ai.onnx opset "
+             << defaultOpset << ") is not supported: Prism reads opsets below "
+             << kFullOpset << " only for operators unchanged since (this one "
+             << "changed in opset " << latest << ")";
   }
 
   // Inputs, with names that no node produced reported by name.

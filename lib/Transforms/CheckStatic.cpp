@@ -12,12 +12,18 @@ namespace prism {
 } // namespace prism
 
 using namespace mlir;
+namespace onnx = prism::onnx;
 
 namespace {
 
 bool isStatic(Type t) {
   if (isa<NoneType>(t))
     return true;
+  // A sequence's length is a run-time value; its tensors must be static.
+  if (auto seq = dyn_cast<onnx::SeqType>(t))
+    return isStatic(seq.getElementType());
+  if (auto opt = dyn_cast<onnx::OptType>(t))
+    return isStatic(opt.getElementType());
   auto ranked = dyn_cast<RankedTensorType>(t);
   return ranked && ranked.hasStaticShape();
 }

@@ -112,6 +112,9 @@ def parse_dialect_ops(td_files):
     return ops
 
 
+FULL_OPSET = 7  # kFullOpset in lib/Import/ImporterInternals.h
+
+
 def read_opset_range(header):
     """Returns the importer's (kMinOpset, kMaxOpset) for ai.onnx."""
     text = header.read_text()
@@ -424,8 +427,19 @@ def accepted_opsets(op, first, opset_range):
     if op.domain != AI_ONNX:
         return "any"
     low, high = opset_range
-    since = max(low, first.get(op.op_type, op.opset or low))
+    # Below kFullOpset only operators unchanged since their first opset.
+    first_opset = first.get(op.op_type, op.opset or low)
+    unchanged = latest_since(op.op_type) == first_opset
+    since = max(low if unchanged else FULL_OPSET, first_opset)
     return str(high) if since == high else f"{since}-{high}"
+
+
+def latest_since(op_type):
+    """The since-version of the newest ai.onnx schema ONNX has for an op."""
+    try:
+        return onnx.defs.get_schema(op_type).since_version
+    except Exception:  # not in the registry (hand-written, opset 18+)
+        return None
 
 
 def write_ops_table(path, command, dialect_ops, selected, outcomes,

@@ -762,6 +762,17 @@ prism::onnx::inferOverride(Operation *op, SmallVectorImpl<Type> &types) {
   }
   if (auto einsum = dyn_cast<ONNXEinsumOp>(op))
     return inferEinsum(einsum, types);
+  if (auto map = dyn_cast<ONNXSequenceMapOp>(op)) {
+    // Each output is the sequence of what the body yields per element.
+    Operation *yield = map.getBody().front().getTerminator();
+    if (yield->getNumOperands() != op->getNumResults())
+      return map.emitOpError("body yields ")
+             << yield->getNumOperands() << " values for "
+             << op->getNumResults() << " outputs";
+    for (Type t : yield->getOperandTypes())
+      types.push_back(SeqType::get(op->getContext(), t));
+    return success();
+  }
   if (isa<ONNXMeanVarianceNormalizationOp>(op)) {
     types.push_back(op->getOperand(0).getType());
     return success();

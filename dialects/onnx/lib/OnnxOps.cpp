@@ -25,6 +25,12 @@ std::pair<StringRef, StringRef> prism::onnx::getOnnxOpType(Operation *op) {
 bool prism::onnx::areCompatibleTypes(Type declared, Type inferred) {
   if (declared == inferred)
     return true;
+  if (auto d = dyn_cast<SeqType>(declared), i = dyn_cast<SeqType>(inferred);
+      d && i)
+    return areCompatibleTypes(d.getElementType(), i.getElementType());
+  if (auto d = dyn_cast<OptType>(declared), i = dyn_cast<OptType>(inferred);
+      d && i)
+    return areCompatibleTypes(d.getElementType(), i.getElementType());
   auto d = dyn_cast<TensorType>(declared);
   auto i = dyn_cast<TensorType>(inferred);
   if (!d || !i)
@@ -35,6 +41,14 @@ bool prism::onnx::areCompatibleTypes(Type declared, Type inferred) {
 }
 
 Type prism::onnx::refineType(Type declared, Type inferred) {
+  if (auto ds = dyn_cast<SeqType>(declared), is = dyn_cast_or_null<SeqType>(inferred);
+      ds && is)
+    return SeqType::get(ds.getContext(),
+                        refineType(ds.getElementType(), is.getElementType()));
+  if (auto d = dyn_cast<OptType>(declared), i = dyn_cast_or_null<OptType>(inferred);
+      d && i)
+    return OptType::get(d.getContext(),
+                        refineType(d.getElementType(), i.getElementType()));
   auto d = dyn_cast<TensorType>(declared);
   auto i = dyn_cast<TensorType>(inferred);
   if (!d || !i)
@@ -49,6 +63,33 @@ Type prism::onnx::refineType(Type declared, Type inferred) {
   return RankedTensorType::get(dims, i.getElementType());
 }
 
+/// The type both `a` and `b` fit: dims that differ become dynamic.
+static Type joinTypes(Type a, Type b) {
+  if (a == b)
+    return a;
+  if (auto sa = dyn_cast<SeqType>(a), sb = dyn_cast<SeqType>(b); sa && sb) {
+    Type inner = joinTypes(sa.getElementType(), sb.getElementType());
+    return inner ? SeqType::get(a.getContext(), inner) : Type();
+  }
+  // An optional joined with a value (Loop-16's carried optional sequence)
+  // stays optional.
+  auto oa = dyn_cast<OptType>(a), ob = dyn_cast<OptType>(b);
+  if (oa || ob) {
+    Type inner = joinTypes(oa ? oa.getElementType() : a,
+                           ob ? ob.getElementType() : b);
+    return inner ? OptType::get(a.getContext(), inner) : Type();
+  }
+  auto ta = dyn_cast<TensorType>(a), tb = dyn_cast<TensorType>(b);
+  if (!ta || !tb || ta.getElementType() != tb.getElementType())
+    return nullptr;
+  if (!ta.hasRank() || !tb.hasRank() || ta.getRank() != tb.getRank())
+    return UnrankedTensorType::get(ta.getElementType());
+  SmallVector<int64_t> dims;
+  for (auto [x, y] : llvm::zip(ta.getShape(), tb.getShape()))
+    dims.push_back(x == y ? x : ShapedType::kDynamic);
+  return RankedTensorType::get(dims, ta.getElementType());
+}
+
 /// Result types of `If`: what both branches yield.
 static LogicalResult inferIfTypes(ONNXIfOp op, SmallVectorImpl<Type> &types) {
   auto thenYield = op.getThenBranch().front().getTerminator();
@@ -61,40 +102,14 @@ static LogicalResult inferIfTypes(ONNXIfOp op, SmallVectorImpl<Type> &types) {
            << op->getNumResults() << " results";
   for (auto [a, b] :
        llvm::zip(thenYield->getOperandTypes(), elseYield->getOperandTypes())) {
-    if (areCompatibleTypes(a, b)) {
-      types.push_back(a == b ? a : refineType(a, b));
-      continue;
-    }
     // ONNX allows branches of different shapes: keep what they share.
-    auto ta = dyn_cast<TensorType>(a), tb = dyn_cast<TensorType>(b);
-    if (!ta || !tb || ta.getElementType() != tb.getElementType())
+    Type joined = joinTypes(a, b);
+    if (!joined)
       return op.emitOpError("branches yield different types ")
              << a << " and " << b;
-    if (ta.hasRank() && tb.hasRank() && ta.getRank() == tb.getRank()) {
-      SmallVector<int64_t> dims;
-      for (auto [x, y] : llvm::zip(ta.getShape(), tb.getShape()))
-        dims.push_back(x == y ? x : ShapedType::kDynamic);
-      types.push_back(RankedTensorType::get(dims, ta.getElementType()));
-    } else {
-      types.push_back(UnrankedTensorType::get(ta.getElementType()));
-    }
+    types.push_back(joined);
   }
   return success();
-}
-
-/// The type both `a` and `b` fit: dims that differ become dynamic.
-static Type joinTypes(Type a, Type b) {
-  if (a == b)
-    return a;
-  auto ta = dyn_cast<TensorType>(a), tb = dyn_cast<TensorType>(b);
-  if (!ta || !tb || ta.getElementType() != tb.getElementType())
-    return nullptr;
-  if (!ta.hasRank() || !tb.hasRank() || ta.getRank() != tb.getRank())
-    return UnrankedTensorType::get(ta.getElementType());
-  SmallVector<int64_t> dims;
-  for (auto [x, y] : llvm::zip(ta.getShape(), tb.getShape()))
-    dims.push_back(x == y ? x : ShapedType::kDynamic);
-  return RankedTensorType::get(dims, ta.getElementType());
 }
 
 /// Result types of `Loop`: each loop-carried value keeps what its initial

@@ -65,6 +65,12 @@ int64_t prism::onnx::getOnnxDataTypeSize(int32_t dataType) {
 }
 
 void prism::onnx::toTypeProto(Type type, ::onnx::TypeProto &proto) {
+  if (auto seq = dyn_cast<SeqType>(type))
+    return toTypeProto(seq.getElementType(),
+                       *proto.mutable_sequence_type()->mutable_elem_type());
+  if (auto opt = dyn_cast<OptType>(type))
+    return toTypeProto(opt.getElementType(),
+                       *proto.mutable_optional_type()->mutable_elem_type());
   auto tensor = dyn_cast<TensorType>(type);
   if (!tensor)
     return;
@@ -83,6 +89,20 @@ void prism::onnx::toTypeProto(Type type, ::onnx::TypeProto &proto) {
 Type prism::onnx::fromTypeProto(MLIRContext *ctx,
                                 const ::onnx::TypeProto &proto,
                                 Type fallback) {
+  if (proto.has_sequence_type() || proto.has_optional_type()) {
+    bool isSeq = proto.has_sequence_type();
+    const auto &elem = isSeq ? proto.sequence_type().elem_type()
+                             : proto.optional_type().elem_type();
+    Type fb;
+    if (auto s = dyn_cast_or_null<SeqType>(fallback))
+      fb = s.getElementType();
+    else if (auto o = dyn_cast_or_null<OptType>(fallback))
+      fb = o.getElementType();
+    Type inner = fromTypeProto(ctx, elem, fb);
+    if (!inner)
+      return nullptr;
+    return isSeq ? Type(SeqType::get(ctx, inner)) : Type(OptType::get(ctx, inner));
+  }
   if (!proto.has_tensor_type())
     return nullptr;
   const auto &tt = proto.tensor_type();

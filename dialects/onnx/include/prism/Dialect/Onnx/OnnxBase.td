@@ -68,6 +68,29 @@ def ONNX_StringType : TypeDef<ONNX_Dialect, "String"> {
   let summary = "Element type of ONNX string tensors";
 }
 
+def ONNX_SeqType : TypeDef<ONNX_Dialect, "Seq"> {
+  let mnemonic = "seq";
+  let summary = "An ONNX sequence of tensors";
+  let description = [{
+    `!onnx.seq<tensor<?x3xf32>>`: a sequence, of run-time length, of tensors
+    of one element type (their shapes may differ; the parameter holds what
+    they share).
+  }];
+  let parameters = (ins "::mlir::Type":$elementType);
+  let assemblyFormat = "`<` $elementType `>`";
+}
+
+def ONNX_OptType : TypeDef<ONNX_Dialect, "Opt"> {
+  let mnemonic = "opt";
+  let summary = "An ONNX optional value";
+  let description = [{
+    `!onnx.opt<tensor<2xf32>>`: a tensor or sequence that may be absent at
+    run time.
+  }];
+  let parameters = (ins "::mlir::Type":$elementType);
+  let assemblyFormat = "`<` $elementType `>`";
+}
+
 def ONNX_ExternalDataAttr : AttrDef<ONNX_Dialect, "ExternalData",
                                     [TypedAttrInterface]> {
   let mnemonic = "external_data";
