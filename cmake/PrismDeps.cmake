@@ -14,6 +14,8 @@ include(HandleLLVMOptions)
 # Link everything against libMLIR.so / libLLVM.so: mixing the static MLIR
 # libraries with the dylib gives two copies of every registry.
 set(MLIR_LINK_MLIR_DYLIB ON)
+# add_mlir_doc writes to ${MLIR_BINARY_DIR}/docs: keep it in the build.
+set(MLIR_BINARY_DIR ${CMAKE_BINARY_DIR})
 set(LLVM_LINK_LLVM_DYLIB ON)
 
 find_package(ONNX REQUIRED CONFIG)
