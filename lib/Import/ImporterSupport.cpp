@@ -113,10 +113,10 @@ LogicalResult prism::onnx::verifyNodeAttributes(
 }
 
 int prism::onnx::regionIndexOf(Operation *op, StringRef name) {
-  if (isa<ONNXIfOp>(op))
-    return name == "then_branch" ? 0 : name == "else_branch" ? 1 : -1;
-  // Loop, Scan, SequenceMap: one region, the body.
-  return op->getNumRegions() == 1 && name == "body" ? 0 : -1;
+  std::vector<std::string> regions =
+      getSchemaGraphAttributes(op->getName().stripDialect());
+  auto it = llvm::find(regions, name.str());
+  return it == regions.end() ? -1 : (int)(it - regions.begin());
 }
 
 /// Names a node reads, including those its subgraphs read from outside.
@@ -209,6 +209,7 @@ FailureOr<TensorData> prism::onnx::decodeTensorData(const TensorProto &t,
     return data;
   }
   int64_t size = getOnnxDataTypeSize(dt);
+  // The importer checked that count * size fits in int64.
   if (t.has_raw_data()) {
     if ((int64_t)t.raw_data().size() != count * size) {
       emitError(loc, "tensor '") << t.name() << "' has "
@@ -219,13 +220,15 @@ FailureOr<TensorData> prism::onnx::decodeTensorData(const TensorProto &t,
     }
     data.bytes.assign(t.raw_data().begin(), t.raw_data().end());
   } else {
-    data.bytes.resize(count * size);
-    char *out = data.bytes.data();
+    char *out = nullptr;
     auto copy = [&](const auto &field, auto convert) -> LogicalResult {
-      // Complex values are two entries each.
+      // Complex values are two entries each. Sizes are compared before any
+      // allocation: a huge declared shape with little data is an error.
       int64_t perElement = isa<ComplexType>(type.getElementType()) ? 2 : 1;
       if ((int64_t)field.size() != count * perElement)
         return mismatch(field.size() / perElement);
+      data.bytes.resize(count * size);
+      out = data.bytes.data();
       int64_t width = size / perElement;
       for (int64_t i = 0; i < (int64_t)field.size(); ++i) {
         auto v = convert(field[i]);

@@ -259,6 +259,11 @@ FailureOr<TypedAttr> Importer::importTensor(const TensorProto &tensor,
     count *= d;
     dims.push_back(d);
   }
+  int64_t elemSize = std::max<int64_t>(getOnnxDataTypeSize(tensor.data_type()), 1);
+  if (count > std::numeric_limits<int64_t>::max() / elemSize)
+    return emitError(loc, "tensor '")
+               << tensor.name() << "' is larger than int64 bytes",
+           failure();
   auto type = RankedTensorType::get(dims, elem);
   if (tensor.data_location() == TensorProto::EXTERNAL)
     return importExternalTensor(tensor, type, loc);
@@ -272,9 +277,10 @@ FailureOr<TypedAttr> Importer::importTensor(const TensorProto &tensor,
     return TypedAttr(DenseStringElementsAttr::get(type, refs));
   }
   // Weights are blobs; small integer initializers are shape data.
+  bool isShapeData = isa<IntegerType>(elem) && !elem.isInteger(1);
   bool inlineIt = count <= options.maxInlineElements &&
-                  (!isWeight || isa<IntegerType>(elem) || count == 1);
-  if (elem.isInteger(1)) {
+                  (!isWeight || isShapeData || count == 1);
+  if (elem.isInteger(1) && inlineIt) {
     SmallVector<bool> values(bytes.begin(), bytes.end());
     return TypedAttr(DenseElementsAttr::get(type, values));
   }
@@ -438,20 +444,22 @@ LogicalResult Importer::importNode(const NodeProto &node, int64_t index) {
     placeholders.push_back(out.empty() ? Type(b.getNoneType())
                                        : UnrankedTensorType::get(b.getF32Type()));
   state.addTypes(placeholders);
-  for (size_t i = 0; i < subgraphs.size(); ++i)
+  // One region per subgraph attribute of the op, in the op's order.
+  std::vector<std::string> regionNames =
+      n.name.getStringRef().starts_with("onnx.ms.")
+          ? std::vector<std::string>()
+          : getSchemaGraphAttributes(n.name.stripDialect());
+  for (size_t i = 0; i < regionNames.size(); ++i)
     state.addRegion();
+  for (StringRef g : subgraphNames)
+    if (!llvm::is_contained(regionNames, g.str()))
+      return emitError(loc, "subgraph attribute '")
+             << g << "' of " << label << " is not one of " << n.name;
   Operation *op = b.create(state);
-  if (op->getNumRegions() != subgraphs.size())
-    return emitError(loc, "") << label << " has " << subgraphs.size()
-                              << " subgraphs but " << n.name << " has "
-                              << op->getNumRegions() << " regions";
 
   // Regions follow the declaration order of the op, not of the node.
   for (auto [i, g] : llvm::enumerate(subgraphs)) {
     int regionIndex = regionIndexOf(op, subgraphNames[i]);
-    if (regionIndex < 0)
-      return emitError(loc, "subgraph attribute '")
-             << subgraphNames[i] << "' is not a region of " << n.name;
     Block *block = new Block();
     op->getRegion(regionIndex).push_back(block);
     OpBuilder::InsertionGuard guard(b);
@@ -459,7 +467,7 @@ LogicalResult Importer::importNode(const NodeProto &node, int64_t index) {
     // Loop's body takes the iteration number, the condition and the
     // loop-carried values; ONNX lets it leave their types out.
     SmallVector<Type> hints;
-    if (isa<ONNXLoopOp>(op)) {
+    if (isa<ONNXLoopOp>(op) && op->getNumOperands() >= 2) {
       hints = {RankedTensorType::get({}, b.getI64Type()),
                RankedTensorType::get({}, b.getI1Type())};
       llvm::append_range(hints, llvm::drop_begin(op->getOperandTypes(), 2));
@@ -481,6 +489,11 @@ LogicalResult Importer::importNode(const NodeProto &node, int64_t index) {
         cst.setValueAttr(value);
       }
   }
+
+  for (auto [region, name] : llvm::zip(op->getRegions(), regionNames))
+    if (region.empty())
+      return emitError(loc, "")
+             << label << " needs subgraph attribute '" << name << "'";
 
   SmallVector<Type> types;
   if (failed(inferResultTypes(op, types)))

@@ -8,6 +8,7 @@
 #include "mlir/IR/Builders.h"
 #include "llvm/ADT/StringExtras.h"
 #include "llvm/ADT/StringSet.h"
+#include "llvm/Support/MathExtras.h"
 
 namespace prism {
 #define GEN_PASS_DEF_ONNXBINDDIMS
@@ -47,15 +48,28 @@ private:
     }
     return false;
   }
+  /// `fn(a, b, result)` returns true on overflow: then there is no value.
+  template <typename Fn>
+  std::optional<int64_t> checked(int64_t a, int64_t b, Fn fn) {
+    int64_t r;
+    if (fn(a, b, r)) {
+      overflowed = true;
+      return std::nullopt;
+    }
+    return r;
+  }
+
   std::optional<int64_t> parseSum() {
     auto lhs = parseProduct();
     while (lhs) {
       if (consume('+')) {
         auto rhs = parseProduct();
-        lhs = rhs ? std::optional<int64_t>(*lhs + *rhs) : std::nullopt;
+        lhs = rhs ? checked(*lhs, *rhs, llvm::AddOverflow<int64_t>)
+                  : std::nullopt;
       } else if (consume('-')) {
         auto rhs = parseProduct();
-        lhs = rhs ? std::optional<int64_t>(*lhs - *rhs) : std::nullopt;
+        lhs = rhs ? checked(*lhs, *rhs, llvm::SubOverflow<int64_t>)
+                  : std::nullopt;
       } else {
         break;
       }
@@ -67,7 +81,8 @@ private:
     while (lhs) {
       if (consume('*')) {
         auto rhs = parseAtom();
-        lhs = rhs ? std::optional<int64_t>(*lhs * *rhs) : std::nullopt;
+        lhs = rhs ? checked(*lhs, *rhs, llvm::MulOverflow<int64_t>)
+                  : std::nullopt;
       } else if (consume('/')) {
         auto rhs = parseAtom();
         lhs = rhs && *rhs != 0 ? std::optional<int64_t>(*lhs / *rhs)
@@ -103,6 +118,10 @@ private:
   StringRef text;
   const llvm::StringMap<int64_t> &bound;
   size_t pos = 0;
+
+public:
+  /// Whether evaluation failed because int64 overflowed.
+  bool overflowed = false;
 };
 
 struct OnnxBindDims : public prism::impl::OnnxBindDimsBase<OnnxBindDims> {
@@ -145,7 +164,16 @@ struct OnnxBindDims : public prism::impl::OnnxBindDimsBase<OnnxBindDims> {
             value = it->second;
             used.insert(name);
           } else {
-            value = DimExpression(name, bound).evaluate();
+            DimExpression expr(name, bound);
+            value = expr.evaluate();
+            if (expr.overflowed || (value && *value < 0)) {
+              func.emitError("dim '")
+                  << name << "' of input #" << i << " evaluates to "
+                  << (expr.overflowed ? std::string("a value beyond int64")
+                                      : std::to_string(*value))
+                  << " with the given bindings";
+              return signalPassFailure();
+            }
           }
           if (value)
             shape[d] = *value;

@@ -11,6 +11,9 @@
 
 #include "mlir/IR/Matchers.h"
 #include "llvm/ADT/StringExtras.h"
+#include "llvm/Support/MathExtras.h"
+
+#include <cmath>
 
 using namespace mlir;
 using namespace prism::onnx;
@@ -174,6 +177,8 @@ LogicalResult ONNXSplitOp::inferOnnxTypes(SmallVectorImpl<Type> &types) {
   Type elem = elementType(getInput());
   auto t = ranked(getInput());
   int64_t n = getNumResults();
+  if (n == 0)
+    return emitOpError("needs at least one output");
   if (!t) {
     types.assign(n, UnrankedTensorType::get(elem));
     return success();
@@ -191,8 +196,12 @@ LogicalResult ONNXSplitOp::inferOnnxTypes(SmallVectorImpl<Type> &types) {
         return emitOpError("'split' has ") << split->size()
                                            << " sizes for " << n << " outputs";
       int64_t total = 0;
-      for (int64_t s : *split)
-        total += s;
+      for (int64_t s : *split) {
+        if (s < 0)
+          return emitOpError("'split' has a negative size ") << s;
+        if (llvm::AddOverflow(total, s, total))
+          return emitOpError("'split' sizes overflow int64");
+      }
       if (!ShapedType::isDynamic(size) && total != size)
         return emitOpError("'split' sizes add up to ")
                << total << " but the axis has " << size;
@@ -205,7 +214,10 @@ LogicalResult ONNXSplitOp::inferOnnxTypes(SmallVectorImpl<Type> &types) {
     if (parts != n)
       return emitOpError("'num_outputs' is ")
              << parts << " but the op has " << n << " results";
-    int64_t chunk = ShapedType::isDynamic(size) ? kDyn : (size + n - 1) / n;
+    int64_t chunk = ShapedType::isDynamic(size) ? kDyn : size / n + (size % n != 0);
+    if (!ShapedType::isDynamic(size) && chunk * (n - 1) > size)
+      return emitOpError("cannot split ") << size << " into " << n
+                                          << " parts with num_outputs";
     for (int64_t i = 0; i < n; ++i) {
       if (ShapedType::isDynamic(size))
         sizes.push_back(kDyn);
@@ -252,8 +264,18 @@ LogicalResult ONNXPadOp::inferOnnxTypes(SmallVectorImpl<Type> &types) {
   if (pads->size() != 2 * axes.size())
     return emitOpError("'pads' has ") << pads->size() << " values for "
                                       << axes.size() << " axes";
-  for (auto [i, axis] : llvm::enumerate(axes))
-    dims[axis] = add(dims[axis], (*pads)[i] + (*pads)[i + axes.size()]);
+  for (auto [i, axis] : llvm::enumerate(axes)) {
+    int64_t before = (*pads)[i], after = (*pads)[i + axes.size()];
+    if (ShapedType::isDynamic(dims[axis]))
+      continue;
+    int64_t size;
+    if (llvm::AddOverflow(dims[axis], before, size) ||
+        llvm::AddOverflow(size, after, size) || size < 0)
+      return emitOpError("pads ")
+             << before << ", " << after << " make axis " << axis << " of size "
+             << dims[axis] << " negative or too large";
+    dims[axis] = size;
+  }
   types.push_back(tensorOf(dims, elem));
   return success();
 }
@@ -349,8 +371,11 @@ LogicalResult ONNXAttentionOp::inferOnnxTypes(SmallVectorImpl<Type> &types) {
   for (auto [v, name] : {std::pair{getQ(), "Q"}, {getK(), "K"}, {getV(), "V"}})
     if (failed(expectRank(*this, v, name, {3, 4})))
       return failure();
-  Type elem = elementType(getQ());
+  Type elem = elementType(getQ()), vElem = elementType(getV());
   auto q = ranked(getQ());
+  for (Value v : {getK(), getV()})
+    if (q && ranked(v) && ranked(v).getRank() != q.getRank())
+      return emitOpError("Q, K and V must have the same rank");
   if (!q) {
     types.push_back(UnrankedTensorType::get(elem));
     llvm::append_range(types, llvm::drop_begin(getResultTypes()));
@@ -390,7 +415,7 @@ LogicalResult ONNXAttentionOp::inferOnnxTypes(SmallVectorImpl<Type> &types) {
                                                          : t);
   };
   opt(1, tensorOf({batch, kvHeads, total, kHead}, elem));
-  opt(2, tensorOf({batch, kvHeads, total, vHead}, elem));
+  opt(2, tensorOf({batch, kvHeads, total, vHead}, vElem));
   opt(3, tensorOf({batch, qHeads, qSeq, total}, elem));
   return success();
 }
@@ -462,6 +487,13 @@ ONNXMsMultiHeadAttentionOp::inferOnnxTypes(SmallVectorImpl<Type> &types) {
     return failure();
   Type elem = elementType(getQuery());
   int64_t heads = getNumHeads();
+  if (heads <= 0)
+    return emitOpError("'num_heads' must be positive, got ") << heads;
+  int64_t qHidden = dim(getQuery(), 2);
+  if (ranked(getQuery()) && ranked(getQuery()).getRank() == 3 &&
+      !ShapedType::isDynamic(qHidden) && qHidden % heads != 0)
+    return emitOpError("query hidden size ")
+           << qHidden << " is not divisible by num_heads " << heads;
   int64_t batch = dim(getQuery(), 0), seq = dim(getQuery(), 1);
   int64_t vHidden, kvSeq, kHead, vHead;
   auto q = ranked(getQuery());
@@ -507,8 +539,11 @@ ONNXMsGroupQueryAttentionOp::inferOnnxTypes(SmallVectorImpl<Type> &types) {
   Type elem = elementType(getQuery());
   int64_t batch = dim(getQuery(), 0), seq = dim(getQuery(), 1);
   int64_t hidden = dim(getQuery(), 2);
-  int64_t head = isAbsent(getKey()) ? divide(hidden, heads + 2 * kvHeads)
-                                    : divide(hidden, heads);
+  int64_t parts = isAbsent(getKey()) ? heads + 2 * kvHeads : heads;
+  if (!ShapedType::isDynamic(hidden) && hidden % parts != 0)
+    return emitOpError("query hidden size ")
+           << hidden << " is not divisible into " << parts << " heads";
+  int64_t head = divide(hidden, parts);
   types.push_back(tensorOf({batch, seq, mul(heads, head)}, elem));
   // The cache keeps its buffer length when it is shared with `past`;
   // otherwise it holds the total sequence.
@@ -618,6 +653,24 @@ LogicalResult ONNXMsMatMulNBitsOp::inferOnnxTypes(SmallVectorImpl<Type> &types) 
     return emitOpError("input 'A' has ") << k << " columns but K is " << getK();
   if (getBits() < 1 || getBits() > 8)
     return emitOpError("'bits' must be in [1, 8], got ") << getBits();
+  int64_t block = getBlockSize();
+  if (block < 16 || !llvm::isPowerOf2_64(block))
+    return emitOpError("'block_size' must be a power of 2 and at least 16, "
+                       "got ")
+           << block;
+  if (getK() <= 0 || getN() <= 0)
+    return emitOpError("K and N must be positive");
+  // B is [N, ceil(K / block_size), block_size * bits / 8] uint8.
+  if (auto b = ranked(getB()); b && b.getRank() == 3 &&
+                               elementType(getB()).isUnsignedInteger(8)) {
+    int64_t blocks = getK() / block + (getK() % block != 0);
+    int64_t want[] = {getN(), blocks, block * getBits() / 8};
+    for (int i = 0; i < 3; ++i)
+      if (!b.isDynamicDim(i) && b.getDimSize(i) != want[i])
+        return emitOpError("input 'B' has shape ")
+               << b << ", expected [" << want[0] << ", " << want[1] << ", "
+               << want[2] << "] for N, K, block_size and bits";
+  }
   SmallVector<int64_t> dims(a.getShape());
   dims.back() = getN();
   types.push_back(tensorOf(dims, elem));
@@ -683,6 +736,8 @@ static LogicalResult inferEinsum(ONNXEinsumOp op, SmallVectorImpl<Type> &types) 
     }
     size_t letters = llvm::count_if(term, [](char c) { return llvm::isAlpha(c); });
     bool hasEllipsis = term.contains("...");
+    if (term.count("...") > 1 || term.count('.') != 3 * term.count("..."))
+      return op.emitOpError("term '") << term << "' has a malformed ellipsis";
     if ((!hasEllipsis && letters != (size_t)t.getRank()) ||
         (hasEllipsis && letters > (size_t)t.getRank()))
       return op.emitOpError("term '")
@@ -750,8 +805,101 @@ static LogicalResult inferEinsum(ONNXEinsumOp op, SmallVectorImpl<Type> &types) 
   return success();
 }
 
+/// The elements of a constant scalar (or 1-element) operand, as double.
+static std::optional<double> constantScalar(Value v) {
+  DenseElementsAttr attr;
+  if (isAbsent(v) || !matchPattern(v, m_Constant(&attr)) ||
+      attr.getNumElements() != 1)
+    return std::nullopt;
+  if (auto f = dyn_cast<FloatType>(attr.getElementType()))
+    return (*attr.getValues<APFloat>().begin()).convertToDouble();
+  APInt i = *attr.getValues<APInt>().begin();
+  return attr.getElementType().isUnsignedInteger() ? (double)i.getZExtValue()
+                                                   : (double)i.getSExtValue();
+}
+
+/// Range: max(ceil((limit - start) / delta), 0) elements, computed without
+/// the int64 overflow of libonnx 1.12's inference.
+static LogicalResult inferRange(ONNXRangeOp op, SmallVectorImpl<Type> &types) {
+  Type elem = elementType(op.getStart());
+  auto start = constantScalar(op.getStart());
+  auto limit = constantScalar(op.getLimit());
+  auto delta = constantScalar(op.getDelta());
+  if (!start || !limit || !delta) {
+    types.push_back(tensorOf({kDyn}, elem));
+    return success();
+  }
+  if (*delta == 0)
+    return op.emitOpError("delta is zero");
+  double count = std::max(std::ceil((*limit - *start) / *delta), 0.0);
+  if (!std::isfinite(count) || count > 9.0e18)
+    return op.emitOpError("has ") << count << " elements, beyond int64";
+  types.push_back(tensorOf({(int64_t)count}, elem));
+  return success();
+}
+
+/// Slice with constant starts/ends/axes/steps: ONNX's clamping, including
+/// empty axes with negative steps (libonnx 1.12 gets that one wrong).
+static std::optional<LogicalResult> inferSlice(ONNXSliceOp op,
+                                               SmallVectorImpl<Type> &types) {
+  auto data = ranked(op.getData());
+  auto starts = constantInts(op.getStarts());
+  auto ends = constantInts(op.getEnds());
+  std::optional<SmallVector<int64_t>> axes, steps;
+  if (!isAbsent(op.getAxes()) && !(axes = constantInts(op.getAxes())))
+    return std::nullopt;
+  if (!isAbsent(op.getSteps()) && !(steps = constantInts(op.getSteps())))
+    return std::nullopt;
+  if (!data || !starts || !ends)
+    return std::nullopt;
+  int64_t rank = data.getRank();
+  size_t n = starts->size();
+  if (ends->size() != n || (axes && axes->size() != n) ||
+      (steps && steps->size() != n))
+    return std::nullopt; // libonnx reports the mismatch
+  SmallVector<int64_t> dims(data.getShape());
+  SmallVector<bool> seen(rank, false);
+  for (size_t i = 0; i < n; ++i) {
+    int64_t axis = axes ? (*axes)[i] : (int64_t)i;
+    if (axis < -rank || axis >= rank)
+      return op.emitOpError("axis ") << axis << " is out of range for rank "
+                                     << rank;
+    axis = axis < 0 ? axis + rank : axis;
+    if (seen[axis])
+      return op.emitOpError("axis ") << axis << " is sliced twice";
+    seen[axis] = true;
+    int64_t step = steps ? (*steps)[i] : 1;
+    if (step == 0)
+      return op.emitOpError("step is zero");
+    int64_t dim = dims[axis];
+    if (ShapedType::isDynamic(dim))
+      continue;
+    int64_t s = std::clamp<int64_t>((*starts)[i], -dim - 1, dim + 1);
+    int64_t e = std::clamp<int64_t>((*ends)[i], -dim - 1, dim + 1);
+    s = s < 0 ? s + dim : s;
+    e = e < 0 ? e + dim : e;
+    if (step > 0) {
+      s = std::clamp<int64_t>(s, 0, dim);
+      e = std::clamp<int64_t>(e, 0, dim);
+      dims[axis] = e > s ? (e - s - 1) / step + 1 : 0;
+    } else if (dim == 0 || step == INT64_MIN) {
+      dims[axis] = dim == 0 ? 0 : (s > e ? 1 : 0);
+    } else {
+      s = std::clamp<int64_t>(s, 0, dim - 1);
+      e = std::clamp<int64_t>(e, -1, dim - 1);
+      dims[axis] = s > e ? (s - e - 1) / -step + 1 : 0;
+    }
+  }
+  types.push_back(tensorOf(dims, data.getElementType()));
+  return success();
+}
+
 std::optional<LogicalResult>
 prism::onnx::inferOverride(Operation *op, SmallVectorImpl<Type> &types) {
+  if (auto range = dyn_cast<ONNXRangeOp>(op))
+    return inferRange(range, types);
+  if (auto slice = dyn_cast<ONNXSliceOp>(op))
+    return inferSlice(slice, types);
   if (isa<ONNXGreaterOrEqualOp, ONNXLessOrEqualOp>(op)) {
     auto t = broadcastShapes(op, op->getOperands(),
                              IntegerType::get(op->getContext(), 1));

@@ -13,6 +13,7 @@
 #include "mlir/IR/Builders.h"
 #include "mlir/IR/BuiltinAttributes.h"
 #include "mlir/IR/Matchers.h"
+#include "llvm/Support/MathExtras.h"
 
 #include <cmath>
 
@@ -47,8 +48,12 @@ std::optional<Const> toConst(Attribute attr) {
     return std::nullopt;
   if (auto it = dyn_cast<IntegerType>(c.elem)) {
     bool zext = it.isUnsigned() || it.getWidth() == 1;
-    for (const APInt &v : dense.getValues<APInt>())
+    for (const APInt &v : dense.getValues<APInt>()) {
+      // uint64 values past INT64_MAX do not fit the int64 evaluator.
+      if (zext && v.getActiveBits() > 63)
+        return std::nullopt;
       c.ints.push_back(zext ? (int64_t)v.getZExtValue() : v.getSExtValue());
+    }
   } else if (isa<FloatType>(c.elem)) {
     for (const APFloat &v : dense.getValues<APFloat>())
       c.floats.push_back(v.convertToDouble());
@@ -205,9 +210,14 @@ Attribute binary(ArrayRef<Attribute> operands, Type resultElem, IntFn intFn,
   return fromConst(out);
 }
 
+/// The element type of a static int or float result; null otherwise (string
+/// and complex results are not folded).
 Type resultElem(Operation *op) {
   auto t = dyn_cast<RankedTensorType>(op->getResult(0).getType());
-  return t && t.hasStaticShape() ? t.getElementType() : Type();
+  if (!t || !t.hasStaticShape() ||
+      !isa<IntegerType, FloatType>(t.getElementType()))
+    return Type();
+  return t.getElementType();
 }
 
 /// Keeps only folds whose type matches the op's declared (static) type.
@@ -241,11 +251,24 @@ int64_t normalise(int64_t axis, int64_t rank) {
                        [](double x, double y) -> double { return FLOATEXPR; })); \
   }
 
-BINARY_FOLD(ONNXAddOp, x + y, x + y)
-BINARY_FOLD(ONNXSubOp, x - y, x - y)
-BINARY_FOLD(ONNXMulOp, x * y, x * y)
-// Integer division truncates, as ONNX Runtime does; by zero is not folded.
-BINARY_FOLD(ONNXDivOp, y == 0 ? std::nullopt : std::optional<int64_t>(x / y),
+/// Integer results that overflow int64 are not folded.
+template <typename Fn>
+std::optional<int64_t> checkedInt(int64_t x, int64_t y, Fn fn) {
+  int64_t r;
+  if (fn(x, y, r))
+    return std::nullopt;
+  return r;
+}
+
+BINARY_FOLD(ONNXAddOp, checkedInt(x, y, llvm::AddOverflow<int64_t>), x + y)
+BINARY_FOLD(ONNXSubOp, checkedInt(x, y, llvm::SubOverflow<int64_t>), x - y)
+BINARY_FOLD(ONNXMulOp, checkedInt(x, y, llvm::MulOverflow<int64_t>), x * y)
+// Integer division truncates, as ONNX Runtime does; by zero (and the one
+// overflowing quotient) is not folded.
+BINARY_FOLD(ONNXDivOp,
+            y == 0 || (x == INT64_MIN && y == -1)
+                ? std::nullopt
+                : std::optional<int64_t>(x / y),
             x / y)
 BINARY_FOLD(ONNXEqualOp, x == y, x == y)
 BINARY_FOLD(ONNXLessOp, x < y, x < y)
@@ -257,8 +280,11 @@ OpFoldResult ONNXNegOp::fold(FoldAdaptor adaptor) {
   Type elem = resultElem(*this);
   if (!a || !elem)
     return {};
-  for (auto &v : a->ints)
+  for (auto &v : a->ints) {
+    if (v == INT64_MIN)
+      return {};
     v = -v;
+  }
   for (auto &v : a->floats)
     v = -v;
   return checked(*this, fromConst(*a));
@@ -296,10 +322,13 @@ OpFoldResult ONNXCastOp::fold(FoldAdaptor adaptor) {
       continue;
     }
     double v = a->f(i);
+    if (elem.isInteger(1)) { // any nonzero value is true
+      out.ints.push_back(a->isFloat() ? v != 0.0 : a->ints[i] != 0);
+      continue;
+    }
     if (a->isFloat() && (!std::isfinite(v) || std::fabs(v) > 9.2e18))
       return {}; // out of range: implementation-defined, leave to run time
-    int64_t x = a->isFloat() ? (int64_t)v : a->ints[i];
-    out.ints.push_back(elem.isInteger(1) ? x != 0 : x);
+    out.ints.push_back(a->isFloat() ? (int64_t)v : a->ints[i]);
   }
   return checked(*this, fromConst(out));
 }
@@ -416,6 +445,9 @@ OpFoldResult ONNXConcatOp::fold(FoldAdaptor adaptor) {
     return {};
   int64_t rank = in[0].shape.size();
   int64_t axis = normalise(getAxis(), rank);
+  if (axis < 0 || axis >= rank ||
+      llvm::any_of(in, [&](const Const &c) { return (int64_t)c.shape.size() != rank; }))
+    return {};
   SmallVector<int64_t> shape = in[0].shape;
   shape[axis] = 0;
   for (const Const &c : in)
@@ -445,6 +477,8 @@ OpFoldResult ONNXGatherOp::fold(FoldAdaptor adaptor) {
     return {};
   int64_t rank = data->shape.size();
   int64_t axis = normalise(getAxis(), rank);
+  if (axis < 0 || axis >= rank || indices->isFloat())
+    return {};
   int64_t outer = product(ArrayRef<int64_t>(data->shape).take_front(axis));
   int64_t inner = product(ArrayRef<int64_t>(data->shape).drop_front(axis + 1));
   int64_t n = data->shape[axis];
@@ -533,9 +567,12 @@ OpFoldResult ONNXRangeOp::fold(FoldAdaptor adaptor) {
       limit->size() != 1 || delta->size() != 1 || delta->f(0) == 0)
     return {};
   double s = start->f(0), l = limit->f(0), d = delta->f(0);
-  int64_t n = std::max<int64_t>(0, (int64_t)std::ceil((l - s) / d));
-  if (n > kMaxFoldElements)
+  double count = std::ceil((l - s) / d);
+  if (!std::isfinite(count) || count > kMaxFoldElements)
     return {};
+  int64_t n = std::max<int64_t>(0, (int64_t)count);
+  if (std::fabs(s) + n * std::fabs(d) > 9.0e18)
+    return {}; // int64 elements would overflow
   Const out;
   out.elem = elem;
   out.shape = {n};
@@ -575,21 +612,25 @@ OpFoldResult ONNXSliceOp::fold(FoldAdaptor adaptor) {
   // Per-axis start and step after ONNX's clamping rules.
   SmallVector<int64_t> begin(rank, 0), step(rank, 1), count(data->shape);
   for (size_t i = 0; i < axes.size(); ++i) {
-    int64_t ax = normalise(axes[i], rank), dim = data->shape[ax];
-    int64_t st = steps[i];
-    if (st == 0)
+    int64_t ax = normalise(axes[i], rank), st = steps[i];
+    if (st == 0 || st == INT64_MIN || ax < 0 || ax >= rank)
       return {};
-    int64_t s = (*starts)[i], e = (*ends)[i];
+    int64_t dim = data->shape[ax];
+    // Clamp before adding dim: starts/ends may be INT64_MIN/MAX.
+    int64_t s = std::clamp<int64_t>((*starts)[i], -dim - 1, dim + 1);
+    int64_t e = std::clamp<int64_t>((*ends)[i], -dim - 1, dim + 1);
     s = s < 0 ? s + dim : s;
     e = e < 0 ? e + dim : e;
     if (st > 0) {
       s = std::clamp<int64_t>(s, 0, dim);
       e = std::clamp<int64_t>(e, 0, dim);
-      count[ax] = e > s ? (e - s + st - 1) / st : 0;
+      count[ax] = e > s ? (e - s - 1) / st + 1 : 0;
+    } else if (dim == 0) {
+      count[ax] = 0;
     } else {
       s = std::clamp<int64_t>(s, 0, dim - 1);
       e = std::clamp<int64_t>(e, -1, dim - 1);
-      count[ax] = s > e ? (s - e - st - 1) / -st : 0;
+      count[ax] = s > e ? (s - e - 1) / -st + 1 : 0;
     }
     begin[ax] = s;
     step[ax] = st;

@@ -92,6 +92,8 @@ static Type joinTypes(Type a, Type b) {
 
 /// Result types of `If`: what both branches yield.
 static LogicalResult inferIfTypes(ONNXIfOp op, SmallVectorImpl<Type> &types) {
+  if (op.getThenBranch().empty() || op.getElseBranch().empty())
+    return op.emitOpError("needs both branches");
   auto thenYield = op.getThenBranch().front().getTerminator();
   auto elseYield = op.getElseBranch().front().getTerminator();
   if (thenYield->getNumOperands() != op->getNumResults() ||
@@ -117,6 +119,9 @@ static LogicalResult inferIfTypes(ONNXIfOp op, SmallVectorImpl<Type> &types) {
 /// per-iteration value along a new leading dim of unknown trip count.
 static LogicalResult inferLoopTypes(ONNXLoopOp op,
                                     SmallVectorImpl<Type> &types) {
+  if (op.getBody().empty() || op->getNumOperands() < 2)
+    return op.emitOpError("needs a body and at least the trip count and "
+                          "condition inputs");
   Operation *yield = op.getBody().front().getTerminator();
   unsigned numCarried = op->getNumOperands() - 2;
   if (yield->getNumOperands() != 1 + op->getNumResults() ||

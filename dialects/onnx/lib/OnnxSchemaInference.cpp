@@ -18,7 +18,9 @@
 #include "onnx/defs/schema.h"
 #include "onnx/defs/shape_inference.h"
 
+#include <algorithm>
 #include <exception>
+#include <stdexcept>
 #include <map>
 
 using namespace mlir;
@@ -108,6 +110,10 @@ public:
   }
   size_t getNumOutputs() const override { return outputTypes.size(); }
   ::onnx::TypeProto *getOutputType(size_t i) override {
+    // ONNX's own context throws too: a required output is missing.
+    if (i >= outputTypes.size())
+      throw std::runtime_error("output " + std::to_string(i) +
+                               " is required but the node omits it");
     return &outputTypes[i];
   }
   ::onnx::GraphInferencer *
@@ -247,5 +253,20 @@ prism::onnx::getSchemaRequiredAttributes(StringRef opType) {
     for (const auto &[name, attr] : schema->attributes())
       if (attr.required && attr.type != ::onnx::AttributeProto::GRAPH)
         names.push_back(name); // subgraphs are regions, not attributes
+  return names;
+}
+
+std::vector<std::string> prism::onnx::getSchemaGraphAttributes(StringRef opType) {
+  std::vector<std::string> names;
+  if (const ::onnx::OpSchema *schema =
+          ::onnx::OpSchemaRegistry::Schema(opType.str(), 1 << 30, ""))
+    for (const auto &[name, attr] : schema->attributes())
+      if (attr.type == ::onnx::AttributeProto::GRAPH)
+        names.push_back(name);
+  // gen_onnx_ops.py declares regions in sorted order, then_branch first.
+  std::sort(names.begin(), names.end(), [](const auto &a, const auto &b) {
+    return std::make_pair(a != "then_branch", a) <
+           std::make_pair(b != "then_branch", b);
+  });
   return names;
 }

@@ -116,6 +116,9 @@ def gen_op(schema):
         else:
             c = "OptionalAttr<%s>" % base
         args.append("%s:$%s" % (c, aname))
+    # Regions in sorted order, `then_branch` first (ONNX's If reads then/else;
+    # OnnxSchemaInference.cpp's getSchemaGraphAttributes follows this order).
+    regions.sort(key=lambda r: (not r.endswith("$then_branch"), r))
     results = []
     for p in schema.outputs:
         c = type_constraint(schema, p, p.option == Option.Optional)

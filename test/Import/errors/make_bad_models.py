@@ -72,6 +72,46 @@ def main(out):
     write(os.path.join(out, "overflow.onnx"),
           small_model([w], inputs=[big]).SerializeToString())
 
+    # Declared shapes far larger than the data: rejected before allocating.
+    def model_with(tensor):
+        return small_model([tensor]).SerializeToString()
+    t = TensorProto(name="W", data_type=TensorProto.FLOAT, dims=[1 << 40])
+    write(os.path.join(out, "huge-nodata.onnx"), model_with(t))
+    t = TensorProto(name="W", data_type=TensorProto.FLOAT, dims=[1 << 62],
+                    raw_data=b"")
+    write(os.path.join(out, "huge-bytes.onnx"), model_with(t))
+    t = external_weight("weights.bin", length=0)
+    t.data_type = TensorProto.DOUBLE
+    del t.dims[:]
+    t.dims.extend([1 << 61])
+    write(os.path.join(out, "huge-external.onnx"), model_with(t))
+
+    # A Split with no outputs.
+    x = helper.make_tensor_value_info("X", TensorProto.FLOAT, [4])
+    split = helper.make_node("Split", ["X"], [], name="split")
+    write(os.path.join(out, "split-no-outputs.onnx"), helper.make_model(
+        helper.make_graph([split], "g", [x], []),
+        opset_imports=[helper.make_opsetid("", 17)]).SerializeToString())
+
+    # A bool weight is a blob like any other weight.
+    mask = numpy_helper.from_array(np.tril(np.ones((64, 64), bool)), "M")
+    xb = helper.make_tensor_value_info("X", TensorProto.BOOL, [64, 64])
+    yb = helper.make_tensor_value_info("Y", TensorProto.BOOL, [64, 64])
+    node = helper.make_node("And", ["X", "M"], ["Y"], name="and")
+    write(os.path.join(out, "bool-weight.onnx"), helper.make_model(
+        helper.make_graph([node], "g", [xb], [yb], initializer=[mask]),
+        opset_imports=[helper.make_opsetid("", 17)]).SerializeToString())
+
+    # Dims named by expressions that go negative or overflow when bound.
+    for name, expr in (("dim-negative", "seq-8"), ("dim-overflow", "seq*seq")):
+        xs = helper.make_tensor_value_info("X", TensorProto.FLOAT, [expr, 4])
+        ys = helper.make_tensor_value_info("Y", TensorProto.FLOAT, [expr, 4])
+        seq = helper.make_tensor_value_info("S", TensorProto.FLOAT, ["seq"])
+        relu = helper.make_node("Relu", ["X"], ["Y"], name="relu")
+        write(os.path.join(out, name + ".onnx"), helper.make_model(
+            helper.make_graph([relu], "g", [xs, seq], [ys]),
+            opset_imports=[helper.make_opsetid("", 17)]).SerializeToString())
+
     # Over 2 GiB without external data: a sparse file is enough, the size
     # alone is refused before reading.
     with open(os.path.join(out, "huge.onnx"), "wb") as f:

@@ -53,6 +53,10 @@ int64_t getSchemaSinceVersion(llvm::StringRef opType, int64_t opset);
 /// The attributes an ai.onnx schema requires.
 std::vector<std::string> getSchemaRequiredAttributes(llvm::StringRef opType);
 
+/// The subgraph attributes of an ai.onnx schema, in the order of the op's
+/// regions (sorted by name, as gen_onnx_ops.py declares them).
+std::vector<std::string> getSchemaGraphAttributes(llvm::StringRef opType);
+
 /// Whether `inferred` is compatible with `declared`: same element type, same
 /// rank when both are ranked, same size where both dims are static.
 bool areCompatibleTypes(mlir::Type declared, mlir::Type inferred);

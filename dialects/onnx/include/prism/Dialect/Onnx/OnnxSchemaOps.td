@@ -1644,7 +1644,7 @@ If conditional
     TensorOf<[I1]>:$cond);
   let results = (outs
     Variadic<AnyType>:$outputs);
-  let regions = (region SizedRegion<1>:$else_branch, SizedRegion<1>:$then_branch);
+  let regions = (region SizedRegion<1>:$then_branch, SizedRegion<1>:$else_branch);
   let extraClassDeclaration = [{
     static constexpr int kOnnxOpset = 16;
   }];
