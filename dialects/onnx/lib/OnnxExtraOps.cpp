@@ -894,8 +894,45 @@ static std::optional<LogicalResult> inferSlice(ONNXSliceOp op,
   return success();
 }
 
+/// Checks the ranks and attribute lengths of convolutions and pools, which
+/// libonnx 1.12's inference assumes (it reads out of bounds otherwise).
+static LogicalResult verifyConvLike(Operation *op, bool hasWeights) {
+  auto x = ranked(op->getOperand(0));
+  if (!x)
+    return success();
+  int64_t rank = x.getRank();
+  if (rank < 3)
+    return op->emitOpError("input X must have rank >= 3, got ") << rank;
+  if (hasWeights && op->getNumOperands() > 1)
+    if (auto w = ranked(op->getOperand(1)); w && w.getRank() != rank)
+      return op->emitOpError("weights W have rank ")
+             << w.getRank() << " but X has rank " << rank;
+  int64_t spatial = rank - 2;
+  for (auto [name, want] :
+       {std::pair<StringRef, int64_t>{"kernel_shape", spatial},
+        {"strides", spatial},
+        {"dilations", spatial},
+        {"pads", 2 * spatial},
+        {"output_padding", spatial},
+        {"output_shape", spatial}}) {
+    auto list = dyn_cast_or_null<ArrayAttr>(op->getInherentAttr(name).value_or(nullptr));
+    if (list && (int64_t)list.size() != want)
+      return op->emitOpError("attribute '")
+             << name << "' has " << list.size() << " values; " << want
+             << " expected for " << spatial << " spatial dims";
+  }
+  return success();
+}
+
 std::optional<LogicalResult>
 prism::onnx::inferOverride(Operation *op, SmallVectorImpl<Type> &types) {
+  // Checks only: ONNX's inference then runs.
+  if (isa<ONNXConvOp, ONNXConvTransposeOp, ONNXConvIntegerOp>(op) &&
+      failed(verifyConvLike(op, /*hasWeights=*/true)))
+    return failure();
+  if (isa<ONNXMaxPoolOp, ONNXAveragePoolOp, ONNXLpPoolOp>(op) &&
+      failed(verifyConvLike(op, /*hasWeights=*/false)))
+    return failure();
   if (auto range = dyn_cast<ONNXRangeOp>(op))
     return inferRange(range, types);
   if (auto slice = dyn_cast<ONNXSliceOp>(op))
