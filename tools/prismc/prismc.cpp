@@ -67,8 +67,9 @@ cl::opt<bool> noIR("no-ir",
 
 cl::opt<bool> elideWeights(
     "elide-weights",
-    cl::desc("Print weight blobs as '__elided__' (smaller output that does "
-             "not parse back)"),
+    cl::desc("Leave the weight blobs out of the output: the IR keeps its "
+             "dense_resource references and parses, but holds no weight "
+             "values"),
     cl::cat(category));
 } // namespace
 
