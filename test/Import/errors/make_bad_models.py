@@ -63,7 +63,7 @@ def main(out):
     # A symbolic link that leaves the directory.
     link = os.path.join(out, "link.bin")
     if not os.path.lexists(link):
-        os.symlink("/etc/hostname", link)
+        os.symlink("/etc/passwd", link)
     write(os.path.join(out, "ext-symlink.onnx"),
           small_model([external_weight("link.bin")]).SerializeToString())
 
