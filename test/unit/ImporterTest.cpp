@@ -3,6 +3,7 @@
 #include "../../lib/Import/ImporterInternals.h"
 
 #include "prism/Dialect/Onnx/OnnxDialect.h"
+#include "prism/Dialect/Onnx/ExternalData.h"
 #include "prism/Dialect/Onnx/OnnxOps.h"
 
 #include "mlir/IR/Diagnostics.h"
@@ -139,6 +140,39 @@ TEST_F(ImporterTest, ResolvesDomainsToOps) {
   EXPECT_FALSE(resolveOpName(&ctx, "", "NoValue"));
   EXPECT_FALSE(resolveOpName(&ctx, "", "NoSuchOp"));
   EXPECT_FALSE(resolveOpName(&ctx, "org.example", "MatMul"));
+}
+
+} // namespace
+
+namespace {
+
+TEST(ExternalDataTest, MapsTheDeclaredRange) {
+  MLIRContext ctx;
+  ctx.loadDialect<ONNXDialect>();
+  SmallString<128> dir;
+  ASSERT_FALSE(llvm::sys::fs::createUniqueDirectory("prism-map", dir));
+  SmallString<128> file(dir);
+  llvm::sys::path::append(file, "w.bin");
+  {
+    std::error_code ec;
+    llvm::raw_fd_ostream os(file, ec);
+    ASSERT_FALSE(ec);
+    os << "0123456789abcdef";
+  }
+  auto type = RankedTensorType::get({4}, IntegerType::get(&ctx, 8));
+  auto attr = ExternalDataAttr::get(&ctx, StringAttr::get(&ctx, "w.bin"),
+                                    /*offset=*/6, /*length=*/4, type);
+  auto buffer = mapExternalData(attr, dir);
+  ASSERT_TRUE(bool(buffer)) << llvm::toString(buffer.takeError());
+  EXPECT_EQ((*buffer)->getBuffer(), "6789");
+
+  auto tooLong = ExternalDataAttr::get(&ctx, StringAttr::get(&ctx, "w.bin"),
+                                       12, 8, type);
+  auto error = mapExternalData(tooLong, dir);
+  ASSERT_FALSE(bool(error));
+  EXPECT_NE(llvm::toString(error.takeError()).find("shorter than offset 12"),
+            std::string::npos);
+  llvm::sys::fs::remove_directories(dir);
 }
 
 } // namespace
