@@ -648,23 +648,24 @@ LogicalResult ONNXMsMatMulNBitsOp::inferOnnxTypes(SmallVectorImpl<Type> &types) 
   }
   if (a.getRank() < 1)
     return emitOpError("input 'A' must have rank >= 1");
-  int64_t k = a.getShape().back();
-  if (!ShapedType::isDynamic(k) && k != (int64_t)getK())
-    return emitOpError("input 'A' has ") << k << " columns but K is " << getK();
-  if (getBits() < 1 || getBits() > 8)
-    return emitOpError("'bits' must be in [1, 8], got ") << getBits();
-  int64_t block = getBlockSize();
+  int64_t cols = a.getShape().back();
+  if (!ShapedType::isDynamic(cols) && cols != (int64_t)getK())
+    return emitOpError("input 'A' has ")
+           << cols << " columns but K is " << (int64_t)getK();
+  // I64Attr accessors are unsigned: read the values as int64.
+  int64_t bits = getBits(), block = getBlockSize(), k = getK(), n = getN();
+  if (bits < 1 || bits > 8)
+    return emitOpError("'bits' must be in [1, 8], got ") << bits;
   if (block < 16 || !llvm::isPowerOf2_64(block))
     return emitOpError("'block_size' must be a power of 2 and at least 16, "
                        "got ")
            << block;
-  if (getK() <= 0 || getN() <= 0)
+  if (k <= 0 || n <= 0)
     return emitOpError("K and N must be positive");
   // B is [N, ceil(K / block_size), block_size * bits / 8] uint8.
   if (auto b = ranked(getB()); b && b.getRank() == 3 &&
                                elementType(getB()).isUnsignedInteger(8)) {
-    int64_t blocks = getK() / block + (getK() % block != 0);
-    int64_t want[] = {getN(), blocks, block * getBits() / 8};
+    int64_t want[] = {n, k / block + (k % block != 0), block * bits / 8};
     for (int i = 0; i < 3; ++i)
       if (!b.isDynamicDim(i) && b.getDimSize(i) != want[i])
         return emitOpError("input 'B' has shape ")
