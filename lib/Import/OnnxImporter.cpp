@@ -490,6 +490,21 @@ LogicalResult Importer::importNode(const NodeProto &node, int64_t index) {
       }
   }
 
+  // Inference (ONNX's and Prism's) assumes the op's operand constraints:
+  // check them first. Result types are placeholders until inference, so
+  // only operand errors count here.
+  std::string operandError;
+  {
+    ScopedDiagnosticHandler capture(ctx, [&](Diagnostic &d) {
+      if (operandError.empty() && StringRef(d.str()).contains("operand #"))
+        operandError = d.str();
+      return success();
+    });
+    (void)op->getName().verifyInvariants(op);
+  }
+  if (!operandError.empty())
+    return emitError(loc, "") << label << ": " << operandError;
+
   for (auto [region, name] : llvm::zip(op->getRegions(), regionNames))
     if (region.empty())
       return emitError(loc, "")

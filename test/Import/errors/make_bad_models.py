@@ -93,6 +93,14 @@ def main(out):
         helper.make_graph([split], "g", [x], []),
         opset_imports=[helper.make_opsetid("", 17)]).SerializeToString())
 
+    # A required input left out (the fuzzer's ReduceMean with no data).
+    y = helper.make_tensor_value_info("Y", TensorProto.FLOAT, None)
+    mean = helper.make_node("ReduceMean", ["", "X"], ["Y"], name="mean")
+    xi = helper.make_tensor_value_info("X", TensorProto.INT64, [1])
+    write(os.path.join(out, "missing-input.onnx"), helper.make_model(
+        helper.make_graph([mean], "g", [xi], [y]),
+        opset_imports=[helper.make_opsetid("", 18)]).SerializeToString())
+
     # A bool weight is a blob like any other weight.
     mask = numpy_helper.from_array(np.tril(np.ones((64, 64), bool)), "M")
     xb = helper.make_tensor_value_info("X", TensorProto.BOOL, [64, 64])
