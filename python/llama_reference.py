@@ -12,6 +12,7 @@ and every recorded output is compared with the reference's.
 
 import argparse
 import json
+import os
 import sys
 
 import numpy as np
@@ -134,17 +135,42 @@ def compare(cfg, weights, run):
     return max(worst)
 
 
+def write_outputs(cfg, weights, inputs_dir, output_dir):
+    """Runs forward() on the .npy inputs of a folder and writes the outputs
+    (logits, present.N.key/value) as .npy, as ort_run.js and prism-run do."""
+    def load(name):
+        return np.load(os.path.join(inputs_dir, name + ".npy"))
+    past = [(load(f"past_key_values.{i}.key"), load(f"past_key_values.{i}.value"))
+            for i in range(cfg.num_layers)]
+    logits, presents = forward(cfg, weights, load("input_ids"), load("attention_mask"),
+                               load("position_ids"), past)
+    os.makedirs(output_dir, exist_ok=True)
+    np.save(os.path.join(output_dir, "logits.npy"), logits)
+    for i, (k, v) in enumerate(presents):
+        np.save(os.path.join(output_dir, f"present.{i}.key.npy"), k)
+        np.save(os.path.join(output_dir, f"present.{i}.value.npy"), v)
+
+
 def main(argv=None):
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--preset", choices=sorted(PRESETS), required=True)
     parser.add_argument("--layers", type=int)
     parser.add_argument("--dtype", choices=sorted(DTYPES))
     parser.add_argument("--model", required=True, help=".onnx with inline weights")
-    parser.add_argument("--compare", required=True, help="runtime results as JSON (see above)")
+    mode = parser.add_mutually_exclusive_group(required=True)
+    mode.add_argument("--compare", help="runtime results as JSON (see above)")
+    mode.add_argument("--inputs", help="a folder of .npy inputs (python/make_inputs.py): "
+                      "write the reference outputs as .npy to --output-dir")
+    parser.add_argument("--output-dir", help="where --inputs writes the outputs")
     parser.add_argument("--tol", type=float, default=1e-4)
     args = parser.parse_args(argv)
 
     cfg = resolve_config(args.preset, args.layers, args.dtype)
+    if args.inputs:
+        if not args.output_dir:
+            parser.error("--inputs needs --output-dir")
+        write_outputs(cfg, load_weights(args.model), args.inputs, args.output_dir)
+        return 0
     with open(args.compare) as f:
         run = json.load(f)
     worst = compare(cfg, load_weights(args.model), run)

@@ -14,6 +14,8 @@ for p in $PACKAGES; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" ||
     missing="$missing $p"
 done
+# The ONNX Runtime oracle runs in Node.js (npm's onnxruntime-node).
+command -v npm >/dev/null 2>&1 || missing="$missing nodejs npm"
 if [ -n "$missing" ]; then
   if [ "$(id -u)" = 0 ]; then
     echo "prism: installing$missing"

@@ -1,0 +1,63 @@
+#!/usr/bin/python3
+"""Compares two folders of .npy outputs (ONNX Runtime's and Prism's, say).
+
+    /usr/bin/python3 python/compare_outputs.py EXPECTED_DIR ACTUAL_DIR
+        [--rtol 1e-4] [--atol 1e-5]
+
+Every .npy in EXPECTED_DIR must be in ACTUAL_DIR with the same dtype and shape
+and satisfy |actual - expected| <= atol + rtol * |expected| (NumPy's
+allclose; NaNs must match). Prints one line per output with the largest
+absolute and relative error; exits 1 on any mismatch.
+"""
+import argparse
+import os
+import sys
+
+import numpy as np
+
+
+def compare(expected, actual, rtol, atol):
+    if expected.dtype != actual.dtype or expected.shape != actual.shape:
+        return False, "%s%s vs %s%s" % (expected.dtype, expected.shape,
+                                        actual.dtype, actual.shape)
+    if expected.size == 0:
+        return True, "empty"
+    if not np.issubdtype(expected.dtype, np.floating):
+        bad = int(np.count_nonzero(expected != actual))
+        return bad == 0, "%d differing elements" % bad
+    e = expected.astype(np.float64)
+    a = actual.astype(np.float64)
+    diff = np.abs(a - e)
+    diff[np.isnan(e) & np.isnan(a)] = 0
+    rel = diff / np.maximum(np.abs(e), np.finfo(np.float64).tiny)
+    ok = bool(np.all(diff <= atol + rtol * np.abs(e)))
+    return ok, "max abs %.3g, max rel %.3g" % (np.nanmax(diff), np.nanmax(rel))
+
+
+def main(argv=None):
+    ap = argparse.ArgumentParser(description=__doc__,
+                                 formatter_class=argparse.RawDescriptionHelpFormatter)
+    ap.add_argument("expected")
+    ap.add_argument("actual")
+    ap.add_argument("--rtol", type=float, default=1e-4)
+    ap.add_argument("--atol", type=float, default=1e-5)
+    args = ap.parse_args(argv)
+    names = sorted(f for f in os.listdir(args.expected) if f.endswith(".npy"))
+    if not names:
+        sys.exit("compare_outputs: no .npy files in " + args.expected)
+    failed = False
+    for name in names:
+        other = os.path.join(args.actual, name)
+        if not os.path.exists(other):
+            print("MISSING %s" % name)
+            failed = True
+            continue
+        ok, detail = compare(np.load(os.path.join(args.expected, name)),
+                             np.load(other), args.rtol, args.atol)
+        print("%s %s: %s" % ("ok" if ok else "MISMATCH", name, detail))
+        failed |= not ok
+    sys.exit(1 if failed else 0)
+
+
+if __name__ == "__main__":
+    main()
