@@ -1,0 +1,53 @@
+//===- OnnxToLinalgPass.cpp - The convert-onnx-to-linalg pass -------------===//
+
+#include "prism/Conversion/OnnxToLinalg/OnnxToLinalg.h"
+#include "prism/Conversion/Passes.h"
+
+#include "prism/Dialect/Onnx/OnnxOps.h"
+
+#include "mlir/Transforms/GreedyPatternRewriteDriver.h"
+
+namespace prism {
+#define GEN_PASS_DEF_CONVERTONNXTOLINALG
+#include "prism/Conversion/Passes.h.inc"
+} // namespace prism
+
+using namespace mlir;
+
+namespace {
+
+struct ConvertOnnxToLinalg
+    : public prism::impl::ConvertOnnxToLinalgBase<ConvertOnnxToLinalg> {
+  using Base::Base;
+
+  void runOnOperation() override {
+    func::FuncOp func = getOperation();
+    RewritePatternSet patterns(&getContext());
+    prism::populateOnnxToLinalgPatterns(patterns);
+    if (failed(applyPatternsGreedily(func, std::move(patterns))))
+      return signalPassFailure();
+    // No silent half-conversion: every onnx op left is reported.
+    bool failedAny = false;
+    func.walk([&](Operation *op) {
+      if (!isa<prism::onnx::ONNXDialect>(op->getDialect()))
+        return;
+      if (isa<prism::onnx::ONNXNoValueOp>(op) && op->use_empty()) {
+        op->erase();
+        return;
+      }
+      bool dynamic = llvm::any_of(op->getResultTypes(), [](Type t) {
+        auto r = dyn_cast<RankedTensorType>(t);
+        return !r || !r.hasStaticShape();
+      });
+      op->emitError() << "'" << op->getName() << "' is not lowered to the host yet"
+                      << (dynamic ? " (its shape is not static: run "
+                                    "onnx-to-static first)"
+                                  : "");
+      failedAny = true;
+    });
+    if (failedAny)
+      signalPassFailure();
+  }
+};
+
+} // namespace

@@ -1,0 +1,25 @@
+// RUN: prism-opt %s --split-input-file --convert-onnx-to-linalg --verify-diagnostics
+
+// Every op the host lowering does not handle yet is an error at the op.
+func.func @unsupported(%x: tensor<2x3xf32>) -> tensor<2x3xf32> {
+  // expected-error @+1 {{'onnx.Softmax' is not lowered to the host yet}}
+  %0 = "onnx.Softmax"(%x) <{axis = -1 : i64}> : (tensor<2x3xf32>) -> tensor<2x3xf32>
+  return %0 : tensor<2x3xf32>
+}
+
+// -----
+
+func.func @dynamic(%x: tensor<?x3xf32>) -> tensor<?x3xf32> {
+  // expected-error @+1 {{'onnx.Relu' is not lowered to the host yet (its shape is not static: run onnx-to-static first)}}
+  %0 = "onnx.Relu"(%x) : (tensor<?x3xf32>) -> tensor<?x3xf32>
+  return %0 : tensor<?x3xf32>
+}
+
+// -----
+
+// MatMul with broadcast batch dims is not lowered yet.
+func.func @broadcast_matmul(%a: tensor<2x3xf32>, %b: tensor<5x3x4xf32>) -> tensor<5x2x4xf32> {
+  // expected-error @+1 {{'onnx.MatMul' is not lowered to the host yet}}
+  %0 = "onnx.MatMul"(%a, %b) : (tensor<2x3xf32>, tensor<5x3x4xf32>) -> tensor<5x2x4xf32>
+  return %0 : tensor<5x2x4xf32>
+}
