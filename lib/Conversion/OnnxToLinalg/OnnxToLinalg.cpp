@@ -16,6 +16,8 @@
 #include "mlir/Dialect/Tensor/IR/Tensor.h"
 #include "mlir/IR/PatternMatch.h"
 
+#include <cmath>
+
 using namespace mlir;
 using namespace prism::onnx;
 
@@ -217,9 +219,156 @@ struct IdentityToOperand : public OpRewritePattern<ONNXIdentityOp> {
   }
 };
 
+/// Ops that keep the data and change the static shape.
+struct ReshapeLike : public RewritePattern {
+  ReshapeLike(MLIRContext *ctx)
+      : RewritePattern(MatchAnyOpTypeTag(), /*benefit=*/1, ctx) {}
+
+  LogicalResult matchAndRewrite(Operation *op,
+                                PatternRewriter &rewriter) const override {
+    if (!isa<ONNXReshapeOp, ONNXFlattenOp, ONNXSqueezeOp, ONNXUnsqueezeOp>(op))
+      return failure();
+    auto input = staticType(op->getOperand(0));
+    auto result = staticType(op->getResult(0));
+    if (!input || !result)
+      return failure();
+    Location loc = op->getLoc();
+    auto shapeType =
+        RankedTensorType::get({result.getRank()}, rewriter.getI64Type());
+    Value shape = arith::ConstantOp::create(
+        rewriter, loc, DenseElementsAttr::get(shapeType, result.getShape()));
+    rewriter.replaceOpWithNewOp<tensor::ReshapeOp>(op, result,
+                                                   op->getOperand(0), shape);
+    return success();
+  }
+};
+
+struct TransposeToLinalg : public OpRewritePattern<ONNXTransposeOp> {
+  using OpRewritePattern::OpRewritePattern;
+
+  LogicalResult matchAndRewrite(ONNXTransposeOp op,
+                                PatternRewriter &rewriter) const override {
+    auto input = staticType(op.getData());
+    auto result = staticType(op.getTransposed());
+    if (!input || !result)
+      return failure();
+    SmallVector<int64_t> perm;
+    if (auto p = op.getPerm())
+      for (Attribute a : *p)
+        perm.push_back(cast<IntegerAttr>(a).getInt());
+    else
+      for (int64_t i = input.getRank() - 1; i >= 0; --i)
+        perm.push_back(i); // ONNX's default reverses the dims
+    Value init = tensor::EmptyOp::create(rewriter, op.getLoc(),
+                                         result.getShape(),
+                                         result.getElementType());
+    auto t = linalg::TransposeOp::create(rewriter, op.getLoc(), op.getData(),
+                                         init, perm);
+    rewriter.replaceOp(op, t->getResults());
+    return success();
+  }
+};
+
+/// Softmax and LogSoftmax along one axis: max, exp(x - max), sum, normalise;
+/// four linalg.generic ops.
+struct SoftmaxToLinalg : public RewritePattern {
+  SoftmaxToLinalg(MLIRContext *ctx)
+      : RewritePattern(MatchAnyOpTypeTag(), /*benefit=*/1, ctx) {}
+
+  LogicalResult matchAndRewrite(Operation *op,
+                                PatternRewriter &rewriter) const override {
+    if (!isa<ONNXSoftmaxOp, ONNXLogSoftmaxOp>(op))
+      return failure();
+    bool isLog = isa<ONNXLogSoftmaxOp>(op);
+    auto type = staticType(op->getOperand(0));
+    if (!type || !isa<FloatType>(type.getElementType()) || type.getRank() == 0)
+      return failure();
+    int64_t rank = type.getRank();
+    int64_t axis = cast<IntegerAttr>(op->getAttr("axis")).getInt();
+    axis = axis < 0 ? axis + rank : axis;
+    Location loc = op->getLoc();
+    Type elem = type.getElementType();
+    Value x = op->getOperand(0);
+
+    // Maps: the full iteration space, and the one without `axis`.
+    SmallVector<AffineExpr> reducedExprs;
+    SmallVector<int64_t> reducedShape;
+    for (int64_t d = 0; d < rank; ++d)
+      if (d != axis) {
+        reducedExprs.push_back(rewriter.getAffineDimExpr(d));
+        reducedShape.push_back(type.getDimSize(d));
+      }
+    AffineMap full = rewriter.getMultiDimIdentityMap(rank);
+    AffineMap reduced =
+        AffineMap::get(rank, 0, reducedExprs, rewriter.getContext());
+    SmallVector<utils::IteratorType> parallel(rank,
+                                              utils::IteratorType::parallel);
+    SmallVector<utils::IteratorType> reducing = parallel;
+    reducing[axis] = utils::IteratorType::reduction;
+    auto reducedType = RankedTensorType::get(reducedShape, elem);
+
+    auto filled = [&](double value) {
+      Value init = tensor::EmptyOp::create(rewriter, loc, reducedShape, elem);
+      Value c = arith::ConstantOp::create(rewriter, loc, elem,
+                                          rewriter.getFloatAttr(elem, value));
+      return linalg::FillOp::create(rewriter, loc, ValueRange{c},
+                                    ValueRange{init})
+          .getResult(0);
+    };
+    Value max =
+        linalg::GenericOp::create(
+            rewriter, loc, TypeRange{reducedType}, ValueRange{x},
+            ValueRange{filled(-INFINITY)}, ArrayRef<AffineMap>{full, reduced},
+            reducing,
+            [&](OpBuilder &b, Location l, ValueRange args) {
+              linalg::YieldOp::create(
+                  b, l, Value(arith::MaximumFOp::create(b, l, args[0], args[1])));
+            })
+            .getResult(0);
+    Value init = tensor::EmptyOp::create(rewriter, loc, type.getShape(), elem);
+    // exp(x - max), or x - max for LogSoftmax (exp taken in the sum).
+    Value shifted =
+        linalg::GenericOp::create(
+            rewriter, loc, TypeRange{type}, ValueRange{x, max},
+            ValueRange{init}, ArrayRef<AffineMap>{full, reduced, full},
+            parallel,
+            [&](OpBuilder &b, Location l, ValueRange args) {
+              Value d = arith::SubFOp::create(b, l, args[0], args[1]);
+              linalg::YieldOp::create(
+                  b, l, isLog ? d : Value(math::ExpOp::create(b, l, d)));
+            })
+            .getResult(0);
+    Value sum =
+        linalg::GenericOp::create(
+            rewriter, loc, TypeRange{reducedType}, ValueRange{shifted},
+            ValueRange{filled(0.0)}, ArrayRef<AffineMap>{full, reduced},
+            reducing,
+            [&](OpBuilder &b, Location l, ValueRange args) {
+              Value e = isLog ? Value(math::ExpOp::create(b, l, args[0]))
+                              : args[0];
+              linalg::YieldOp::create(
+                  b, l, Value(arith::AddFOp::create(b, l, e, args[1])));
+            })
+            .getResult(0);
+    Value out = tensor::EmptyOp::create(rewriter, loc, type.getShape(), elem);
+    auto result = linalg::GenericOp::create(
+        rewriter, loc, TypeRange{type}, ValueRange{shifted, sum},
+        ValueRange{out}, ArrayRef<AffineMap>{full, reduced, full}, parallel,
+        [&](OpBuilder &b, Location l, ValueRange args) {
+          Value r = isLog ? Value(arith::SubFOp::create(
+                                b, l, args[0], math::LogOp::create(b, l, args[1])))
+                          : Value(arith::DivFOp::create(b, l, args[0], args[1]));
+          linalg::YieldOp::create(b, l, r);
+        });
+    rewriter.replaceOp(op, result.getResults());
+    return success();
+  }
+};
+
 } // namespace
 
 void prism::populateOnnxToLinalgPatterns(RewritePatternSet &patterns) {
   patterns.add<ElementwiseToGeneric, MatMulToLinalg, ConstantToArith,
-               IdentityToOperand>(patterns.getContext());
+               IdentityToOperand, ReshapeLike, TransposeToLinalg,
+               SoftmaxToLinalg>(patterns.getContext());
 }

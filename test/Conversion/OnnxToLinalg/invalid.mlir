@@ -1,10 +1,10 @@
 // RUN: prism-opt %s --split-input-file --convert-onnx-to-linalg --verify-diagnostics
 
 // Every op the host lowering does not handle yet is an error at the op.
-func.func @unsupported(%x: tensor<2x3xf32>) -> tensor<2x3xf32> {
-  // expected-error @+1 {{'onnx.Softmax' is not lowered to the host yet}}
-  %0 = "onnx.Softmax"(%x) <{axis = -1 : i64}> : (tensor<2x3xf32>) -> tensor<2x3xf32>
-  return %0 : tensor<2x3xf32>
+func.func @unsupported(%x: tensor<2x3xf32>, %a: tensor<1xi64>) -> tensor<2xf32> {
+  // expected-error @+1 {{'onnx.ReduceMean' is not lowered to the host yet}}
+  %0 = "onnx.ReduceMean"(%x, %a) <{keepdims = 0 : i64}> : (tensor<2x3xf32>, tensor<1xi64>) -> tensor<2xf32>
+  return %0 : tensor<2xf32>
 }
 
 // -----
