@@ -1,11 +1,12 @@
 #!/bin/sh
-# The ONNX Runtime oracle agrees with the NumPy reference of the tiny Llama,
-# for a prefill (5 tokens, empty cache) and a decode step (1 token after 5):
-# this checks the oracle's tensor I/O and the builder's graph together.
-#   tiny_reference.sh ORT_DIR WORK_DIR
+# The tiny Llama, prefill (5 tokens, empty cache) and decode (1 token after
+# 5): ONNX Runtime agrees with the NumPy reference (checking the oracle and
+# the builder), and prism-run agrees with ONNX Runtime.
+#   tiny_reference.sh ORT_DIR BIN_DIR WORK_DIR
 set -eu
 ORT_DIR=$1
-WORK=$2
+BIN_DIR=$2
+WORK=$3
 ROOT=$(cd "$(dirname "$0")/../.." && pwd)
 PY=/usr/bin/python3
 rm -rf "$WORK" && mkdir -p "$WORK"
@@ -19,6 +20,9 @@ for step in "prefill 5 0" "decode 1 5"; do
     "$WORK/tiny.onnx" $args --output-dir "$dir/ort"
   $PY "$ROOT/python/llama_reference.py" --preset tiny --model "$WORK/tiny.onnx" \
     --inputs "$dir/in" --output-dir "$dir/ref"
-  echo "$1:"
+  "$BIN_DIR/prism-run" "$WORK/tiny.onnx" $args --output-dir "$dir/prism"
+  echo "$1, ONNX Runtime vs NumPy:"
   $PY "$ROOT/python/compare_outputs.py" "$dir/ref" "$dir/ort" --rtol 1e-4 --atol 1e-5
+  echo "$1, prism-run vs ONNX Runtime:"
+  $PY "$ROOT/python/compare_outputs.py" "$dir/ort" "$dir/prism" --rtol 1e-4 --atol 1e-5
 done

@@ -195,6 +195,8 @@ int main(int argc, char **argv) {
 
   ExecutionEngineOptions engineOptions;
   engineOptions.jitCodeGenOptLevel = llvm::CodeGenOptLevel::Aggressive;
+  llvm::StringRef runnerUtils[] = {PRISM_C_RUNNER_UTILS};
+  engineOptions.sharedLibPaths = runnerUtils;
   auto engine = ExecutionEngine::create(*module, engineOptions);
   if (!engine)
     return fail("JIT compilation failed: " + llvm::toString(engine.takeError()));

@@ -14,6 +14,7 @@
 #include "mlir/Dialect/Linalg/IR/Linalg.h"
 #include "mlir/Dialect/Math/IR/Math.h"
 #include "mlir/Dialect/Tensor/IR/Tensor.h"
+#include "mlir/IR/Matchers.h"
 #include "mlir/IR/PatternMatch.h"
 
 #include <cmath>
@@ -365,9 +366,487 @@ struct SoftmaxToLinalg : public RewritePattern {
   }
 };
 
+/// Maps from the result's iteration space to a broadcast operand of type `t`.
+AffineMap broadcastMap(RankedTensorType t, RankedTensorType result,
+                       OpBuilder &b) {
+  int64_t rank = result.getRank();
+  SmallVector<AffineExpr> exprs;
+  for (int64_t k = 0; k < t.getRank(); ++k) {
+    int64_t d = rank - t.getRank() + k;
+    exprs.push_back(t.getDimSize(k) == 1 && result.getDimSize(d) != 1
+                        ? b.getAffineConstantExpr(0)
+                        : b.getAffineDimExpr(d));
+  }
+  return AffineMap::get(rank, 0, exprs, b.getContext());
+}
+
+/// One linalg.generic over `result`'s shape reading broadcast `inputs`.
+Value broadcastGeneric(OpBuilder &b, Location loc, RankedTensorType result,
+                       ValueRange inputs,
+                       function_ref<Value(OpBuilder &, Location, ValueRange)>
+                           body) {
+  SmallVector<AffineMap> maps;
+  for (Value v : inputs)
+    maps.push_back(broadcastMap(cast<RankedTensorType>(v.getType()), result, b));
+  maps.push_back(b.getMultiDimIdentityMap(result.getRank()));
+  SmallVector<utils::IteratorType> iterators(result.getRank(),
+                                             utils::IteratorType::parallel);
+  Value init = tensor::EmptyOp::create(b, loc, result.getShape(),
+                                       result.getElementType());
+  return linalg::GenericOp::create(
+             b, loc, TypeRange{result}, inputs, ValueRange{init}, maps,
+             iterators,
+             [&](OpBuilder &nb, Location l, ValueRange args) {
+               linalg::YieldOp::create(nb, l, body(nb, l, args.drop_back()));
+             })
+      .getResult(0);
+}
+
+bool allStatic(Operation *op) {
+  return llvm::all_of(op->getOperandTypes(), [](Type t) {
+           auto r = dyn_cast<RankedTensorType>(t);
+           return isa<NoneType>(t) || (r && r.hasStaticShape());
+         }) &&
+         llvm::all_of(op->getResultTypes(), [](Type t) {
+           auto r = dyn_cast<RankedTensorType>(t);
+           return r && r.hasStaticShape();
+         });
+}
+
+/// Comparisons (bool results) and Where.
+struct CompareAndSelect : public RewritePattern {
+  CompareAndSelect(MLIRContext *ctx)
+      : RewritePattern(MatchAnyOpTypeTag(), /*benefit=*/1, ctx) {}
+
+  LogicalResult matchAndRewrite(Operation *op,
+                                PatternRewriter &rewriter) const override {
+    if (!isa<ONNXLessOp, ONNXGreaterOp, ONNXEqualOp, ONNXLessOrEqualOp,
+             ONNXGreaterOrEqualOp, ONNXWhereOp, ONNXNotOp, ONNXAndOp,
+             ONNXOrOp>(op) ||
+        !allStatic(op))
+      return failure();
+    auto result = cast<RankedTensorType>(op->getResult(0).getType());
+    Type elem = cast<RankedTensorType>(op->getOperand(0).getType())
+                    .getElementType();
+    if (isa<ONNXWhereOp>(op))
+      elem = cast<RankedTensorType>(op->getOperand(1).getType())
+                 .getElementType();
+    bool isFloat = isa<FloatType>(elem);
+    if (!isFloat && !isa<IntegerType>(elem))
+      return failure();
+    bool isUnsigned = elem.isUnsignedInteger();
+    auto cmp = [&](OpBuilder &b, Location l, ValueRange a,
+                   arith::CmpFPredicate f, arith::CmpIPredicate si,
+                   arith::CmpIPredicate ui) -> Value {
+      if (isFloat)
+        return arith::CmpFOp::create(b, l, f, a[0], a[1]);
+      return arith::CmpIOp::create(b, l, isUnsigned ? ui : si, a[0], a[1]);
+    };
+    using F = arith::CmpFPredicate;
+    using I = arith::CmpIPredicate;
+    Value r = broadcastGeneric(
+        rewriter, op->getLoc(), result, op->getOperands(),
+        [&](OpBuilder &b, Location l, ValueRange a) -> Value {
+          if (isa<ONNXLessOp>(op)) return cmp(b, l, a, F::OLT, I::slt, I::ult);
+          if (isa<ONNXGreaterOp>(op)) return cmp(b, l, a, F::OGT, I::sgt, I::ugt);
+          if (isa<ONNXEqualOp>(op)) return cmp(b, l, a, F::OEQ, I::eq, I::eq);
+          if (isa<ONNXLessOrEqualOp>(op)) return cmp(b, l, a, F::OLE, I::sle, I::ule);
+          if (isa<ONNXGreaterOrEqualOp>(op)) return cmp(b, l, a, F::OGE, I::sge, I::uge);
+          if (isa<ONNXNotOp>(op)) {
+            Value t = arith::ConstantOp::create(b, l, b.getBoolAttr(true));
+            return arith::XOrIOp::create(b, l, a[0], t);
+          }
+          if (isa<ONNXAndOp>(op)) return arith::AndIOp::create(b, l, a[0], a[1]);
+          if (isa<ONNXOrOp>(op)) return arith::OrIOp::create(b, l, a[0], a[1]);
+          return arith::SelectOp::create(b, l, a[0], a[1], a[2]);
+        });
+    rewriter.replaceOp(op, r);
+    return success();
+  }
+};
+
+/// Cast between numeric types, ONNX's conversions (float to int truncates).
+struct CastToArith : public OpRewritePattern<ONNXCastOp> {
+  using OpRewritePattern::OpRewritePattern;
+
+  LogicalResult matchAndRewrite(ONNXCastOp op,
+                                PatternRewriter &rewriter) const override {
+    if (!allStatic(op))
+      return failure();
+    auto result = cast<RankedTensorType>(op.getType());
+    Type from = cast<RankedTensorType>(op.getInput().getType()).getElementType();
+    Type to = result.getElementType();
+    if (!isa<FloatType, IntegerType>(from) || !isa<FloatType, IntegerType>(to))
+      return failure();
+    Value r = broadcastGeneric(
+        rewriter, op.getLoc(), result, op.getInput(),
+        [&](OpBuilder &b, Location l, ValueRange a) -> Value {
+          Value x = a[0];
+          auto fi = dyn_cast<FloatType>(from), ti = dyn_cast<FloatType>(to);
+          if (from == to)
+            return x;
+          if (fi && ti)
+            return fi.getWidth() < ti.getWidth()
+                       ? Value(arith::ExtFOp::create(b, l, to, x))
+                       : Value(arith::TruncFOp::create(b, l, to, x));
+          if (to.isInteger(1)) { // nonzero is true
+            Value zero = arith::ConstantOp::create(b, l, from, b.getZeroAttr(from));
+            return fi ? Value(arith::CmpFOp::create(b, l, arith::CmpFPredicate::UNE, x, zero))
+                      : Value(arith::CmpIOp::create(b, l, arith::CmpIPredicate::ne, x, zero));
+          }
+          bool fromUnsigned = from.isUnsignedInteger() || from.isInteger(1);
+          if (fi)
+            return to.isUnsignedInteger()
+                       ? Value(arith::FPToUIOp::create(b, l, to, x))
+                       : Value(arith::FPToSIOp::create(b, l, to, x));
+          if (ti)
+            return fromUnsigned ? Value(arith::UIToFPOp::create(b, l, to, x))
+                                : Value(arith::SIToFPOp::create(b, l, to, x));
+          unsigned fw = from.getIntOrFloatBitWidth(), tw = to.getIntOrFloatBitWidth();
+          if (fw == tw)
+            return arith::BitcastOp::create(b, l, to, x);
+          if (fw > tw)
+            return arith::TruncIOp::create(b, l, to, x);
+          return fromUnsigned ? Value(arith::ExtUIOp::create(b, l, to, x))
+                              : Value(arith::ExtSIOp::create(b, l, to, x));
+        });
+    rewriter.replaceOp(op, r);
+    return success();
+  }
+};
+
+/// Expand: broadcast to the result's shape.
+struct ExpandToGeneric : public OpRewritePattern<ONNXExpandOp> {
+  using OpRewritePattern::OpRewritePattern;
+
+  LogicalResult matchAndRewrite(ONNXExpandOp op,
+                                PatternRewriter &rewriter) const override {
+    if (!allStatic(op))
+      return failure();
+    Value r = broadcastGeneric(
+        rewriter, op.getLoc(), cast<RankedTensorType>(op.getType()),
+        op.getInput(), [](OpBuilder &, Location, ValueRange a) { return a[0]; });
+    rewriter.replaceOp(op, r);
+    return success();
+  }
+};
+
+/// MatMul of any rank with broadcast batch dims (1-D operands excluded):
+/// one generic with the contraction as its last loop.
+struct MatMulToGeneric : public OpRewritePattern<ONNXMatMulOp> {
+  using OpRewritePattern::OpRewritePattern;
+
+  LogicalResult matchAndRewrite(ONNXMatMulOp op,
+                                PatternRewriter &rewriter) const override {
+    auto a = staticType(op.getA()), b = staticType(op.getB());
+    auto result = staticType(op.getY());
+    if (!a || !b || !result || a.getRank() < 2 || b.getRank() < 2)
+      return failure();
+    int64_t rank = result.getRank(); // batch..., m, n
+    int64_t loops = rank + 1;        // + k
+    MLIRContext *ctx = rewriter.getContext();
+    auto operandMap = [&](RankedTensorType t, bool isA) {
+      SmallVector<AffineExpr> exprs;
+      int64_t batch = t.getRank() - 2;
+      for (int64_t k = 0; k < batch; ++k) {
+        int64_t d = rank - 2 - batch + k;
+        exprs.push_back(t.getDimSize(k) == 1 && result.getDimSize(d) != 1
+                            ? getAffineConstantExpr(0, ctx)
+                            : getAffineDimExpr(d, ctx));
+      }
+      AffineExpr m = getAffineDimExpr(rank - 2, ctx);
+      AffineExpr n = getAffineDimExpr(rank - 1, ctx);
+      AffineExpr kk = getAffineDimExpr(rank, ctx);
+      exprs.push_back(isA ? m : kk);
+      exprs.push_back(isA ? kk : n);
+      return AffineMap::get(loops, 0, exprs, ctx);
+    };
+    SmallVector<AffineExpr> outExprs;
+    for (int64_t d = 0; d < rank; ++d)
+      outExprs.push_back(getAffineDimExpr(d, ctx));
+    SmallVector<AffineMap> maps = {operandMap(a, true), operandMap(b, false),
+                                   AffineMap::get(loops, 0, outExprs, ctx)};
+    SmallVector<utils::IteratorType> iterators(loops,
+                                               utils::IteratorType::parallel);
+    iterators.back() = utils::IteratorType::reduction;
+    Location loc = op.getLoc();
+    Type elem = result.getElementType();
+    bool isFloat = isa<FloatType>(elem);
+    Value zero = arith::ConstantOp::create(rewriter, loc, elem,
+                                           rewriter.getZeroAttr(elem));
+    Value init = tensor::EmptyOp::create(rewriter, loc, result.getShape(), elem);
+    Value acc = linalg::FillOp::create(rewriter, loc, ValueRange{zero},
+                                       ValueRange{init})
+                    .getResult(0);
+    auto mm = linalg::GenericOp::create(
+        rewriter, loc, TypeRange{result}, ValueRange{op.getA(), op.getB()},
+        ValueRange{acc}, maps, iterators,
+        [&](OpBuilder &nb, Location l, ValueRange args) {
+          Value p = isFloat ? Value(arith::MulFOp::create(nb, l, args[0], args[1]))
+                            : Value(arith::MulIOp::create(nb, l, args[0], args[1]));
+          Value s = isFloat ? Value(arith::AddFOp::create(nb, l, args[2], p))
+                            : Value(arith::AddIOp::create(nb, l, args[2], p));
+          linalg::YieldOp::create(nb, l, s);
+        });
+    rewriter.replaceOp(op, mm.getResults());
+    return success();
+  }
+};
+
+/// Concat: insert each operand into its slice of the result.
+struct ConcatToSlices : public OpRewritePattern<ONNXConcatOp> {
+  using OpRewritePattern::OpRewritePattern;
+
+  LogicalResult matchAndRewrite(ONNXConcatOp op,
+                                PatternRewriter &rewriter) const override {
+    if (!allStatic(op))
+      return failure();
+    auto result = cast<RankedTensorType>(op.getType());
+    int64_t rank = result.getRank();
+    // I64Attr accessors are unsigned: read the axis as int64.
+    int64_t axis = (int64_t)op.getAxis();
+    axis = axis < 0 ? axis + rank : axis;
+    Location loc = op.getLoc();
+    Value acc = tensor::EmptyOp::create(rewriter, loc, result.getShape(),
+                                        result.getElementType());
+    int64_t offset = 0;
+    for (Value v : op.getInputs()) {
+      auto t = cast<RankedTensorType>(v.getType());
+      SmallVector<OpFoldResult> offsets(rank, rewriter.getIndexAttr(0));
+      offsets[axis] = rewriter.getIndexAttr(offset);
+      SmallVector<OpFoldResult> sizes, strides(rank, rewriter.getIndexAttr(1));
+      for (int64_t d : t.getShape())
+        sizes.push_back(rewriter.getIndexAttr(d));
+      acc = tensor::InsertSliceOp::create(rewriter, loc, v, acc, offsets, sizes,
+                                          strides);
+      offset += t.getDimSize(axis);
+    }
+    rewriter.replaceOp(op, acc);
+    return success();
+  }
+};
+
+/// The values of a constant int operand.
+std::optional<SmallVector<int64_t>> constInts(Value v) {
+  DenseIntElementsAttr attr;
+  if (!matchPattern(v, m_Constant(&attr)))
+    return std::nullopt;
+  SmallVector<int64_t> out;
+  for (const APInt &x : attr.getValues<APInt>())
+    out.push_back(x.getSExtValue());
+  return out;
+}
+
+/// Gather: out[i..., j..., l...] = data[i..., idx[j...], l...], with negative
+/// indices wrapped and out-of-range ones clamped (ONNX leaves them
+/// undefined; clamping keeps the read in bounds).
+struct GatherToGeneric : public OpRewritePattern<ONNXGatherOp> {
+  using OpRewritePattern::OpRewritePattern;
+
+  LogicalResult matchAndRewrite(ONNXGatherOp op,
+                                PatternRewriter &rewriter) const override {
+    if (!allStatic(op))
+      return failure();
+    auto data = cast<RankedTensorType>(op.getData().getType());
+    auto indices = cast<RankedTensorType>(op.getIndices().getType());
+    auto result = cast<RankedTensorType>(op.getType());
+    int64_t r = data.getRank(), q = indices.getRank();
+    int64_t axis = (int64_t)op.getAxis();
+    axis = axis < 0 ? axis + r : axis;
+    MLIRContext *ctx = rewriter.getContext();
+    SmallVector<AffineExpr> idxExprs;
+    for (int64_t j = 0; j < q; ++j)
+      idxExprs.push_back(getAffineDimExpr(axis + j, ctx));
+    SmallVector<AffineMap> maps = {
+        AffineMap::get(result.getRank(), 0, idxExprs, ctx),
+        rewriter.getMultiDimIdentityMap(result.getRank())};
+    SmallVector<utils::IteratorType> iterators(result.getRank(),
+                                               utils::IteratorType::parallel);
+    Location loc = op.getLoc();
+    Value init = tensor::EmptyOp::create(rewriter, loc, result.getShape(),
+                                         result.getElementType());
+    Value source = op.getData();
+    int64_t axisSize = data.getDimSize(axis);
+    auto g = linalg::GenericOp::create(
+        rewriter, loc, TypeRange{result}, ValueRange{op.getIndices()},
+        ValueRange{init}, maps, iterators,
+        [&](OpBuilder &b, Location l, ValueRange args) {
+          Value idx = arith::IndexCastOp::create(b, l, b.getIndexType(), args[0]);
+          Value n = arith::ConstantIndexOp::create(b, l, axisSize);
+          Value zero = arith::ConstantIndexOp::create(b, l, 0);
+          Value last = arith::ConstantIndexOp::create(b, l, axisSize - 1);
+          Value neg = arith::CmpIOp::create(b, l, arith::CmpIPredicate::slt, idx, zero);
+          idx = arith::SelectOp::create(b, l, neg, arith::AddIOp::create(b, l, idx, n), idx);
+          idx = arith::MaxSIOp::create(b, l, arith::MinSIOp::create(b, l, idx, last), zero);
+          SmallVector<Value> coords;
+          for (int64_t d = 0; d < r; ++d) {
+            if (d < axis)
+              coords.push_back(linalg::IndexOp::create(b, l, d));
+            else if (d == axis)
+              coords.push_back(idx);
+            else
+              coords.push_back(linalg::IndexOp::create(b, l, d - 1 + q));
+          }
+          linalg::YieldOp::create(
+              b, l, Value(tensor::ExtractOp::create(b, l, source, coords)));
+        });
+    rewriter.replaceOp(op, g.getResults());
+    return success();
+  }
+};
+
+/// Slice with constant starts/steps (positive steps): extract_slice.
+struct SliceToExtract : public OpRewritePattern<ONNXSliceOp> {
+  using OpRewritePattern::OpRewritePattern;
+
+  LogicalResult matchAndRewrite(ONNXSliceOp op,
+                                PatternRewriter &rewriter) const override {
+    if (!allStatic(op))
+      return failure();
+    auto data = cast<RankedTensorType>(op.getData().getType());
+    auto result = cast<RankedTensorType>(op.getType());
+    int64_t rank = data.getRank();
+    auto starts = constInts(op.getStarts());
+    if (!starts)
+      return failure();
+    SmallVector<int64_t> axes, steps(starts->size(), 1);
+    if (!isa<NoneType>(op.getAxes().getType())) {
+      auto a = constInts(op.getAxes());
+      if (!a)
+        return failure();
+      axes = *a;
+    } else {
+      for (int64_t i = 0; i < (int64_t)starts->size(); ++i)
+        axes.push_back(i);
+    }
+    if (!isa<NoneType>(op.getSteps().getType())) {
+      auto s = constInts(op.getSteps());
+      if (!s)
+        return failure();
+      steps = *s;
+    }
+    SmallVector<OpFoldResult> offsets(rank, rewriter.getIndexAttr(0));
+    SmallVector<OpFoldResult> strides(rank, rewriter.getIndexAttr(1));
+    for (auto [i, axis] : llvm::enumerate(axes)) {
+      int64_t ax = axis < 0 ? axis + rank : axis;
+      int64_t dim = data.getDimSize(ax), st = steps[i];
+      if (st <= 0)
+        return failure(); // negative steps are not lowered yet
+      int64_t s0 = std::clamp<int64_t>((*starts)[i], -dim, dim);
+      s0 = std::clamp<int64_t>(s0 < 0 ? s0 + dim : s0, 0, dim);
+      offsets[ax] = rewriter.getIndexAttr(s0);
+      strides[ax] = rewriter.getIndexAttr(st);
+    }
+    SmallVector<OpFoldResult> sizes;
+    for (int64_t d : result.getShape())
+      sizes.push_back(rewriter.getIndexAttr(d));
+    rewriter.replaceOpWithNewOp<tensor::ExtractSliceOp>(
+        op, result, op.getData(), offsets, sizes, strides);
+    return success();
+  }
+};
+
+/// ReduceMean/Sum/Max/Min with constant axes: one reduction generic into
+/// the kept dims, then a reshape to the result (keepdims).
+struct ReduceToGeneric : public RewritePattern {
+  ReduceToGeneric(MLIRContext *ctx)
+      : RewritePattern(MatchAnyOpTypeTag(), /*benefit=*/1, ctx) {}
+
+  LogicalResult matchAndRewrite(Operation *op,
+                                PatternRewriter &rewriter) const override {
+    if (!isa<ONNXReduceMeanOp, ONNXReduceSumOp, ONNXReduceMaxOp,
+             ONNXReduceMinOp>(op) ||
+        !allStatic(op))
+      return failure();
+    auto data = cast<RankedTensorType>(op->getOperand(0).getType());
+    auto result = cast<RankedTensorType>(op->getResult(0).getType());
+    Type elem = data.getElementType();
+    if (!isa<FloatType>(elem))
+      return failure();
+    int64_t rank = data.getRank();
+    SmallVector<bool> reduced(rank, false);
+    bool noop = cast<IntegerAttr>(op->getAttr("noop_with_empty_axes")).getInt();
+    if (isa<NoneType>(op->getOperand(1).getType())) {
+      if (noop)
+        return failure();
+      reduced.assign(rank, true);
+    } else {
+      auto axes = constInts(op->getOperand(1));
+      if (!axes || (axes->empty() && noop))
+        return failure();
+      if (axes->empty())
+        reduced.assign(rank, true);
+      for (int64_t a : *axes)
+        reduced[a < 0 ? a + rank : a] = true;
+    }
+    SmallVector<int64_t> keptShape;
+    SmallVector<AffineExpr> keptExprs;
+    SmallVector<utils::IteratorType> iterators;
+    int64_t count = 1;
+    for (int64_t d = 0; d < rank; ++d) {
+      iterators.push_back(reduced[d] ? utils::IteratorType::reduction
+                                     : utils::IteratorType::parallel);
+      if (reduced[d]) {
+        count *= data.getDimSize(d);
+      } else {
+        keptShape.push_back(data.getDimSize(d));
+        keptExprs.push_back(rewriter.getAffineDimExpr(d));
+      }
+    }
+    Location loc = op->getLoc();
+    bool isMax = isa<ONNXReduceMaxOp>(op), isMin = isa<ONNXReduceMinOp>(op);
+    double initValue = isMax ? -INFINITY : isMin ? INFINITY : 0.0;
+    auto keptType = RankedTensorType::get(keptShape, elem);
+    Value init = tensor::EmptyOp::create(rewriter, loc, keptShape, elem);
+    Value c = arith::ConstantOp::create(rewriter, loc, elem,
+                                        rewriter.getFloatAttr(elem, initValue));
+    Value acc = linalg::FillOp::create(rewriter, loc, ValueRange{c},
+                                       ValueRange{init})
+                    .getResult(0);
+    Value r = linalg::GenericOp::create(
+                  rewriter, loc, TypeRange{keptType}, ValueRange{op->getOperand(0)},
+                  ValueRange{acc},
+                  ArrayRef<AffineMap>{rewriter.getMultiDimIdentityMap(rank),
+                                      AffineMap::get(rank, 0, keptExprs,
+                                                     rewriter.getContext())},
+                  iterators,
+                  [&](OpBuilder &b, Location l, ValueRange args) {
+                    Value v =
+                        isMax ? Value(arith::MaximumFOp::create(b, l, args[0], args[1]))
+                        : isMin ? Value(arith::MinimumFOp::create(b, l, args[0], args[1]))
+                                : Value(arith::AddFOp::create(b, l, args[0], args[1]));
+                    linalg::YieldOp::create(b, l, v);
+                  })
+                  .getResult(0);
+    if (isa<ONNXReduceMeanOp>(op)) {
+      Value n = arith::ConstantOp::create(
+          rewriter, loc, elem, rewriter.getFloatAttr(elem, (double)count));
+      r = broadcastGeneric(rewriter, loc, keptType, ValueRange{r},
+                           [&](OpBuilder &b, Location l, ValueRange a) {
+                             return Value(arith::DivFOp::create(b, l, a[0], n));
+                           });
+    }
+    if (keptType != result) {
+      auto shapeType =
+          RankedTensorType::get({result.getRank()}, rewriter.getI64Type());
+      Value shape = arith::ConstantOp::create(
+          rewriter, loc, DenseElementsAttr::get(shapeType, result.getShape()));
+      r = tensor::ReshapeOp::create(rewriter, loc, result, r, shape);
+    }
+    rewriter.replaceOp(op, r);
+    return success();
+  }
+};
+
 } // namespace
 
 void prism::populateOnnxToLinalgPatterns(RewritePatternSet &patterns) {
+  patterns.add<GatherToGeneric, SliceToExtract, ReduceToGeneric>(
+      patterns.getContext());
+  patterns.add<CompareAndSelect, CastToArith, ExpandToGeneric, ConcatToSlices>(
+      patterns.getContext());
+  // The named matmuls first; the generic one takes what they leave.
+  patterns.add<MatMulToGeneric>(patterns.getContext(), /*benefit=*/0);
   patterns.add<ElementwiseToGeneric, MatMulToLinalg, ConstantToArith,
                IdentityToOperand, ReshapeLike, TransposeToLinalg,
                SoftmaxToLinalg>(patterns.getContext());

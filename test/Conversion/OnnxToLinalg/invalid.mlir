@@ -17,9 +17,9 @@ func.func @dynamic(%x: tensor<?x3xf32>) -> tensor<?x3xf32> {
 
 // -----
 
-// MatMul with broadcast batch dims is not lowered yet.
-func.func @broadcast_matmul(%a: tensor<2x3xf32>, %b: tensor<5x3x4xf32>) -> tensor<5x2x4xf32> {
+// MatMul with a 1-D operand is not lowered yet.
+func.func @vector_matmul(%a: tensor<3xf32>, %b: tensor<3x4xf32>) -> tensor<4xf32> {
   // expected-error @+1 {{'onnx.MatMul' is not lowered to the host yet}}
-  %0 = "onnx.MatMul"(%a, %b) : (tensor<2x3xf32>, tensor<5x3x4xf32>) -> tensor<5x2x4xf32>
-  return %0 : tensor<5x2x4xf32>
+  %0 = "onnx.MatMul"(%a, %b) : (tensor<3xf32>, tensor<3x4xf32>) -> tensor<4xf32>
+  return %0 : tensor<4xf32>
 }
