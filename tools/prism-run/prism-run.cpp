@@ -31,6 +31,8 @@
 #include "llvm/Support/Path.h"
 #include "llvm/Support/TargetSelect.h"
 
+#include <cstdlib>
+
 using namespace mlir;
 using namespace prism::runtime;
 namespace cl = llvm::cl;
@@ -52,9 +54,11 @@ cl::opt<std::string> outputDir("output-dir", cl::Required,
 constexpr const char *kHostPipeline =
     "one-shot-bufferize{bufferize-function-boundaries "
     "function-boundary-type-conversion=identity-layout-map},"
+    "buffer-deallocation-pipeline,convert-bufferization-to-memref,"
     "func.func(convert-linalg-to-loops),lower-affine,convert-scf-to-cf,"
     "expand-strided-metadata,finalize-memref-to-llvm,convert-math-to-llvm,"
-    "convert-math-to-libm,convert-arith-to-llvm,convert-func-to-llvm,"
+    "convert-math-to-libm,convert-arith-to-llvm,convert-index-to-llvm,"
+    "convert-func-to-llvm,"
     "convert-cf-to-llvm,reconcile-unrealized-casts";
 
 int fail(const llvm::Twine &msg) {
@@ -234,6 +238,9 @@ int main(int argc, char **argv) {
     out.data.assign(aligned + offset * getDTypeSize(out.dtype),
                     aligned + offset * getDTypeSize(out.dtype) + bytes);
     at += 3 + 2 * type.getRank();
+    // Results are the caller's to free (the deallocation pipeline copies
+    // any that alias inputs or constants).
+    std::free((void *)(intptr_t)results[at - 3 - 2 * type.getRank()]);
     llvm::SmallString<256> path(outputDir);
     llvm::sys::path::append(path, sanitizeFileName(outputNames[i]) + ".npy");
     if (llvm::Error err = writeNpy(path, out))
