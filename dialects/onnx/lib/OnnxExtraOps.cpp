@@ -875,21 +875,7 @@ static std::optional<LogicalResult> inferSlice(ONNXSliceOp op,
     int64_t dim = dims[axis];
     if (ShapedType::isDynamic(dim))
       continue;
-    int64_t s = std::clamp<int64_t>((*starts)[i], -dim - 1, dim + 1);
-    int64_t e = std::clamp<int64_t>((*ends)[i], -dim - 1, dim + 1);
-    s = s < 0 ? s + dim : s;
-    e = e < 0 ? e + dim : e;
-    if (step > 0) {
-      s = std::clamp<int64_t>(s, 0, dim);
-      e = std::clamp<int64_t>(e, 0, dim);
-      dims[axis] = e > s ? (e - s - 1) / step + 1 : 0;
-    } else if (dim == 0 || step == INT64_MIN) {
-      dims[axis] = dim == 0 ? 0 : (s > e ? 1 : 0);
-    } else {
-      s = std::clamp<int64_t>(s, 0, dim - 1);
-      e = std::clamp<int64_t>(e, -1, dim - 1);
-      dims[axis] = s > e ? (s - e - 1) / -step + 1 : 0;
-    }
+    dims[axis] = clampSliceAxis(dim, (*starts)[i], (*ends)[i], step).count;
   }
   types.push_back(tensorOf(dims, data.getElementType()));
   return success();

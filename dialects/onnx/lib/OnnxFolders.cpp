@@ -585,6 +585,27 @@ OpFoldResult ONNXRangeOp::fold(FoldAdaptor adaptor) {
   return checked(*this, fromConst(out));
 }
 
+SliceAxis prism::onnx::clampSliceAxis(int64_t dim, int64_t start, int64_t end,
+                                      int64_t step) {
+  // Clamp before adding dim: starts/ends may be INT64_MIN/MAX.
+  int64_t s = std::clamp<int64_t>(start, -dim - 1, dim + 1);
+  int64_t e = std::clamp<int64_t>(end, -dim - 1, dim + 1);
+  s = s < 0 ? s + dim : s;
+  e = e < 0 ? e + dim : e;
+  if (step > 0) {
+    s = std::clamp<int64_t>(s, 0, dim);
+    e = std::clamp<int64_t>(e, 0, dim);
+    return {s, e > s ? (e - s - 1) / step + 1 : 0};
+  }
+  if (dim == 0)
+    return {0, 0};
+  s = std::clamp<int64_t>(s, 0, dim - 1);
+  e = std::clamp<int64_t>(e, -1, dim - 1);
+  if (step == INT64_MIN) // -step overflows; one element at most
+    return {s, s > e ? 1 : 0};
+  return {s, s > e ? (s - e - 1) / -step + 1 : 0};
+}
+
 OpFoldResult ONNXSliceOp::fold(FoldAdaptor adaptor) {
   auto data = operand(adaptor.getOperands(), 0);
   auto starts = intsOf(adaptor.getStarts());
@@ -615,24 +636,10 @@ OpFoldResult ONNXSliceOp::fold(FoldAdaptor adaptor) {
     int64_t ax = normalise(axes[i], rank), st = steps[i];
     if (st == 0 || st == INT64_MIN || ax < 0 || ax >= rank)
       return {};
-    int64_t dim = data->shape[ax];
-    // Clamp before adding dim: starts/ends may be INT64_MIN/MAX.
-    int64_t s = std::clamp<int64_t>((*starts)[i], -dim - 1, dim + 1);
-    int64_t e = std::clamp<int64_t>((*ends)[i], -dim - 1, dim + 1);
-    s = s < 0 ? s + dim : s;
-    e = e < 0 ? e + dim : e;
-    if (st > 0) {
-      s = std::clamp<int64_t>(s, 0, dim);
-      e = std::clamp<int64_t>(e, 0, dim);
-      count[ax] = e > s ? (e - s - 1) / st + 1 : 0;
-    } else if (dim == 0) {
-      count[ax] = 0;
-    } else {
-      s = std::clamp<int64_t>(s, 0, dim - 1);
-      e = std::clamp<int64_t>(e, -1, dim - 1);
-      count[ax] = s > e ? (s - e - 1) / -st + 1 : 0;
-    }
-    begin[ax] = s;
+    SliceAxis range =
+        clampSliceAxis(data->shape[ax], (*starts)[i], (*ends)[i], st);
+    count[ax] = range.count;
+    begin[ax] = range.begin;
     step[ax] = st;
   }
   Const out;

@@ -732,9 +732,8 @@ struct SliceToExtract : public OpRewritePattern<ONNXSliceOp> {
       int64_t dim = data.getDimSize(ax), st = steps[i];
       if (st <= 0)
         return failure(); // negative steps are not lowered yet
-      int64_t s0 = std::clamp<int64_t>((*starts)[i], -dim, dim);
-      s0 = std::clamp<int64_t>(s0 < 0 ? s0 + dim : s0, 0, dim);
-      offsets[ax] = rewriter.getIndexAttr(s0);
+      offsets[ax] = rewriter.getIndexAttr(
+          clampSliceAxis(dim, (*starts)[i], /*end=*/dim, st).begin);
       strides[ax] = rewriter.getIndexAttr(st);
     }
     SmallVector<OpFoldResult> sizes;

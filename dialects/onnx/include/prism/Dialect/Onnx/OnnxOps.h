@@ -57,6 +57,14 @@ std::vector<std::string> getSchemaRequiredAttributes(llvm::StringRef opType);
 /// regions (sorted by name, as gen_onnx_ops.py declares them).
 std::vector<std::string> getSchemaGraphAttributes(llvm::StringRef opType);
 
+/// One axis of an ONNX Slice of a static dim: the first index read and how
+/// many elements, after ONNX's clamping of start and end. `step` != 0.
+struct SliceAxis {
+  int64_t begin;
+  int64_t count;
+};
+SliceAxis clampSliceAxis(int64_t dim, int64_t start, int64_t end, int64_t step);
+
 /// Whether `inferred` is compatible with `declared`: same element type, same
 /// rank when both are ranked, same size where both dims are static.
 bool areCompatibleTypes(mlir::Type declared, mlir::Type inferred);
