@@ -10,6 +10,7 @@
 //===----------------------------------------------------------------------===//
 
 #include "prism/Conversion/Passes.h"
+#include "prism/Dialect/Onnx/OnnxTypeConversion.h"
 #include "prism/Driver/Diagnostics.h"
 #include "prism/Import/OnnxImporter.h"
 #include "prism/RegisterAll.h"
@@ -67,21 +68,7 @@ int fail(const llvm::Twine &msg) {
 }
 
 std::optional<DType> toDType(Type t) {
-  if (t.isF32()) return DType::F32;
-  if (t.isF64()) return DType::F64;
-  if (t.isF16()) return DType::F16;
-  if (t.isBF16()) return DType::BF16;
-  if (t.isInteger(1)) return DType::Bool;
-  if (auto i = dyn_cast<IntegerType>(t)) {
-    bool u = i.isUnsigned();
-    switch (i.getWidth()) {
-    case 8: return u ? DType::U8 : DType::I8;
-    case 16: return u ? DType::U16 : DType::I16;
-    case 32: return u ? DType::U32 : DType::I32;
-    case 64: return u ? DType::U64 : DType::I64;
-    }
-  }
-  return std::nullopt;
+  return getDTypeFromOnnx(prism::onnx::getOnnxDataType(t));
 }
 
 /// A memref descriptor for the C interface: {allocated, aligned, offset,
