@@ -491,8 +491,8 @@ LogicalResult Importer::importNode(const NodeProto &node, int64_t index) {
   }
 
   // Inference (ONNX's and Prism's) assumes the op's operand constraints:
-  // check them first. Result types are placeholders until inference, so
-  // only operand errors count here.
+  // check them first. Result types are not known until inference, so only
+  // operand errors count here.
   std::string operandError;
   {
     ScopedDiagnosticHandler capture(ctx, [&](Diagnostic &d) {

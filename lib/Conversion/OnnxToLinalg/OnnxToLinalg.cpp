@@ -95,6 +95,42 @@ Value buildScalar(OpBuilder &b, Location loc, Operation *op, ValueRange args) {
   return nullptr;
 }
 
+/// Maps from the result's iteration space to a broadcast operand of type `t`.
+AffineMap broadcastMap(RankedTensorType t, RankedTensorType result,
+                       OpBuilder &b) {
+  int64_t rank = result.getRank();
+  SmallVector<AffineExpr> exprs;
+  for (int64_t k = 0; k < t.getRank(); ++k) {
+    int64_t d = rank - t.getRank() + k;
+    exprs.push_back(t.getDimSize(k) == 1 && result.getDimSize(d) != 1
+                        ? b.getAffineConstantExpr(0)
+                        : b.getAffineDimExpr(d));
+  }
+  return AffineMap::get(rank, 0, exprs, b.getContext());
+}
+
+/// One linalg.generic over `result`'s shape reading broadcast `inputs`.
+Value broadcastGeneric(OpBuilder &b, Location loc, RankedTensorType result,
+                       ValueRange inputs,
+                       function_ref<Value(OpBuilder &, Location, ValueRange)>
+                           body) {
+  SmallVector<AffineMap> maps;
+  for (Value v : inputs)
+    maps.push_back(broadcastMap(cast<RankedTensorType>(v.getType()), result, b));
+  maps.push_back(b.getMultiDimIdentityMap(result.getRank()));
+  SmallVector<utils::IteratorType> iterators(result.getRank(),
+                                             utils::IteratorType::parallel);
+  Value init = tensor::EmptyOp::create(b, loc, result.getShape(),
+                                       result.getElementType());
+  return linalg::GenericOp::create(
+             b, loc, TypeRange{result}, inputs, ValueRange{init}, maps,
+             iterators,
+             [&](OpBuilder &nb, Location l, ValueRange args) {
+               linalg::YieldOp::create(nb, l, body(nb, l, args.drop_back()));
+             })
+      .getResult(0);
+}
+
 /// Broadcasting elementwise op -> linalg.generic.
 struct ElementwiseToGeneric : public RewritePattern {
   ElementwiseToGeneric(MLIRContext *ctx)
@@ -118,43 +154,24 @@ struct ElementwiseToGeneric : public RewritePattern {
           t.getRank() > resultType.getRank())
         return failure();
     }
-    // Each input's map sends the output's (trailing) dims to its own, with
-    // size-1 dims broadcast (constant 0).
-    int64_t rank = resultType.getRank();
-    SmallVector<AffineMap> maps;
-    for (Value v : inputs) {
-      auto t = cast<RankedTensorType>(v.getType());
-      SmallVector<AffineExpr> exprs;
-      for (int64_t k = 0; k < t.getRank(); ++k) {
-        int64_t d = rank - t.getRank() + k;
-        exprs.push_back(t.getDimSize(k) == 1 && resultType.getDimSize(d) != 1
-                            ? rewriter.getAffineConstantExpr(0)
-                            : rewriter.getAffineDimExpr(d));
-      }
-      maps.push_back(AffineMap::get(rank, 0, exprs, rewriter.getContext()));
-    }
-    maps.push_back(rewriter.getMultiDimIdentityMap(rank));
-    SmallVector<utils::IteratorType> iterators(rank,
-                                               utils::IteratorType::parallel);
-    Location loc = op->getLoc();
-    Value init = tensor::EmptyOp::create(rewriter, loc, resultType.getShape(),
-                                         resultType.getElementType());
-    // Check the scalar body first so that an unsupported combination leaves
-    // the op untouched (and reported by the pass).
+    // Check the scalar body as it is built, so that an unsupported
+    // combination leaves the op untouched (and reported by the pass).
     bool supported = true;
-    auto generic = linalg::GenericOp::create(
-        rewriter, loc, TypeRange{resultType}, inputs, ValueRange{init}, maps,
-        iterators, [&](OpBuilder &b, Location l, ValueRange args) {
-          Value r = buildScalar(b, l, op, args.drop_back());
+    Value result = broadcastGeneric(
+        rewriter, op->getLoc(), resultType, inputs,
+        [&](OpBuilder &b, Location l, ValueRange args) {
+          Value r = buildScalar(b, l, op, args);
           supported = r != nullptr;
-          linalg::YieldOp::create(b, l, r ? r : args.back());
+          return r ? r : args[0];
         });
+    auto generic = result.getDefiningOp<linalg::GenericOp>();
     if (!supported) {
+      Operation *init = generic.getDpsInits()[0].getDefiningOp();
       rewriter.eraseOp(generic);
-      rewriter.eraseOp(init.getDefiningOp());
+      rewriter.eraseOp(init);
       return failure();
     }
-    rewriter.replaceOp(op, generic.getResults());
+    rewriter.replaceOp(op, result);
     return success();
   }
 };
@@ -365,42 +382,6 @@ struct SoftmaxToLinalg : public RewritePattern {
     return success();
   }
 };
-
-/// Maps from the result's iteration space to a broadcast operand of type `t`.
-AffineMap broadcastMap(RankedTensorType t, RankedTensorType result,
-                       OpBuilder &b) {
-  int64_t rank = result.getRank();
-  SmallVector<AffineExpr> exprs;
-  for (int64_t k = 0; k < t.getRank(); ++k) {
-    int64_t d = rank - t.getRank() + k;
-    exprs.push_back(t.getDimSize(k) == 1 && result.getDimSize(d) != 1
-                        ? b.getAffineConstantExpr(0)
-                        : b.getAffineDimExpr(d));
-  }
-  return AffineMap::get(rank, 0, exprs, b.getContext());
-}
-
-/// One linalg.generic over `result`'s shape reading broadcast `inputs`.
-Value broadcastGeneric(OpBuilder &b, Location loc, RankedTensorType result,
-                       ValueRange inputs,
-                       function_ref<Value(OpBuilder &, Location, ValueRange)>
-                           body) {
-  SmallVector<AffineMap> maps;
-  for (Value v : inputs)
-    maps.push_back(broadcastMap(cast<RankedTensorType>(v.getType()), result, b));
-  maps.push_back(b.getMultiDimIdentityMap(result.getRank()));
-  SmallVector<utils::IteratorType> iterators(result.getRank(),
-                                             utils::IteratorType::parallel);
-  Value init = tensor::EmptyOp::create(b, loc, result.getShape(),
-                                       result.getElementType());
-  return linalg::GenericOp::create(
-             b, loc, TypeRange{result}, inputs, ValueRange{init}, maps,
-             iterators,
-             [&](OpBuilder &nb, Location l, ValueRange args) {
-               linalg::YieldOp::create(nb, l, body(nb, l, args.drop_back()));
-             })
-      .getResult(0);
-}
 
 bool allStatic(Operation *op) {
   return llvm::all_of(op->getOperandTypes(), [](Type t) {

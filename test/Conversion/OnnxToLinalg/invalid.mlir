@@ -23,3 +23,13 @@ func.func @vector_matmul(%a: tensor<3xf32>, %b: tensor<3x4xf32>) -> tensor<4xf32
   %0 = "onnx.MatMul"(%a, %b) : (tensor<3xf32>, tensor<3x4xf32>) -> tensor<4xf32>
   return %0 : tensor<4xf32>
 }
+
+// -----
+
+// An elementwise op on a type its scalar lowering lacks (unsigned Abs) is
+// left whole and reported.
+func.func @unsigned_abs(%x: tensor<4xui8>) -> tensor<4xui8> {
+  // expected-error @+1 {{'onnx.Abs' is not lowered to the host yet}}
+  %0 = "onnx.Abs"(%x) : (tensor<4xui8>) -> tensor<4xui8>
+  return %0 : tensor<4xui8>
+}
