@@ -741,7 +741,7 @@ struct ReduceToGeneric : public RewritePattern {
     auto data = cast<RankedTensorType>(op->getOperand(0).getType());
     auto result = cast<RankedTensorType>(op->getResult(0).getType());
     Type elem = data.getElementType();
-    if (!isa<FloatType>(elem))
+    if (!isa<FloatType>(elem) && (!isa<IntegerType>(elem) || elem.isInteger(1)))
       return failure();
     int64_t rank = data.getRank();
     SmallVector<bool> reduced(rank, false);
@@ -775,14 +775,40 @@ struct ReduceToGeneric : public RewritePattern {
     }
     Location loc = op->getLoc();
     bool isMax = isa<ONNXReduceMaxOp>(op), isMin = isa<ONNXReduceMinOp>(op);
-    double initValue = isMax ? -INFINITY : isMin ? INFINITY : 0.0;
+    bool isFloat = isa<FloatType>(elem), isUnsigned = elem.isUnsignedInteger();
+    TypedAttr initValue;
+    if (isFloat) {
+      initValue = rewriter.getFloatAttr(elem, isMax   ? -INFINITY
+                                              : isMin ? INFINITY
+                                                      : 0.0);
+    } else {
+      unsigned width = elem.getIntOrFloatBitWidth();
+      APInt v = isMax ? (isUnsigned ? APInt::getMinValue(width)
+                                    : APInt::getSignedMinValue(width))
+                : isMin ? (isUnsigned ? APInt::getMaxValue(width)
+                                      : APInt::getSignedMaxValue(width))
+                        : APInt(width, 0);
+      initValue = rewriter.getIntegerAttr(elem, v);
+    }
     auto keptType = RankedTensorType::get(keptShape, elem);
     Value init = tensor::EmptyOp::create(rewriter, loc, keptShape, elem);
-    Value c = arith::ConstantOp::create(rewriter, loc, elem,
-                                        rewriter.getFloatAttr(elem, initValue));
+    Value c = arith::ConstantOp::create(rewriter, loc, initValue);
     Value acc = linalg::FillOp::create(rewriter, loc, ValueRange{c},
                                        ValueRange{init})
                     .getResult(0);
+    auto combine = [&](OpBuilder &b, Location l, Value x, Value y) -> Value {
+      if (isFloat)
+        return isMax   ? Value(arith::MaximumFOp::create(b, l, x, y))
+               : isMin ? Value(arith::MinimumFOp::create(b, l, x, y))
+                       : Value(arith::AddFOp::create(b, l, x, y));
+      if (isMax)
+        return isUnsigned ? Value(arith::MaxUIOp::create(b, l, x, y))
+                          : Value(arith::MaxSIOp::create(b, l, x, y));
+      if (isMin)
+        return isUnsigned ? Value(arith::MinUIOp::create(b, l, x, y))
+                          : Value(arith::MinSIOp::create(b, l, x, y));
+      return arith::AddIOp::create(b, l, x, y);
+    };
     Value r = linalg::GenericOp::create(
                   rewriter, loc, TypeRange{keptType}, ValueRange{op->getOperand(0)},
                   ValueRange{acc},
@@ -791,19 +817,22 @@ struct ReduceToGeneric : public RewritePattern {
                                                      rewriter.getContext())},
                   iterators,
                   [&](OpBuilder &b, Location l, ValueRange args) {
-                    Value v =
-                        isMax ? Value(arith::MaximumFOp::create(b, l, args[0], args[1]))
-                        : isMin ? Value(arith::MinimumFOp::create(b, l, args[0], args[1]))
-                                : Value(arith::AddFOp::create(b, l, args[0], args[1]));
-                    linalg::YieldOp::create(b, l, v);
+                    linalg::YieldOp::create(b, l,
+                                            combine(b, l, args[0], args[1]));
                   })
                   .getResult(0);
     if (isa<ONNXReduceMeanOp>(op)) {
       Value n = arith::ConstantOp::create(
-          rewriter, loc, elem, rewriter.getFloatAttr(elem, (double)count));
+          rewriter, loc, elem,
+          isFloat ? TypedAttr(rewriter.getFloatAttr(elem, (double)count))
+                  : TypedAttr(rewriter.getIntegerAttr(elem, count)));
       r = broadcastGeneric(rewriter, loc, keptType, ValueRange{r},
                            [&](OpBuilder &b, Location l, ValueRange a) {
-                             return Value(arith::DivFOp::create(b, l, a[0], n));
+                             if (isFloat)
+                               return Value(arith::DivFOp::create(b, l, a[0], n));
+                             return isUnsigned
+                                        ? Value(arith::DivUIOp::create(b, l, a[0], n))
+                                        : Value(arith::DivSIOp::create(b, l, a[0], n));
                            });
     }
     if (keptType != result) {

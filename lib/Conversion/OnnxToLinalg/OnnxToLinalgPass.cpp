@@ -22,7 +22,19 @@ struct ConvertOnnxToLinalg
 
   void runOnOperation() override {
     func::FuncOp func = getOperation();
+    // Forms the patterns do not handle are reported once, before rewriting.
+    bool unsupported = false;
+    func.walk([&](Operation *op) {
+      if (auto reason = prism::getUnsupportedReason(op)) {
+        op->emitError() << "'" << op->getName()
+                        << "' cannot run on the host: " << *reason;
+        unsupported = true;
+      }
+    });
+    if (unsupported)
+      return signalPassFailure();
     RewritePatternSet patterns(&getContext());
+    prism::populateOnnxDecompositionPatterns(patterns);
     prism::populateOnnxToLinalgPatterns(patterns);
     if (failed(applyPatternsGreedily(func, std::move(patterns))))
       return signalPassFailure();

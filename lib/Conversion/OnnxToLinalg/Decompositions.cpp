@@ -1,0 +1,779 @@
+//===- Decompositions.cpp - Composite onnx ops as simpler ones ------------===//
+//
+// Normalisations, GELUs, Gemm and the com.microsoft attention and embedding
+// operators, rewritten for the host as the onnx ops they are made of (whose
+// own patterns then lower them) plus a little tensor/linalg. All on
+// statically shaped tensors; the semantics follow ONNX and, for the
+// com.microsoft operators, ONNX Runtime's CPU kernels.
+//
+//===----------------------------------------------------------------------===//
+
+#include "prism/Conversion/OnnxToLinalg/OnnxToLinalg.h"
+
+#include "prism/Dialect/Onnx/OnnxOps.h"
+#include "prism/Dialect/Onnx/OnnxTypeConversion.h"
+
+#include "mlir/Dialect/Arith/IR/Arith.h"
+#include "mlir/Dialect/Linalg/IR/Linalg.h"
+#include "mlir/Dialect/Tensor/IR/Tensor.h"
+#include "mlir/IR/PatternMatch.h"
+
+#include <cmath>
+
+using namespace mlir;
+using namespace prism::onnx;
+
+namespace {
+
+bool isNone(Value v) { return !v || isa<NoneType>(v.getType()); }
+
+RankedTensorType tensorType(Value v) {
+  return cast<RankedTensorType>(v.getType());
+}
+
+/// Whether every tensor operand and result of `op` has a static shape.
+bool allStaticTensors(Operation *op) {
+  auto ok = [](Type t) {
+    auto r = dyn_cast<RankedTensorType>(t);
+    return isa<NoneType>(t) || (r && r.hasStaticShape());
+  };
+  return llvm::all_of(op->getOperandTypes(), ok) &&
+         llvm::all_of(op->getResultTypes(), ok);
+}
+
+/// Builds onnx ops (and a few tensor/linalg ones) on static tensors,
+/// computing each result type.
+class Builder {
+public:
+  Builder(PatternRewriter &rw, Location loc) : rw(rw), loc(loc) {}
+
+  static SmallVector<int64_t> broadcastShape(RankedTensorType a,
+                                             RankedTensorType b) {
+    int64_t rank = std::max(a.getRank(), b.getRank());
+    SmallVector<int64_t> shape(rank);
+    for (int64_t i = 0; i < rank; ++i) {
+      int64_t da = i < rank - a.getRank() ? 1
+                                          : a.getDimSize(i - (rank - a.getRank()));
+      int64_t db = i < rank - b.getRank() ? 1
+                                          : b.getDimSize(i - (rank - b.getRank()));
+      shape[i] = da == 1 ? db : da;
+    }
+    return shape;
+  }
+
+  template <typename OpTy> Value binary(Value a, Value b) {
+    auto ta = tensorType(a), tb = tensorType(b);
+    auto type = RankedTensorType::get(broadcastShape(ta, tb), ta.getElementType());
+    return OpTy::create(rw, loc, type, a, b);
+  }
+  Value add(Value a, Value b) { return binary<ONNXAddOp>(a, b); }
+  Value sub(Value a, Value b) { return binary<ONNXSubOp>(a, b); }
+  Value mul(Value a, Value b) { return binary<ONNXMulOp>(a, b); }
+  Value div(Value a, Value b) { return binary<ONNXDivOp>(a, b); }
+
+  template <typename OpTy> Value unary(Value x) {
+    return OpTy::create(rw, loc, x.getType(), x);
+  }
+
+  /// A 0-d constant of `elem`.
+  Value scalar(Type elem, double value) {
+    auto type = RankedTensorType::get({}, elem);
+    Attribute attr = isa<FloatType>(elem)
+                         ? Attribute(rw.getFloatAttr(elem, value))
+                         : Attribute(rw.getIntegerAttr(elem, (int64_t)value));
+    return arith::ConstantOp::create(rw, loc,
+                                     DenseElementsAttr::get(type, attr));
+  }
+  Value scalarLike(Value x, double value) {
+    return scalar(tensorType(x).getElementType(), value);
+  }
+
+  Value castTo(Value x, Type elem) {
+    auto t = tensorType(x);
+    if (t.getElementType() == elem)
+      return x;
+    return ONNXCastOp::create(rw, loc, t.clone(elem), x,
+                              (uint64_t)getOnnxDataType(elem));
+  }
+
+  Value reshape(Value x, ArrayRef<int64_t> shape) {
+    auto t = tensorType(x);
+    if (t.getShape() == shape)
+      return x;
+    auto shapeType = RankedTensorType::get({(int64_t)shape.size()},
+                                           rw.getI64Type());
+    Value s = arith::ConstantOp::create(
+        rw, loc, DenseElementsAttr::get(shapeType, shape));
+    return tensor::ReshapeOp::create(rw, loc, t.clone(shape), x, s);
+  }
+
+  Value transpose(Value x, ArrayRef<int64_t> perm) {
+    auto t = tensorType(x);
+    SmallVector<int64_t> shape;
+    for (int64_t p : perm)
+      shape.push_back(t.getDimSize(p));
+    Value init = tensor::EmptyOp::create(rw, loc, shape, t.getElementType());
+    return linalg::TransposeOp::create(rw, loc, x, init, perm)->getResult(0);
+  }
+
+  /// x[..., begin:begin+size, ...] along `axis`.
+  Value slice(Value x, int64_t axis, int64_t begin, int64_t size) {
+    auto t = tensorType(x);
+    SmallVector<OpFoldResult> offsets(t.getRank(), rw.getIndexAttr(0));
+    SmallVector<OpFoldResult> sizes, strides(t.getRank(), rw.getIndexAttr(1));
+    for (int64_t d : t.getShape())
+      sizes.push_back(rw.getIndexAttr(d));
+    offsets[axis] = rw.getIndexAttr(begin);
+    sizes[axis] = rw.getIndexAttr(size);
+    SmallVector<int64_t> shape(t.getShape());
+    shape[axis] = size;
+    return tensor::ExtractSliceOp::create(rw, loc, t.clone(shape), x, offsets,
+                                          sizes, strides);
+  }
+
+  Value concat(ValueRange xs, int64_t axis) {
+    auto t = tensorType(xs[0]);
+    SmallVector<int64_t> shape(t.getShape());
+    shape[axis] = 0;
+    for (Value v : xs)
+      shape[axis] += tensorType(v).getDimSize(axis);
+    return ONNXConcatOp::create(rw, loc, t.clone(shape), xs, (uint64_t)axis);
+  }
+
+  Value matmul(Value a, Value b) {
+    auto ta = tensorType(a), tb = tensorType(b);
+    SmallVector<int64_t> batch = broadcastShape(
+        ta.clone(ta.getShape().drop_back(2)), tb.clone(tb.getShape().drop_back(2)));
+    batch.push_back(ta.getDimSize(ta.getRank() - 2));
+    batch.push_back(tb.getDimSize(tb.getRank() - 1));
+    return ONNXMatMulOp::create(rw, loc, ta.clone(batch), a, b);
+  }
+
+  Value softmaxLast(Value x) {
+    return ONNXSoftmaxOp::create(rw, loc, x.getType(), x, (uint64_t)-1);
+  }
+
+  /// ReduceMean (or ReduceSum) over the axes from `fromAxis`, keeping dims.
+  template <typename OpTy> Value reduceFrom(Value x, int64_t fromAxis) {
+    auto t = tensorType(x);
+    SmallVector<int64_t> axes, shape(t.getShape());
+    for (int64_t d = fromAxis; d < t.getRank(); ++d) {
+      axes.push_back(d);
+      shape[d] = 1;
+    }
+    auto axesType = RankedTensorType::get({(int64_t)axes.size()}, rw.getI64Type());
+    Value a = arith::ConstantOp::create(rw, loc,
+                                        DenseElementsAttr::get(axesType, ArrayRef(axes)));
+    return OpTy::create(rw, loc, t.clone(shape), x, a, (uint64_t)1, (uint64_t)0);
+  }
+
+  Value gather(Value data, Value indices) {
+    auto td = tensorType(data), ti = tensorType(indices);
+    SmallVector<int64_t> shape(ti.getShape());
+    shape.append(td.getShape().begin() + 1, td.getShape().end());
+    return ONNXGatherOp::create(rw, loc, td.clone(shape), data, indices,
+                                (uint64_t)0);
+  }
+
+  /// `x` shaped and typed as `type` (optional outputs such as a mean kept
+  /// with or without its reduced dims).
+  Value match(Value x, Type type) {
+    auto t = cast<RankedTensorType>(type);
+    return reshape(castTo(x, t.getElementType()), t.getShape());
+  }
+
+  PatternRewriter &rw;
+  Location loc;
+};
+
+struct Normalized {
+  Value y, mean, invStdDev;
+};
+
+/// LayerNormalization (or RMS normalisation when `rms`) of `x` over the axes
+/// from `axis`, computed in f32 for f16/bf16 inputs when `stashF32`.
+Normalized normalize(Builder &b, Value x, Value scale, Value bias, int64_t axis,
+                     double epsilon, bool rms, bool stashF32) {
+  Type elem = tensorType(x).getElementType();
+  Type compute = elem;
+  if (stashF32 && (elem.isF16() || elem.isBF16()))
+    compute = b.rw.getF32Type();
+  Value xc = b.castTo(x, compute);
+  Value mean, centred = xc;
+  if (!rms) {
+    mean = b.reduceFrom<ONNXReduceMeanOp>(xc, axis);
+    centred = b.sub(xc, mean);
+  }
+  Value var = b.reduceFrom<ONNXReduceMeanOp>(b.mul(centred, centred), axis);
+  Value inv = b.unary<ONNXReciprocalOp>(
+      b.unary<ONNXSqrtOp>(b.add(var, b.scalar(compute, epsilon))));
+  Value y = b.mul(b.mul(centred, inv), b.castTo(scale, compute));
+  if (!isNone(bias))
+    y = b.add(y, b.castTo(bias, compute));
+  return {b.castTo(y, elem), mean, inv};
+}
+
+/// Replaces `op`'s results with `values`; a null value stands for an absent
+/// optional output (NoneType), which must be unused.
+LogicalResult replaceWithOptional(PatternRewriter &rw, Operation *op,
+                                  ArrayRef<Value> values) {
+  SmallVector<Value> results;
+  for (auto [result, v] : llvm::zip(op->getResults(), values)) {
+    if (isa<NoneType>(result.getType())) {
+      results.push_back(ONNXNoValueOp::create(rw, op->getLoc(), result.getType()));
+      continue;
+    }
+    if (!v)
+      return rw.notifyMatchFailure(op, "an output that is not produced is used");
+    results.push_back(Builder(rw, op->getLoc()).match(v, result.getType()));
+  }
+  rw.replaceOp(op, results);
+  return success();
+}
+
+struct LayerNormalizationDecomposition
+    : public OpRewritePattern<ONNXLayerNormalizationOp> {
+  using OpRewritePattern::OpRewritePattern;
+  LogicalResult matchAndRewrite(ONNXLayerNormalizationOp op,
+                                PatternRewriter &rw) const override {
+    if (!allStaticTensors(op))
+      return failure();
+    Builder b(rw, op.getLoc());
+    int64_t rank = tensorType(op.getX()).getRank();
+    int64_t axis = (int64_t)op.getAxis();
+    axis = axis < 0 ? axis + rank : axis;
+    Normalized n = normalize(b, op.getX(), op.getScale(), op.getB(), axis,
+                             op.getEpsilon().convertToDouble(), /*rms=*/false,
+                             op.getStashType() == 1);
+    return replaceWithOptional(rw, op, {n.y, n.mean, n.invStdDev});
+  }
+};
+
+/// RMSNormalization (ai.onnx 23) and com.microsoft's
+/// SimplifiedLayerNormalization.
+template <typename OpTy>
+struct RmsNormalizationDecomposition : public OpRewritePattern<OpTy> {
+  using OpRewritePattern<OpTy>::OpRewritePattern;
+  LogicalResult matchAndRewrite(OpTy op, PatternRewriter &rw) const override {
+    if (!allStaticTensors(op))
+      return failure();
+    Builder b(rw, op.getLoc());
+    int64_t rank = tensorType(op.getX()).getRank();
+    int64_t axis = (int64_t)op.getAxis();
+    axis = axis < 0 ? axis + rank : axis;
+    Normalized n = normalize(b, op.getX(), op.getScale(), Value(), axis,
+                             op.getEpsilon().convertToDouble(), /*rms=*/true,
+                             op.getStashType() == 1);
+    SmallVector<Value> values = {n.y, n.invStdDev};
+    values.resize(op->getNumResults());
+    return replaceWithOptional(rw, op, values);
+  }
+};
+
+/// SkipLayerNormalization and SkipSimplifiedLayerNormalization: normalise
+/// input + skip (+ bias) over the last axis.
+template <typename OpTy, bool rms>
+struct SkipNormalizationDecomposition : public OpRewritePattern<OpTy> {
+  using OpRewritePattern<OpTy>::OpRewritePattern;
+  LogicalResult matchAndRewrite(OpTy op, PatternRewriter &rw) const override {
+    if (!allStaticTensors(op))
+      return failure();
+    Builder b(rw, op.getLoc());
+    Value sum = b.add(op.getInput(), op.getSkip());
+    if (!isNone(op.getBias()))
+      sum = b.add(sum, op.getBias());
+    Value beta;
+    if constexpr (!rms)
+      beta = op.getBeta();
+    int64_t rank = tensorType(sum).getRank();
+    // ONNX Runtime computes these in f32 whatever the input type.
+    Normalized n = normalize(b, sum, op.getGamma(), beta, rank - 1,
+                             op.getEpsilon().convertToDouble(), rms,
+                             /*stashF32=*/true);
+    return replaceWithOptional(rw, op, {n.y, n.mean, n.invStdDev, sum});
+  }
+};
+
+/// 0.5 * x * (1 + erf(x / sqrt(2))).
+Value geluErf(Builder &b, Value x) {
+  Value erf = b.unary<ONNXErfOp>(b.mul(x, b.scalarLike(x, M_SQRT1_2)));
+  return b.mul(b.mul(x, b.scalarLike(x, 0.5)),
+               b.add(erf, b.scalarLike(x, 1.0)));
+}
+
+/// 0.5 * x * (1 + tanh(sqrt(2/pi) * (x + 0.044715 x^3))).
+Value geluTanh(Builder &b, Value x) {
+  Value x3 = b.mul(b.mul(x, x), x);
+  Value inner = b.mul(b.add(x, b.mul(x3, b.scalarLike(x, 0.044715))),
+                      b.scalarLike(x, std::sqrt(2.0 / M_PI)));
+  return b.mul(b.mul(x, b.scalarLike(x, 0.5)),
+               b.add(b.unary<ONNXTanhOp>(inner), b.scalarLike(x, 1.0)));
+}
+
+struct GeluDecomposition : public RewritePattern {
+  GeluDecomposition(MLIRContext *ctx)
+      : RewritePattern(MatchAnyOpTypeTag(), /*benefit=*/1, ctx) {}
+  LogicalResult matchAndRewrite(Operation *op,
+                                PatternRewriter &rw) const override {
+    if (!isa<ONNXGeluOp, ONNXMsGeluOp, ONNXMsBiasGeluOp, ONNXMsFastGeluOp,
+             ONNXMsQuickGeluOp>(op) ||
+        !allStaticTensors(op))
+      return failure();
+    Builder b(rw, op->getLoc());
+    Value x = op->getOperand(0), r;
+    if (auto g = dyn_cast<ONNXGeluOp>(op)) {
+      if (prism::getUnsupportedReason(op))
+        return failure();
+      r = g.getApproximate() == "tanh" ? geluTanh(b, x) : geluErf(b, x);
+    } else if (isa<ONNXMsGeluOp>(op)) {
+      r = geluErf(b, x);
+    } else if (isa<ONNXMsBiasGeluOp>(op)) {
+      r = geluErf(b, b.add(x, op->getOperand(1)));
+    } else if (isa<ONNXMsFastGeluOp>(op)) {
+      if (!isNone(op->getOperand(1)))
+        x = b.add(x, op->getOperand(1));
+      r = geluTanh(b, x);
+    } else {
+      double alpha = cast<ONNXMsQuickGeluOp>(op).getAlpha().convertToDouble();
+      r = b.mul(x, b.unary<ONNXSigmoidOp>(b.mul(x, b.scalarLike(x, alpha))));
+    }
+    rw.replaceOp(op, r);
+    return success();
+  }
+};
+
+/// Gemm: alpha * A' B' + beta * C.
+struct GemmDecomposition : public OpRewritePattern<ONNXGemmOp> {
+  using OpRewritePattern::OpRewritePattern;
+  LogicalResult matchAndRewrite(ONNXGemmOp op,
+                                PatternRewriter &rw) const override {
+    if (!allStaticTensors(op))
+      return failure();
+    Builder b(rw, op.getLoc());
+    Value a = op.getA(), bm = op.getB();
+    if (op.getTransA())
+      a = b.transpose(a, {1, 0});
+    if (op.getTransB())
+      bm = b.transpose(bm, {1, 0});
+    Value y = b.matmul(a, bm);
+    double alpha = op.getAlpha().convertToDouble();
+    double beta = op.getBeta().convertToDouble();
+    if (alpha != 1.0)
+      y = b.mul(y, b.scalarLike(y, alpha));
+    if (!isNone(op.getC()) && beta != 0.0) {
+      Value c = op.getC();
+      if (beta != 1.0)
+        c = b.mul(c, b.scalarLike(c, beta));
+      y = b.add(y, c);
+    }
+    rw.replaceOp(op, y);
+    return success();
+  }
+};
+
+/// Split: one extract_slice per output, the sizes read from the results.
+struct SplitToSlices : public OpRewritePattern<ONNXSplitOp> {
+  using OpRewritePattern::OpRewritePattern;
+  LogicalResult matchAndRewrite(ONNXSplitOp op,
+                                PatternRewriter &rw) const override {
+    if (!allStaticTensors(op))
+      return failure();
+    Builder b(rw, op.getLoc());
+    int64_t rank = tensorType(op.getInput()).getRank();
+    int64_t axis = (int64_t)op.getAxis();
+    axis = axis < 0 ? axis + rank : axis;
+    SmallVector<Value> parts;
+    int64_t offset = 0;
+    for (Value r : op.getOutputs()) {
+      int64_t size = tensorType(r).getDimSize(axis);
+      parts.push_back(b.slice(op.getInput(), axis, offset, size));
+      offset += size;
+    }
+    rw.replaceOp(op, parts);
+    return success();
+  }
+};
+
+//===----------------------------------------------------------------------===//
+// Attention
+//===----------------------------------------------------------------------===//
+
+/// Adds `filter` to the scores [.., S, T] where key j is after query i's
+/// position (past + i): the causal mask.
+Value addCausalMask(Builder &b, Value scores, int64_t past, double filter) {
+  auto t = tensorType(scores);
+  int64_t rank = t.getRank();
+  Value init = tensor::EmptyOp::create(b.rw, b.loc, t.getShape(),
+                                       t.getElementType());
+  SmallVector<AffineMap> maps(2, b.rw.getMultiDimIdentityMap(rank));
+  SmallVector<utils::IteratorType> iterators(rank,
+                                             utils::IteratorType::parallel);
+  return linalg::GenericOp::create(
+             b.rw, b.loc, TypeRange{t}, ValueRange{scores}, ValueRange{init},
+             maps, iterators,
+             [&](OpBuilder &nb, Location l, ValueRange args) {
+               Value i = linalg::IndexOp::create(nb, l, rank - 2);
+               Value j = linalg::IndexOp::create(nb, l, rank - 1);
+               Value limit = arith::AddIOp::create(
+                   nb, l, i, arith::ConstantIndexOp::create(nb, l, past));
+               Value masked = arith::CmpIOp::create(
+                   nb, l, arith::CmpIPredicate::sgt, j, limit);
+               Value f = arith::ConstantOp::create(
+                   nb, l, t.getElementType(),
+                   nb.getFloatAttr(t.getElementType(), filter));
+               Value plus = arith::AddFOp::create(nb, l, args[0], f);
+               linalg::YieldOp::create(
+                   nb, l, Value(arith::SelectOp::create(nb, l, masked, plus,
+                                                        args[0])));
+             })
+      .getResult(0);
+}
+
+/// The additive mask [B, 1, S or 1, T] of ONNX Runtime's mask_index forms:
+/// [B] valid lengths, [2B] ends and starts, [B, T] 0/1 key padding, [B, S, T]
+/// 0/1 attention mask; null for the dummy [B or 1, 1]. Fails with an error
+/// for the rest (the 4-D Megatron mask, which ONNX Runtime's CPU kernel
+/// rejects too).
+FailureOr<Value> additiveMask(Builder &b, Value mask, int64_t batch,
+                              int64_t seq, int64_t total, Type elem,
+                              double filter) {
+  auto t = tensorType(mask);
+  auto i32 = b.rw.getI32Type();
+  Value zero = b.scalar(elem, 0.0), fill = b.scalar(elem, filter);
+  auto boolType = [&](ArrayRef<int64_t> shape) {
+    return RankedTensorType::get(shape, b.rw.getI1Type());
+  };
+  auto select = [&](Value keep) {
+    auto kt = tensorType(keep);
+    return ONNXWhereOp::create(b.rw, b.loc, kt.clone(elem), keep, zero, fill)
+        .getResult();
+  };
+  Value m = b.castTo(mask, i32);
+  if (t.getRank() == 2 && t.getDimSize(1) == 1 && total != 1)
+    return Value();
+  if (t.getRank() == 2 && t.getDimSize(0) == batch &&
+      t.getDimSize(1) == total) {
+    Value keep = ONNXGreaterOp::create(b.rw, b.loc, boolType(t.getShape()), m,
+                                       b.scalar(i32, 0));
+    return b.reshape(select(keep), {batch, 1, 1, total});
+  }
+  if (t.getRank() == 3 && t.getDimSize(0) == batch && t.getDimSize(1) == seq &&
+      t.getDimSize(2) == total) {
+    Value keep = ONNXGreaterOp::create(b.rw, b.loc, boolType(t.getShape()), m,
+                                       b.scalar(i32, 0));
+    return b.reshape(select(keep), {batch, 1, seq, total});
+  }
+  if (t.getRank() == 1 &&
+      (t.getDimSize(0) == batch || t.getDimSize(0) == 2 * batch)) {
+    // Key position j is kept when start <= j < end.
+    SmallVector<int32_t> positions;
+    for (int64_t j = 0; j < total; ++j)
+      positions.push_back((int32_t)j);
+    auto posType = RankedTensorType::get({1, total}, i32);
+    Value pos = arith::ConstantOp::create(
+        b.rw, b.loc, DenseElementsAttr::get(posType, ArrayRef(positions)));
+    Value ends = b.reshape(b.slice(m, 0, 0, batch), {batch, 1});
+    Value keep = ONNXLessOp::create(b.rw, b.loc, boolType({batch, total}), pos,
+                                    ends);
+    if (t.getDimSize(0) == 2 * batch) {
+      Value starts = b.reshape(b.slice(m, 0, batch, batch), {batch, 1});
+      Value after = ONNXGreaterOrEqualOp::create(
+          b.rw, b.loc, boolType({batch, total}), pos, starts);
+      keep = ONNXAndOp::create(b.rw, b.loc, boolType({batch, total}), keep,
+                               after);
+    }
+    return b.reshape(select(keep), {batch, 1, 1, total});
+  }
+  return failure();
+}
+
+/// softmax(scale * Q K^T + bias [+ causal]) V for Q [B, N, S, H], K [B, N, T,
+/// H] and V [B, N, T, Hv].
+Value attend(Builder &b, Value q, Value k, Value v, double scale, Value bias,
+             std::optional<int64_t> causalPast, double filter) {
+  Value scores = b.matmul(q, b.transpose(k, {0, 1, 3, 2}));
+  scores = b.mul(scores, b.scalarLike(scores, scale));
+  if (bias)
+    scores = b.add(scores, bias);
+  if (causalPast)
+    scores = addCausalMask(b, scores, *causalPast, filter);
+  return b.matmul(b.softmaxLast(scores), v);
+}
+
+/// [B, S, N * H] -> [B, N, S, H].
+Value splitHeads(Builder &b, Value x, int64_t heads) {
+  auto t = tensorType(x);
+  int64_t batch = t.getDimSize(0), seq = t.getDimSize(1);
+  Value r = b.reshape(x, {batch, seq, heads, t.getDimSize(2) / heads});
+  return b.transpose(r, {0, 2, 1, 3});
+}
+
+/// [B, N, S, H] -> [B, S, N * H].
+Value mergeHeads(Builder &b, Value x) {
+  auto t = tensorType(x);
+  Value r = b.transpose(x, {0, 2, 1, 3});
+  return b.reshape(r, {t.getDimSize(0), t.getDimSize(2),
+                       t.getDimSize(1) * t.getDimSize(3)});
+}
+
+/// Whether `shape` is one of the mask_index forms additiveMask builds.
+bool isSupportedMask(Value mask, int64_t batch, int64_t seq, int64_t total) {
+  if (isNone(mask))
+    return true;
+  ArrayRef<int64_t> s = tensorType(mask).getShape();
+  return (s.size() == 1 && (s[0] == batch || s[0] == 2 * batch)) ||
+         (s.size() == 2 && (s[1] == 1 || (s[0] == batch && s[1] == total))) ||
+         (s.size() == 3 && s[0] == batch && s[1] == seq && s[2] == total);
+}
+
+constexpr const char *kMaskForms =
+    "the host takes [batch], [2 * batch], [batch, total_sequence] and "
+    "[batch, sequence, total_sequence]";
+
+/// com.microsoft Attention: the QKV projection, optional past state [2, B, N,
+/// P, H] (present is past with this step appended), mask_index, attention
+/// bias and the causal mask.
+struct MsAttentionDecomposition : public OpRewritePattern<ONNXMsAttentionOp> {
+  using OpRewritePattern::OpRewritePattern;
+  LogicalResult matchAndRewrite(ONNXMsAttentionOp op,
+                                PatternRewriter &rw) const override {
+    if (!allStaticTensors(op))
+      return failure();
+    if (prism::getUnsupportedReason(op))
+      return failure();
+    Builder b(rw, op.getLoc());
+    auto in = tensorType(op.getInput());
+    int64_t batch = in.getDimSize(0), seq = in.getDimSize(1);
+    int64_t heads = (int64_t)op.getNumHeads();
+    int64_t width = tensorType(op.getWeights()).getDimSize(1);
+    SmallVector<int64_t> sizes = {width / 3, width / 3, width / 3};
+    if (auto qkv = op.getQkvHiddenSizes())
+      for (auto [i, a] : llvm::enumerate(*qkv))
+        sizes[i] = cast<IntegerAttr>(a).getInt();
+    Value qkv = b.matmul(op.getInput(), op.getWeights());
+    if (!isNone(op.getBias()))
+      qkv = b.add(qkv, op.getBias());
+    Value q = splitHeads(b, b.slice(qkv, 2, 0, sizes[0]), heads);
+    Value k = splitHeads(b, b.slice(qkv, 2, sizes[0], sizes[1]), heads);
+    Value v = splitHeads(b, b.slice(qkv, 2, sizes[0] + sizes[1], sizes[2]),
+                         heads);
+    int64_t past = 0;
+    if (!isNone(op.getPast())) {
+      auto pt = tensorType(op.getPast());
+      past = pt.getDimSize(3);
+      SmallVector<int64_t> one(pt.getShape().drop_front());
+      Value pk = b.reshape(b.slice(op.getPast(), 0, 0, 1), one);
+      Value pv = b.reshape(b.slice(op.getPast(), 0, 1, 1), one);
+      k = b.concat({pk, k}, 2);
+      v = b.concat({pv, v}, 2);
+    }
+    int64_t total = past + seq;
+    Type elem = in.getElementType();
+    double filter = op.getMaskFilterValue()
+                        ? op.getMaskFilterValue()->convertToDouble()
+                        : -10000.0;
+    Value bias;
+    if (!isNone(op.getMaskIndex())) {
+      auto m = additiveMask(b, op.getMaskIndex(), batch, seq, total, elem,
+                            filter);
+      if (failed(m))
+        return failure();
+      bias = *m;
+    }
+    if (!isNone(op.getAttentionBias()))
+      bias = bias ? b.add(bias, op.getAttentionBias()) : op.getAttentionBias();
+    int64_t headSize = sizes[0] / heads;
+    double scale = op.getScale() && op.getScale()->convertToDouble() != 0.0
+                       ? op.getScale()->convertToDouble()
+                       : 1.0 / std::sqrt((double)headSize);
+    std::optional<int64_t> causal;
+    if (op.getUnidirectional() && seq > 1)
+      causal = past;
+    Value out = mergeHeads(b, attend(b, q, k, v, scale, bias, causal, filter));
+    Value present;
+    if (!isNone(op.getPresent())) {
+      SmallVector<int64_t> one = {1};
+      llvm::append_range(one, tensorType(k).getShape());
+      present = b.concat({b.reshape(k, one), b.reshape(v, one)}, 0);
+    }
+    return replaceWithOptional(rw, op, {out, present});
+  }
+};
+
+/// com.microsoft MultiHeadAttention with projected Q/K/V ([B, S, D]; K and V
+/// may be [B, N, L, H] already, as cross-attention caches are), the packed
+/// bias, key padding mask, attention bias and past_key/past_value.
+struct MsMultiHeadAttentionDecomposition
+    : public OpRewritePattern<ONNXMsMultiHeadAttentionOp> {
+  using OpRewritePattern::OpRewritePattern;
+  LogicalResult matchAndRewrite(ONNXMsMultiHeadAttentionOp op,
+                                PatternRewriter &rw) const override {
+    if (!allStaticTensors(op))
+      return failure();
+    if (prism::getUnsupportedReason(op))
+      return failure();
+    auto qt = tensorType(op.getQuery());
+    Builder b(rw, op.getLoc());
+    int64_t heads = (int64_t)op.getNumHeads();
+    int64_t batch = qt.getDimSize(0), seq = qt.getDimSize(1);
+    int64_t dq = qt.getDimSize(2);
+    Value q = op.getQuery(), k = op.getKey(), v = op.getValue();
+    bool kvProjected = tensorType(k).getRank() == 3;
+    int64_t dk = kvProjected ? tensorType(k).getDimSize(2) : dq;
+    if (!isNone(op.getBias())) {
+      q = b.add(q, b.slice(op.getBias(), 0, 0, dq));
+      // Keys and values given per head ([B, N, L, H]) take no bias, as in
+      // ONNX Runtime.
+      if (kvProjected) {
+        int64_t dv = tensorType(v).getDimSize(2);
+        k = b.add(k, b.slice(op.getBias(), 0, dq, dk));
+        v = b.add(v, b.slice(op.getBias(), 0, dq + dk, dv));
+      }
+    }
+    q = splitHeads(b, q, heads);
+    if (kvProjected) {
+      k = splitHeads(b, k, heads);
+      v = splitHeads(b, v, heads);
+    }
+    int64_t past = 0;
+    if (!isNone(op.getPastKey()) && !isNone(op.getPastValue())) {
+      past = tensorType(op.getPastKey()).getDimSize(2);
+      k = b.concat({op.getPastKey(), k}, 2);
+      v = b.concat({op.getPastValue(), v}, 2);
+    }
+    int64_t total = tensorType(k).getDimSize(2);
+    Type elem = qt.getElementType();
+    double filter = op.getMaskFilterValue()
+                        ? op.getMaskFilterValue()->convertToDouble()
+                        : -10000.0;
+    Value bias;
+    if (!isNone(op.getKeyPaddingMask())) {
+      auto m = additiveMask(b, op.getKeyPaddingMask(), batch, seq, total,
+                            elem, filter);
+      if (failed(m))
+        return failure();
+      bias = *m;
+    }
+    if (!isNone(op.getAttentionBias()))
+      bias = bias ? b.add(bias, op.getAttentionBias()) : op.getAttentionBias();
+    int64_t headSize = tensorType(q).getDimSize(3);
+    double scale = op.getScale() && op.getScale()->convertToDouble() != 0.0
+                       ? op.getScale()->convertToDouble()
+                       : 1.0 / std::sqrt((double)headSize);
+    std::optional<int64_t> causal;
+    if (op.getUnidirectional() && seq > 1)
+      causal = past;
+    Value out = mergeHeads(b, attend(b, q, k, v, scale, bias, causal, filter));
+    return replaceWithOptional(rw, op, {out, k, v, Value()});
+  }
+};
+
+/// com.microsoft EmbedLayerNormalization: word + position (+ segment)
+/// embeddings, layer-normalised; mask_index counts each row's ones.
+struct MsEmbedLayerNormalizationDecomposition
+    : public OpRewritePattern<ONNXMsEmbedLayerNormalizationOp> {
+  using OpRewritePattern::OpRewritePattern;
+  LogicalResult matchAndRewrite(ONNXMsEmbedLayerNormalizationOp op,
+                                PatternRewriter &rw) const override {
+    if (!allStaticTensors(op))
+      return failure();
+    Builder b(rw, op.getLoc());
+    auto ids = tensorType(op.getInputIds());
+    int64_t batch = ids.getDimSize(0), seq = ids.getDimSize(1);
+    Value emb = b.gather(op.getWordEmbedding(), op.getInputIds());
+    Value positions = op.getPositionIds();
+    if (isNone(positions)) {
+      SmallVector<int32_t> range;
+      for (int64_t s = 0; s < seq; ++s)
+        range.push_back((int32_t)s);
+      auto type = RankedTensorType::get({1, seq}, rw.getI32Type());
+      positions = arith::ConstantOp::create(
+          rw, op.getLoc(), DenseElementsAttr::get(type, ArrayRef(range)));
+    }
+    emb = b.add(emb, b.gather(op.getPositionEmbedding(), positions));
+    if (!isNone(op.getSegmentIds()) && !isNone(op.getSegmentEmbedding()))
+      emb = b.add(emb, b.gather(op.getSegmentEmbedding(), op.getSegmentIds()));
+    Normalized n = normalize(b, emb, op.getGamma(), op.getBeta(),
+                             /*axis=*/2, op.getEpsilon().convertToDouble(),
+                             /*rms=*/false, /*stashF32=*/true);
+    Value maskIndex;
+    auto i32 = rw.getI32Type();
+    if (!isNone(op.getMask())) {
+      Value m = b.castTo(op.getMask(), i32);
+      auto boolType = RankedTensorType::get({batch, seq}, rw.getI1Type());
+      Value ones = ONNXEqualOp::create(rw, op.getLoc(), boolType, m,
+                                       b.scalar(i32, 1));
+      maskIndex = b.reshape(
+          b.reduceFrom<ONNXReduceSumOp>(b.castTo(ones, i32), 1), {batch});
+    } else {
+      auto type = RankedTensorType::get({batch}, i32);
+      maskIndex = arith::ConstantOp::create(
+          rw, op.getLoc(),
+          DenseElementsAttr::get(type, rw.getI32IntegerAttr(0)));
+    }
+    return replaceWithOptional(rw, op, {n.y, maskIndex, emb});
+  }
+};
+
+} // namespace
+
+std::optional<std::string>
+prism::getUnsupportedReason(Operation *op) {
+  auto shapeStr = [](Value v) {
+    std::string str;
+    llvm::raw_string_ostream os(str);
+    os << v.getType();
+    return str;
+  };
+  if (auto a = dyn_cast<ONNXMsAttentionOp>(op)) {
+    if (a.getDoRotary())
+      return std::string("do_rotary is not supported");
+    if (a.getPastPresentShareBuffer())
+      return std::string("past_present_share_buffer is not supported");
+    if (!allStaticTensors(op))
+      return std::nullopt;
+    auto in = tensorType(a.getInput());
+    int64_t past = isNone(a.getPast()) ? 0 : tensorType(a.getPast()).getDimSize(3);
+    if (!isSupportedMask(a.getMaskIndex(), in.getDimSize(0), in.getDimSize(1),
+                         past + in.getDimSize(1)))
+      return "mask_index of type " + shapeStr(a.getMaskIndex()) +
+             " is not supported (" + kMaskForms + ")";
+  }
+  if (auto m = dyn_cast<ONNXMsMultiHeadAttentionOp>(op)) {
+    auto q = dyn_cast<RankedTensorType>(m.getQuery().getType());
+    if (!q || q.getRank() != 3 || isNone(m.getKey()) || isNone(m.getValue()) ||
+        cast<ShapedType>(m.getKey().getType()).getRank() == 5)
+      return std::string("packed Q/K/V is not supported");
+    if (!isNone(m.getCacheIndirection()))
+      return std::string("cache_indirection is not supported");
+    if (!m.getQk().use_empty())
+      return std::string("the qk output is not supported");
+    if (!allStaticTensors(op))
+      return std::nullopt;
+    auto k = tensorType(m.getKey());
+    int64_t kv = k.getRank() == 3 ? k.getDimSize(1) : k.getDimSize(2);
+    int64_t past =
+        isNone(m.getPastKey()) ? 0 : tensorType(m.getPastKey()).getDimSize(2);
+    if (!isSupportedMask(m.getKeyPaddingMask(), q.getDimSize(0),
+                         q.getDimSize(1), past + kv))
+      return "key_padding_mask of type " + shapeStr(m.getKeyPaddingMask()) +
+             " is not supported (" + kMaskForms + ")";
+  }
+  if (auto g = dyn_cast<ONNXGeluOp>(op))
+    if (g.getApproximate() != "none" && g.getApproximate() != "tanh")
+      return "approximate = \"" + g.getApproximate().str() +
+             "\" is not an ONNX GELU approximation";
+  return std::nullopt;
+}
+
+void prism::populateOnnxDecompositionPatterns(RewritePatternSet &patterns) {
+  patterns.add<LayerNormalizationDecomposition,
+               RmsNormalizationDecomposition<ONNXRMSNormalizationOp>,
+               RmsNormalizationDecomposition<ONNXMsSimplifiedLayerNormalizationOp>,
+               SkipNormalizationDecomposition<ONNXMsSkipLayerNormalizationOp, false>,
+               SkipNormalizationDecomposition<
+                   ONNXMsSkipSimplifiedLayerNormalizationOp, true>,
+               GeluDecomposition, GemmDecomposition, SplitToSlices,
+               MsAttentionDecomposition, MsMultiHeadAttentionDecomposition,
+               MsEmbedLayerNormalizationDecomposition>(patterns.getContext());
+}
