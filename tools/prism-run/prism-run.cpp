@@ -1,19 +1,24 @@
 //===- prism-run.cpp - Run a model on the host CPU -------------------------===//
 //
-// prism-run MODEL --input NAME=FILE ... --output-dir DIR [--bind ...]
+// prism-run MODEL --input NAME=FILE ... [--bind DIMS] [--random-inputs=SEED]
+//           --output-dir DIR [--output-format=npy|pb]
 //
-// Imports the model, binds its dims from the inputs' shapes, lowers it
-// (convert-onnx-to-linalg, then bufferization and LLVM), JIT-compiles it with
-// MLIR's ExecutionEngine and writes each output as <name>.npy. Operators the
-// host lowering does not handle yet fail at compile time, naming the node.
+// Imports the model (or parses an MLIR module of the onnx dialect, at any
+// phase the host can run), binds its dims from --bind and the inputs'
+// shapes, lowers it (convert-onnx-to-linalg, then bufferization and LLVM),
+// JIT-compiles it with MLIR's ExecutionEngine and writes each output as
+// <name>.npy (or .pb). Operators the host lowering does not handle fail at
+// compile time, naming the node.
 //
 //===----------------------------------------------------------------------===//
 
 #include "prism/Conversion/Passes.h"
 #include "prism/Dialect/Onnx/OnnxTypeConversion.h"
 #include "prism/Driver/Diagnostics.h"
+#include "prism/Driver/InputRanges.h"
 #include "prism/Import/OnnxImporter.h"
 #include "prism/RegisterAll.h"
+#include "prism/Runtime/RandomTensor.h"
 #include "prism/Runtime/TensorIO.h"
 #include "prism/Transforms/Passes.h"
 
@@ -33,6 +38,7 @@
 #include "llvm/Support/TargetSelect.h"
 
 #include <cstdlib>
+#include <map>
 
 using namespace mlir;
 using namespace prism::runtime;
@@ -40,16 +46,36 @@ namespace cl = llvm::cl;
 
 namespace {
 cl::OptionCategory category("prism-run options");
-cl::opt<std::string> modelFile(cl::Positional, cl::Required,
-                               cl::desc("<model.onnx | model.onnxtxt>"),
-                               cl::cat(category));
+cl::opt<std::string> modelFile(
+    cl::Positional, cl::Required,
+    cl::desc("<model.onnx | model.onnxtxt | module.mlir (onnx dialect)>"),
+    cl::cat(category));
 cl::list<std::string> inputs("input",
                              cl::desc("An input: NAME=FILE (.npy or ONNX "
                                       "TensorProto .pb)"),
                              cl::cat(category));
-cl::opt<std::string> outputDir("output-dir", cl::Required,
-                               cl::desc("Where the outputs go, as <name>.npy"),
-                               cl::cat(category));
+cl::list<std::string> bindings(
+    "bind", cl::CommaSeparated, cl::value_desc("name=value,..."),
+    cl::desc("Bind symbolic dims (the inputs' shapes bind the others)"),
+    cl::cat(category));
+cl::opt<uint64_t> randomSeed(
+    "random-inputs", cl::value_desc("SEED"),
+    cl::desc("Generate every input not given with --input, deterministically "
+             "from SEED (floats in [-1, 1), indices within the table they "
+             "index, other integers 1), and write them to "
+             "DIR/inputs/<name>.npy"),
+    cl::cat(category));
+cl::opt<std::string> outputDir(
+    "output-dir", cl::Required,
+    cl::desc("Where the outputs go, as <name>.npy (or .pb): characters other "
+             "than letters, digits, '.', '_' and '-' become '_'"),
+    cl::cat(category));
+enum class OutputFormat { Npy, Pb };
+cl::opt<OutputFormat> outputFormat(
+    "output-format", cl::desc("The outputs' file format"),
+    cl::values(clEnumValN(OutputFormat::Npy, "npy", "NumPy .npy (default)"),
+               clEnumValN(OutputFormat::Pb, "pb", "ONNX TensorProto .pb")),
+    cl::init(OutputFormat::Npy), cl::cat(category));
 
 /// The lowering after convert-onnx-to-linalg: bufferize, loops, LLVM.
 constexpr const char *kHostPipeline =
@@ -106,12 +132,29 @@ int main(int argc, char **argv) {
   ctx.printOpOnDiagnostic(false);
   prism::installOnnxDiagnosticHandler(ctx);
 
-  OwningOpRef<ModuleOp> module = prism::importOnnxFile(&ctx, modelFile);
+  OwningOpRef<ModuleOp> module;
+  if (llvm::StringRef(modelFile).ends_with(".mlir"))
+    module = parseSourceFile<ModuleOp>(modelFile, &ctx);
+  else
+    module = prism::importOnnxFile(&ctx, modelFile);
   if (!module)
     return 1;
-  auto func = *module->getOps<func::FuncOp>().begin();
+  auto funcs = module->getOps<func::FuncOp>();
+  if (funcs.empty())
+    return fail(modelFile + ": no function to run");
+  auto func = *funcs.begin();
 
-  // Inputs by name, checked against the model; their shapes bind the dims.
+  // Dims: --bind first, then each given input's shape.
+  std::map<std::string, int64_t> dims;
+  for (const std::string &b : bindings) {
+    auto [name, value] = llvm::StringRef(b).split('=');
+    int64_t v;
+    if (name.empty() || value.getAsInteger(10, v) || v < 0)
+      return fail("--bind " + b + ": expected NAME=VALUE with VALUE >= 0");
+    dims[name.str()] = v;
+  }
+
+  // Inputs by name, checked against the model.
   llvm::StringMap<Tensor> given;
   for (const std::string &spec : inputs) {
     auto [name, file] = llvm::StringRef(spec).split('=');
@@ -122,14 +165,28 @@ int main(int argc, char **argv) {
       return fail("input '" + name + "': " + llvm::toString(t.takeError()));
     given[name] = std::move(*t);
   }
-  std::vector<Tensor *> args;
-  std::vector<std::string> binds;
-  for (unsigned i = 0; i < func.getNumArguments(); ++i) {
+  auto argName = [&](unsigned i) {
     auto nameAttr = func.getArgAttrOfType<StringAttr>(i, "onnx.name");
-    std::string name = nameAttr ? nameAttr.str() : std::to_string(i);
+    return nameAttr ? nameAttr.str() : std::to_string(i);
+  };
+  auto dimName = [&](unsigned i, int64_t d) -> std::string {
+    auto names = func.getArgAttrOfType<ArrayAttr>(i, "onnx.dim_names");
+    if (!names || d >= (int64_t)names.size())
+      return "";
+    return cast<StringAttr>(names[d]).str();
+  };
+  std::vector<Tensor *> args(func.getNumArguments());
+  std::vector<unsigned> toGenerate;
+  for (unsigned i = 0; i < func.getNumArguments(); ++i) {
+    std::string name = argName(i);
     auto it = given.find(name);
-    if (it == given.end())
-      return fail("input '" + name + "' is missing (--input " + name + "=FILE)");
+    if (it == given.end()) {
+      if (randomSeed.getNumOccurrences() == 0)
+        return fail("input '" + name + "' is missing (--input " + name +
+                    "=FILE, or --random-inputs=SEED)");
+      toGenerate.push_back(i);
+      continue;
+    }
     Tensor &t = it->second;
     auto type = cast<RankedTensorType>(func.getArgument(i).getType());
     auto dtype = toDType(type.getElementType());
@@ -140,30 +197,72 @@ int main(int argc, char **argv) {
     if ((int64_t)t.shape.size() != type.getRank())
       return fail("input '" + name + "' is " + t.getTypeString() +
                   " but the model takes rank " + llvm::Twine(type.getRank()));
-    auto names = func.getArgAttrOfType<ArrayAttr>(i, "onnx.dim_names");
     for (int64_t d = 0; d < type.getRank(); ++d) {
+      std::string dim = dimName(i, d);
       if (!type.isDynamicDim(d)) {
         if (type.getDimSize(d) != t.shape[d])
           return fail("input '" + name + "' is " + t.getTypeString() +
                       " but dim " + llvm::Twine(d) + " must be " +
                       llvm::Twine(type.getDimSize(d)));
-      } else if (names && d < (int64_t)names.size() &&
-                 !cast<StringAttr>(names[d]).getValue().empty()) {
-        binds.push_back(cast<StringAttr>(names[d]).str() + "=" +
-                        std::to_string(t.shape[d]));
+      } else if (!dim.empty()) {
+        auto [at, inserted] = dims.try_emplace(dim, t.shape[d]);
+        if (!inserted && at->second != t.shape[d])
+          return fail("input '" + name + "' is " + t.getTypeString() +
+                      " but dim " + llvm::Twine(d) + " ('" + dim + "') is bound to " +
+                      llvm::Twine(at->second));
       }
     }
-    args.push_back(&t);
+    args[i] = &t;
   }
+
+  // Generated inputs take their shapes from the model and the bound dims.
+  std::vector<Tensor> generated;
+  generated.reserve(toGenerate.size());
+  for (unsigned i : toGenerate) {
+    std::string name = argName(i);
+    auto type = cast<RankedTensorType>(func.getArgument(i).getType());
+    auto dtype = toDType(type.getElementType());
+    if (!dtype)
+      return fail("input '" + name + "': cannot generate element type " +
+                  llvm::Twine(prism::onnx::getOnnxDataType(type.getElementType())));
+    llvm::SmallVector<int64_t> shape;
+    for (int64_t d = 0; d < type.getRank(); ++d) {
+      if (!type.isDynamicDim(d)) {
+        shape.push_back(type.getDimSize(d));
+        continue;
+      }
+      std::string dim = dimName(i, d);
+      auto at = dims.find(dim);
+      if (dim.empty() || at == dims.end())
+        return fail("input '" + name + "': dim " + llvm::Twine(d) +
+                    (dim.empty() ? std::string(" has no name")
+                                 : " ('" + dim + "') is not bound") +
+                    ": pass --bind " + (dim.empty() ? "NAME" : dim) +
+                    "=N or give the input with --input");
+      shape.push_back(at->second);
+    }
+    // One stream per input, so that adding an input keeps the others.
+    uint64_t seed = randomSeed ^ (0x9e3779b97f4a7c15ull * (i + 1));
+    generated.push_back(makeRandomTensor(
+        *dtype, shape, seed, prism::getIndexBound(func.getArgument(i))));
+    llvm::SmallString<256> path(outputDir);
+    llvm::sys::path::append(path, "inputs");
+    if (std::error_code ec = llvm::sys::fs::create_directories(path))
+      return fail("cannot create " + path + ": " + ec.message());
+    llvm::sys::path::append(path, sanitizeFileName(name) + ".npy");
+    if (llvm::Error err = writeNpy(path, generated.back()))
+      return fail(llvm::toString(std::move(err)));
+    args[i] = &generated.back();
+  }
+  std::vector<std::string> binds;
+  for (auto &[name, value] : dims)
+    binds.push_back(name + "=" + std::to_string(value));
   std::vector<std::string> outputNames;
   for (unsigned i = 0; i < func.getNumResults(); ++i) {
     auto n = func.getResultAttrOfType<StringAttr>(i, "onnx.name");
     outputNames.push_back(n ? n.str() : "output" + std::to_string(i));
   }
 
-  // Static shapes (the same name may appear twice: keep one binding).
-  llvm::sort(binds);
-  binds.erase(std::unique(binds.begin(), binds.end()), binds.end());
   PassManager pm(&ctx);
   prism::OnnxToStaticOptions options;
   options.dims = binds;
@@ -177,6 +276,7 @@ int main(int argc, char **argv) {
     resultTypes.push_back(cast<RankedTensorType>(t));
   // The C interface is what the runner calls; ONNX names stay behind.
   func->setAttr("llvm.emit_c_interface", UnitAttr::get(&ctx));
+  std::string entry = ("_mlir_ciface_" + func.getName()).str();
   func.removeArgAttrsAttr();
   func.removeResAttrsAttr();
   PassManager lower(&ctx);
@@ -192,7 +292,7 @@ int main(int argc, char **argv) {
   if (!engine)
     return fail("JIT compilation failed: " + llvm::toString(engine.takeError()));
 
-  // _mlir_ciface_main_graph(results*, inputs*...): descriptors by pointer.
+  // _mlir_ciface_<name>(results*, inputs*...): descriptors by pointer.
   std::vector<std::vector<int64_t>> inDescs;
   for (Tensor *t : args)
     inDescs.push_back(descriptor(t->data.data(), t->shape));
@@ -208,8 +308,7 @@ int main(int argc, char **argv) {
     inPtrs.push_back(d.data());
   for (void *&p : inPtrs)
     argPtrs.push_back(&p);
-  if (llvm::Error err =
-          (*engine)->invokePacked("_mlir_ciface_main_graph", argPtrs))
+  if (llvm::Error err = (*engine)->invokePacked(entry, argPtrs))
     return fail("running the model failed: " + llvm::toString(std::move(err)));
 
   if (std::error_code ec = llvm::sys::fs::create_directories(outputDir))
@@ -229,8 +328,11 @@ int main(int argc, char **argv) {
     // any that alias inputs or constants).
     std::free((void *)(intptr_t)results[at - 3 - 2 * type.getRank()]);
     llvm::SmallString<256> path(outputDir);
-    llvm::sys::path::append(path, sanitizeFileName(outputNames[i]) + ".npy");
-    if (llvm::Error err = writeNpy(path, out))
+    bool pb = outputFormat == OutputFormat::Pb;
+    llvm::sys::path::append(path, sanitizeFileName(outputNames[i]) +
+                                      (pb ? ".pb" : ".npy"));
+    if (llvm::Error err = pb ? writeTensorProto(path, out, outputNames[i])
+                             : writeNpy(path, out))
       return fail(llvm::toString(std::move(err)));
   }
   return 0;

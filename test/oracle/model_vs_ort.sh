@@ -1,0 +1,34 @@
+#!/bin/sh
+# One model, prism-run against ONNX Runtime on the same deterministic random
+# inputs (prism-run --random-inputs writes them; ORT reads them).
+#   model_vs_ort.sh ORT_DIR BIN_DIR WORK_DIR MODEL [BINDINGS [RTOL [ATOL_OF_MAX]]]
+# BINDINGS is prism-run's --bind list ("" for none). An output matches when
+# |prism - ort| <= RTOL * |ort| + ATOL_OF_MAX * max|ort| elementwise
+# (defaults 1e-4 and 1e-4: fp32 agreement to 1e-4 of each output's scale).
+set -eu
+ORT_DIR=$1
+BIN_DIR=$2
+WORK=$3
+MODEL=$4
+BINDINGS=${5:-}
+RTOL=${6:-1e-4}
+ATOL_OF_MAX=${7:-1e-4}
+ROOT=$(cd "$(dirname "$0")/../.." && pwd)
+PY=/usr/bin/python3
+rm -rf "$WORK" && mkdir -p "$WORK"
+"$BIN_DIR/prism-run" "$MODEL" ${BINDINGS:+--bind "$BINDINGS"} --random-inputs=7 \
+  --output-dir "$WORK/prism"
+args=""
+for f in "$WORK"/prism/inputs/*.npy; do
+  name=$($PY -c "import sys, onnx; m = onnx.load(sys.argv[1], load_external_data=False)
+import re
+names = [i.name for i in m.graph.input]
+want = sys.argv[2]
+print(next(n for n in names if re.sub(r'[^A-Za-z0-9._-]', '_', n) == want))" "$MODEL" "$(basename "$f" .npy)")
+  args="$args --input $name=$f"
+done
+PRISM_ORT_DIR="$ORT_DIR/node_modules" node "$ROOT/tools/ort-oracle/ort_run.js" \
+  "$MODEL" $args --output-dir "$WORK/ort"
+echo "$(basename "$MODEL"), prism-run vs ONNX Runtime:"
+$PY "$ROOT/python/compare_outputs.py" "$WORK/ort" "$WORK/prism" \
+  --rtol "$RTOL" --atol 0 --atol-of-max "$ATOL_OF_MAX"
