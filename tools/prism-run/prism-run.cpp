@@ -143,6 +143,10 @@ int main(int argc, char **argv) {
   if (funcs.empty())
     return fail(modelFile + ": no function to run");
   auto func = *funcs.begin();
+  auto nameAttrOf = [&](unsigned i) {
+    auto nameAttr = func.getArgAttrOfType<StringAttr>(i, "onnx.name");
+    return nameAttr ? nameAttr.str() : std::to_string(i);
+  };
 
   // Dims: --bind first, then each given input's shape.
   std::map<std::string, int64_t> dims;
@@ -154,6 +158,16 @@ int main(int argc, char **argv) {
     dims[name.str()] = v;
   }
 
+  for (unsigned i = 0; i < func.getNumArguments(); ++i)
+    if (!isa<RankedTensorType>(func.getArgument(i).getType()))
+      return fail("input '" + (nameAttrOf(i)) + "' is not a ranked tensor (" +
+                  [&] {
+                    std::string s;
+                    llvm::raw_string_ostream os(s);
+                    os << func.getArgument(i).getType();
+                    return s;
+                  }() +
+                  "): the host runs tensor inputs only");
   // Inputs by name, checked against the model.
   llvm::StringMap<Tensor> given;
   for (const std::string &spec : inputs) {
@@ -165,10 +179,7 @@ int main(int argc, char **argv) {
       return fail("input '" + name + "': " + llvm::toString(t.takeError()));
     given[name] = std::move(*t);
   }
-  auto argName = [&](unsigned i) {
-    auto nameAttr = func.getArgAttrOfType<StringAttr>(i, "onnx.name");
-    return nameAttr ? nameAttr.str() : std::to_string(i);
-  };
+  auto argName = nameAttrOf;
   auto dimName = [&](unsigned i, int64_t d) -> std::string {
     auto names = func.getArgAttrOfType<ArrayAttr>(i, "onnx.dim_names");
     if (!names || d >= (int64_t)names.size())

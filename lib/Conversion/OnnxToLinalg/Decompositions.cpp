@@ -16,6 +16,7 @@
 #include "mlir/Dialect/Arith/IR/Arith.h"
 #include "mlir/Dialect/Linalg/IR/Linalg.h"
 #include "mlir/Dialect/Tensor/IR/Tensor.h"
+#include "mlir/IR/Matchers.h"
 #include "mlir/IR/PatternMatch.h"
 
 #include <cmath>
@@ -394,6 +395,39 @@ struct SplitToSlices : public OpRewritePattern<ONNXSplitOp> {
   }
 };
 
+/// CastLike: a Cast to the element type of `target_type`.
+struct CastLikeToCast : public OpRewritePattern<ONNXCastLikeOp> {
+  using OpRewritePattern::OpRewritePattern;
+  LogicalResult matchAndRewrite(ONNXCastLikeOp op,
+                                PatternRewriter &rw) const override {
+    if (!allStaticTensors(op))
+      return failure();
+    Builder b(rw, op.getLoc());
+    rw.replaceOp(op, b.castTo(op.getInput(),
+                              tensorType(op.getTargetType()).getElementType()));
+    return success();
+  }
+};
+
+/// Dropout for inference (no training_mode, or a constant false one): the
+/// input unchanged, and an all-true mask.
+struct DropoutToIdentity : public OpRewritePattern<ONNXDropoutOp> {
+  using OpRewritePattern::OpRewritePattern;
+  LogicalResult matchAndRewrite(ONNXDropoutOp op,
+                                PatternRewriter &rw) const override {
+    if (!allStaticTensors(op) || prism::getUnsupportedReason(op))
+      return failure();
+    Value mask;
+    if (!isNone(op.getMask())) {
+      auto type = tensorType(op.getMask());
+      mask = arith::ConstantOp::create(
+          rw, op.getLoc(), DenseElementsAttr::get(type, rw.getBoolAttr(true)));
+    }
+    rw.replaceOp(op, {op.getData(), mask ? mask : op.getMask()});
+    return success();
+  }
+};
+
 //===----------------------------------------------------------------------===//
 // Attention
 //===----------------------------------------------------------------------===//
@@ -759,6 +793,22 @@ prism::getUnsupportedReason(Operation *op) {
       return "key_padding_mask of type " + shapeStr(m.getKeyPaddingMask()) +
              " is not supported (" + kMaskForms + ")";
   }
+  if (auto d = dyn_cast<ONNXDropoutOp>(op)) {
+    Value training = d.getTrainingMode();
+    DenseElementsAttr mode;
+    if (!isNone(training) &&
+        (!matchPattern(training, m_Constant(&mode)) ||
+         mode.getSplatValue<bool>()))
+      return std::string("training mode (random dropout) is not supported");
+  }
+  if (auto d = dyn_cast<ONNXDropoutOp>(op)) {
+    Value training = d.getTrainingMode();
+    DenseElementsAttr mode;
+    if (!isNone(training) &&
+        (!matchPattern(training, m_Constant(&mode)) ||
+         mode.getSplatValue<bool>()))
+      return std::string("training mode (random dropout) is not supported");
+  }
   if (auto g = dyn_cast<ONNXGeluOp>(op))
     if (g.getApproximate() != "none" && g.getApproximate() != "tanh")
       return "approximate = \"" + g.getApproximate().str() +
@@ -774,6 +824,7 @@ void prism::populateOnnxDecompositionPatterns(RewritePatternSet &patterns) {
                SkipNormalizationDecomposition<
                    ONNXMsSkipSimplifiedLayerNormalizationOp, true>,
                GeluDecomposition, GemmDecomposition, SplitToSlices,
+               CastLikeToCast, DropoutToIdentity,
                MsAttentionDecomposition, MsMultiHeadAttentionDecomposition,
                MsEmbedLayerNormalizationDecomposition>(patterns.getContext());
 }

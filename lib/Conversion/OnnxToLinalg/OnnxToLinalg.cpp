@@ -11,6 +11,7 @@
 #include "prism/Dialect/Onnx/OnnxOps.h"
 
 #include "mlir/Dialect/Arith/IR/Arith.h"
+#include "mlir/Dialect/ControlFlow/IR/ControlFlowOps.h"
 #include "mlir/Dialect/Linalg/IR/Linalg.h"
 #include "mlir/Dialect/Math/IR/Math.h"
 #include "mlir/Dialect/Tensor/IR/Tensor.h"
@@ -34,7 +35,10 @@ RankedTensorType staticType(Value v) {
 Value buildScalar(OpBuilder &b, Location loc, Operation *op, ValueRange args) {
   Type t = args[0].getType();
   bool isFloat = isa<FloatType>(t);
-  bool isUnsigned = t.isUnsignedInteger();
+  // The arguments are signless (see broadcastGeneric): the op's operand type
+  // says whether they are unsigned.
+  bool isUnsigned =
+      getElementTypeOrSelf(op->getOperand(0).getType()).isUnsignedInteger();
   Value x = args[0];
   auto zero = [&] {
     return arith::ConstantOp::create(b, loc, t, b.getZeroAttr(t)).getResult();
@@ -47,7 +51,6 @@ Value buildScalar(OpBuilder &b, Location loc, Operation *op, ValueRange args) {
     if (isa<ONNXSubOp>(op)) return arith::SubFOp::create(b, loc, x, args[1]);
     if (isa<ONNXMulOp>(op)) return arith::MulFOp::create(b, loc, x, args[1]);
     if (isa<ONNXDivOp>(op)) return arith::DivFOp::create(b, loc, x, args[1]);
-    if (isa<ONNXPowOp>(op)) return math::PowFOp::create(b, loc, x, args[1]);
     // ONNX's Max/Min propagate NaN, as maximumf/minimumf do.
     if (isa<ONNXMaxOp>(op)) return arith::MaximumFOp::create(b, loc, x, args[1]);
     if (isa<ONNXMinOp>(op)) return arith::MinimumFOp::create(b, loc, x, args[1]);
@@ -62,6 +65,64 @@ Value buildScalar(OpBuilder &b, Location loc, Operation *op, ValueRange args) {
     if (isa<ONNXCosOp>(op)) return math::CosOp::create(b, loc, x);
     if (isa<ONNXFloorOp>(op)) return math::FloorOp::create(b, loc, x);
     if (isa<ONNXCeilOp>(op)) return math::CeilOp::create(b, loc, x);
+    if (isa<ONNXAcosOp>(op)) return math::AcosOp::create(b, loc, x);
+    if (isa<ONNXAsinOp>(op)) return math::AsinOp::create(b, loc, x);
+    if (isa<ONNXAtanOp>(op)) return math::AtanOp::create(b, loc, x);
+    if (isa<ONNXAcoshOp>(op)) return math::AcoshOp::create(b, loc, x);
+    if (isa<ONNXAsinhOp>(op)) return math::AsinhOp::create(b, loc, x);
+    if (isa<ONNXAtanhOp>(op)) return math::AtanhOp::create(b, loc, x);
+    if (isa<ONNXSinhOp>(op)) return math::SinhOp::create(b, loc, x);
+    if (isa<ONNXCoshOp>(op)) return math::CoshOp::create(b, loc, x);
+    if (isa<ONNXTanOp>(op)) return math::TanOp::create(b, loc, x);
+    // ONNX's Round takes halves to even.
+    if (isa<ONNXRoundOp>(op)) return math::RoundEvenOp::create(b, loc, x);
+    auto c = [&](double v) {
+      return arith::ConstantOp::create(b, loc, t, b.getFloatAttr(t, v)).getResult();
+    };
+    auto lt = [&](Value p, Value q) {
+      return arith::CmpFOp::create(b, loc, arith::CmpFPredicate::OLT, p, q).getResult();
+    };
+    auto sel = [&](Value cond, Value p, Value q) {
+      return arith::SelectOp::create(b, loc, cond, p, q).getResult();
+    };
+    auto mul = [&](Value p, Value q) { return arith::MulFOp::create(b, loc, p, q).getResult(); };
+    auto add = [&](Value p, Value q) { return arith::AddFOp::create(b, loc, p, q).getResult(); };
+    auto expm1 = [&](Value p) { return math::ExpM1Op::create(b, loc, p).getResult(); };
+    auto clamp01 = [&](Value p) {
+      return arith::MaximumFOp::create(b, loc, zero(),
+                                       arith::MinimumFOp::create(b, loc, p, one()))
+          .getResult();
+    };
+    if (isa<ONNXSoftplusOp>(op))
+      return math::Log1pOp::create(b, loc, math::ExpOp::create(b, loc, x));
+    if (isa<ONNXSoftsignOp>(op))
+      return arith::DivFOp::create(b, loc, x, add(one(), math::AbsFOp::create(b, loc, x)));
+    if (isa<ONNXSignOp>(op)) // NaN and 0 stay as they are
+      return sel(lt(zero(), x), one(), sel(lt(x, zero()), c(-1.0), x));
+    if (auto e = dyn_cast<ONNXEluOp>(op))
+      return sel(lt(x, zero()), mul(c(e.getAlpha().convertToDouble()), expm1(x)), x);
+    if (auto e = dyn_cast<ONNXLeakyReluOp>(op))
+      return sel(lt(x, zero()), mul(c(e.getAlpha().convertToDouble()), x), x);
+    if (auto e = dyn_cast<ONNXSeluOp>(op)) {
+      Value neg = mul(c(e.getAlpha().convertToDouble()), expm1(x));
+      return mul(c(e.getGamma().convertToDouble()), sel(lt(zero(), x), x, neg));
+    }
+    if (auto e = dyn_cast<ONNXThresholdedReluOp>(op))
+      return sel(lt(c(e.getAlpha().convertToDouble()), x), x, zero());
+    if (auto e = dyn_cast<ONNXHardSigmoidOp>(op))
+      return clamp01(add(mul(c(e.getAlpha().convertToDouble()), x),
+                         c(e.getBeta().convertToDouble())));
+    if (isa<ONNXHardSwishOp>(op))
+      return mul(x, clamp01(add(mul(c(1.0 / 6.0), x), c(0.5))));
+    if (auto e = dyn_cast<ONNXCeluOp>(op)) {
+      double alpha = e.getAlpha().convertToDouble();
+      Value neg = mul(c(alpha), expm1(arith::DivFOp::create(b, loc, x, c(alpha))));
+      return add(arith::MaximumFOp::create(b, loc, zero(), x),
+                 arith::MinimumFOp::create(b, loc, zero(), neg));
+    }
+    if (auto m = dyn_cast<ONNXModOp>(op)) // float Mod requires fmod = 1
+      return m.getFmod() ? Value(arith::RemFOp::create(b, loc, x, args[1]))
+                         : Value();
     if (isa<ONNXReciprocalOp>(op))
       return arith::DivFOp::create(b, loc, one(), x);
     if (isa<ONNXReluOp>(op))
@@ -89,10 +150,82 @@ Value buildScalar(OpBuilder &b, Location loc, Operation *op, ValueRange args) {
     return isUnsigned ? Value(arith::MinUIOp::create(b, loc, x, args[1]))
                       : Value(arith::MinSIOp::create(b, loc, x, args[1]));
   if (isa<ONNXNegOp>(op)) return arith::SubIOp::create(b, loc, zero(), x);
+  if (isa<ONNXSignOp>(op)) {
+    using P = arith::CmpIPredicate;
+    Value pos = arith::CmpIOp::create(b, loc, isUnsigned ? P::ugt : P::sgt, x, zero());
+    Value neg = arith::CmpIOp::create(b, loc, P::slt, x, zero());
+    Value minusOne = arith::ConstantOp::create(b, loc, t, b.getIntegerAttr(t, -1));
+    Value r = arith::SelectOp::create(b, loc, pos, one(), zero());
+    return isUnsigned ? r : Value(arith::SelectOp::create(b, loc, neg, minusOne, r));
+  }
+  if (auto m = dyn_cast<ONNXModOp>(op)) {
+    // fmod = 1 truncates (C's %); fmod = 0 takes the divisor's sign (Python's
+    // %): the remainder plus the divisor when their signs differ.
+    if (isUnsigned)
+      return arith::RemUIOp::create(b, loc, x, args[1]);
+    Value r = arith::RemSIOp::create(b, loc, x, args[1]);
+    if (m.getFmod())
+      return r;
+    using P = arith::CmpIPredicate;
+    Value nonzero = arith::CmpIOp::create(b, loc, P::ne, r, zero());
+    Value differ = arith::XOrIOp::create(
+        b, loc, arith::CmpIOp::create(b, loc, P::slt, r, zero()),
+        arith::CmpIOp::create(b, loc, P::slt, args[1], zero()));
+    Value fix = arith::AndIOp::create(b, loc, nonzero, differ);
+    return arith::SelectOp::create(b, loc, fix,
+                                   arith::AddIOp::create(b, loc, r, args[1]), r);
+  }
   if (isa<ONNXAbsOp>(op) && !isUnsigned) return math::AbsIOp::create(b, loc, x);
   if (isa<ONNXReluOp>(op) && !isUnsigned)
     return arith::MaxSIOp::create(b, loc, x, zero());
   return nullptr;
+}
+
+/// Max, Min, Sum and Mean of any number of (signless) scalars.
+Value foldVariadic(OpBuilder &b, Location loc, Operation *op, ValueRange args) {
+  Type t = args[0].getType();
+  bool isFloat = isa<FloatType>(t);
+  bool isUnsigned =
+      getElementTypeOrSelf(op->getOperand(0).getType()).isUnsignedInteger();
+  if (!isFloat && (!isa<IntegerType>(t) || t.isInteger(1)))
+    return nullptr;
+  if (!isFloat && isa<ONNXMeanOp>(op))
+    return nullptr; // Mean is defined for floats only
+  Value r = args[0];
+  for (Value x : args.drop_front()) {
+    if (isa<ONNXMaxOp>(op))
+      r = isFloat      ? Value(arith::MaximumFOp::create(b, loc, r, x))
+          : isUnsigned ? Value(arith::MaxUIOp::create(b, loc, r, x))
+                       : Value(arith::MaxSIOp::create(b, loc, r, x));
+    else if (isa<ONNXMinOp>(op))
+      r = isFloat      ? Value(arith::MinimumFOp::create(b, loc, r, x))
+          : isUnsigned ? Value(arith::MinUIOp::create(b, loc, r, x))
+                       : Value(arith::MinSIOp::create(b, loc, r, x));
+    else
+      r = isFloat ? Value(arith::AddFOp::create(b, loc, r, x))
+                  : Value(arith::AddIOp::create(b, loc, r, x));
+  }
+  if (isa<ONNXMeanOp>(op)) {
+    Value n = arith::ConstantOp::create(
+        b, loc, t, b.getFloatAttr(t, (double)args.size()));
+    r = arith::DivFOp::create(b, loc, r, n);
+  }
+  return r;
+}
+
+/// arith takes signless integers only: unsigned scalars are cast to the
+/// signless type of their width inside linalg bodies, and back (the casts
+/// vanish when LLVM's types, which have no sign, replace both).
+Type signlessOf(Type t) {
+  if (t.isUnsignedInteger())
+    return IntegerType::get(t.getContext(), t.getIntOrFloatBitWidth());
+  return t;
+}
+
+Value castScalar(OpBuilder &b, Location loc, Value v, Type to) {
+  if (v.getType() == to)
+    return v;
+  return UnrealizedConversionCastOp::create(b, loc, to, v).getResult(0);
 }
 
 /// Maps from the result's iteration space to a broadcast operand of type `t`.
@@ -126,7 +259,12 @@ Value broadcastGeneric(OpBuilder &b, Location loc, RankedTensorType result,
              b, loc, TypeRange{result}, inputs, ValueRange{init}, maps,
              iterators,
              [&](OpBuilder &nb, Location l, ValueRange args) {
-               linalg::YieldOp::create(nb, l, body(nb, l, args.drop_back()));
+               SmallVector<Value> signless;
+               for (Value a : args.drop_back())
+                 signless.push_back(castScalar(nb, l, a, signlessOf(a.getType())));
+               Value r = body(nb, l, signless);
+               linalg::YieldOp::create(
+                   nb, l, castScalar(nb, l, r, result.getElementType()));
              })
       .getResult(0);
 }
@@ -138,15 +276,20 @@ struct ElementwiseToGeneric : public RewritePattern {
 
   LogicalResult matchAndRewrite(Operation *op,
                                 PatternRewriter &rewriter) const override {
-    if (!isa<ONNXAddOp, ONNXSubOp, ONNXMulOp, ONNXDivOp, ONNXPowOp, ONNXMaxOp,
-             ONNXMinOp, ONNXNegOp, ONNXAbsOp, ONNXExpOp, ONNXLogOp, ONNXSqrtOp,
-             ONNXTanhOp, ONNXErfOp, ONNXSinOp, ONNXCosOp, ONNXFloorOp,
-             ONNXCeilOp, ONNXReciprocalOp, ONNXReluOp, ONNXSigmoidOp>(op))
+    if (!isa<ONNXAddOp, ONNXSubOp, ONNXMulOp, ONNXDivOp, ONNXMaxOp, ONNXMinOp,
+             ONNXSumOp, ONNXMeanOp, ONNXNegOp, ONNXAbsOp, ONNXExpOp, ONNXLogOp,
+             ONNXSqrtOp, ONNXTanhOp, ONNXErfOp, ONNXSinOp, ONNXCosOp,
+             ONNXFloorOp, ONNXCeilOp, ONNXReciprocalOp, ONNXReluOp,
+             ONNXSigmoidOp, ONNXAcosOp, ONNXAsinOp, ONNXAtanOp, ONNXAcoshOp,
+             ONNXAsinhOp, ONNXAtanhOp, ONNXSinhOp, ONNXCoshOp, ONNXTanOp,
+             ONNXRoundOp, ONNXSoftplusOp, ONNXSoftsignOp, ONNXSignOp,
+             ONNXEluOp, ONNXLeakyReluOp, ONNXSeluOp, ONNXThresholdedReluOp,
+             ONNXHardSigmoidOp, ONNXHardSwishOp, ONNXCeluOp, ONNXModOp>(op))
       return failure();
     RankedTensorType resultType = staticType(op->getResult(0));
-    if (!resultType || op->getNumOperands() == 0 ||
-        (isa<ONNXMaxOp, ONNXMinOp>(op) && op->getNumOperands() != 2))
+    if (!resultType || op->getNumOperands() == 0)
       return failure();
+    bool variadic = isa<ONNXMaxOp, ONNXMinOp, ONNXSumOp, ONNXMeanOp>(op);
     SmallVector<Value> inputs(op->getOperands());
     for (Value v : inputs) {
       auto t = staticType(v);
@@ -160,7 +303,8 @@ struct ElementwiseToGeneric : public RewritePattern {
     Value result = broadcastGeneric(
         rewriter, op->getLoc(), resultType, inputs,
         [&](OpBuilder &b, Location l, ValueRange args) {
-          Value r = buildScalar(b, l, op, args);
+          Value r = variadic ? foldVariadic(b, l, op, args)
+                             : buildScalar(b, l, op, args);
           supported = r != nullptr;
           return r ? r : args[0];
         });
@@ -403,7 +547,7 @@ struct CompareAndSelect : public RewritePattern {
                                 PatternRewriter &rewriter) const override {
     if (!isa<ONNXLessOp, ONNXGreaterOp, ONNXEqualOp, ONNXLessOrEqualOp,
              ONNXGreaterOrEqualOp, ONNXWhereOp, ONNXNotOp, ONNXAndOp,
-             ONNXOrOp>(op) ||
+             ONNXOrOp, ONNXXorOp>(op) ||
         !allStatic(op))
       return failure();
     auto result = cast<RankedTensorType>(op->getResult(0).getType());
@@ -439,6 +583,7 @@ struct CompareAndSelect : public RewritePattern {
           }
           if (isa<ONNXAndOp>(op)) return arith::AndIOp::create(b, l, a[0], a[1]);
           if (isa<ONNXOrOp>(op)) return arith::OrIOp::create(b, l, a[0], a[1]);
+          if (isa<ONNXXorOp>(op)) return arith::XOrIOp::create(b, l, a[0], a[1]);
           return arith::SelectOp::create(b, l, a[0], a[1], a[2]);
         });
     rewriter.replaceOp(op, r);
@@ -459,6 +604,7 @@ struct CastToArith : public OpRewritePattern<ONNXCastOp> {
     Type to = result.getElementType();
     if (!isa<FloatType, IntegerType>(from) || !isa<FloatType, IntegerType>(to))
       return failure();
+    Type fromType = from, toType = to;
     Value r = broadcastGeneric(
         rewriter, op.getLoc(), result, op.getInput(),
         [&](OpBuilder &b, Location l, ValueRange a) -> Value {
@@ -466,6 +612,8 @@ struct CastToArith : public OpRewritePattern<ONNXCastOp> {
           auto fi = dyn_cast<FloatType>(from), ti = dyn_cast<FloatType>(to);
           if (from == to)
             return x;
+          // The body computes on signless integers (see broadcastGeneric).
+          Type to = signlessOf(toType), from = signlessOf(fromType);
           if (fi && ti)
             return fi.getWidth() < ti.getWidth()
                        ? Value(arith::ExtFOp::create(b, l, to, x))
@@ -475,9 +623,9 @@ struct CastToArith : public OpRewritePattern<ONNXCastOp> {
             return fi ? Value(arith::CmpFOp::create(b, l, arith::CmpFPredicate::UNE, x, zero))
                       : Value(arith::CmpIOp::create(b, l, arith::CmpIPredicate::ne, x, zero));
           }
-          bool fromUnsigned = from.isUnsignedInteger() || from.isInteger(1);
+          bool fromUnsigned = fromType.isUnsignedInteger() || from.isInteger(1);
           if (fi)
-            return to.isUnsignedInteger()
+            return toType.isUnsignedInteger()
                        ? Value(arith::FPToUIOp::create(b, l, to, x))
                        : Value(arith::FPToSIOp::create(b, l, to, x));
           if (ti)
@@ -726,6 +874,102 @@ struct SliceToExtract : public OpRewritePattern<ONNXSliceOp> {
   }
 };
 
+/// Any other Slice (run-time starts, ends, axes or steps; negative steps): a
+/// generic reading data[begin + i * step] on each axis, with ONNX's clamping
+/// done at run time. The static result shape gives each count; a run-time
+/// assertion checks that the values agree with it, so that a wrong declared
+/// shape stops the program instead of reading out of bounds.
+struct SliceToGeneric : public OpRewritePattern<ONNXSliceOp> {
+  using OpRewritePattern::OpRewritePattern;
+
+  LogicalResult matchAndRewrite(ONNXSliceOp op,
+                                PatternRewriter &rewriter) const override {
+    if (!allStatic(op))
+      return failure();
+    auto data = cast<RankedTensorType>(op.getData().getType());
+    auto result = cast<RankedTensorType>(op.getType());
+    int64_t rank = data.getRank();
+    int64_t n = cast<RankedTensorType>(op.getStarts().getType()).getDimSize(0);
+    Location loc = op.getLoc();
+    OpBuilder &b = rewriter;
+    auto index = [&](int64_t v) {
+      return arith::ConstantIndexOp::create(b, loc, v).getResult();
+    };
+    auto at = [&](Value t, int64_t k) -> Value {
+      Value v = tensor::ExtractOp::create(b, loc, t, ValueRange{index(k)});
+      return arith::IndexCastOp::create(b, loc, b.getIndexType(), v);
+    };
+    auto cmp = [&](arith::CmpIPredicate p, Value x, Value y) {
+      return arith::CmpIOp::create(b, loc, p, x, y).getResult();
+    };
+    auto select = [&](Value c, Value x, Value y) {
+      return arith::SelectOp::create(b, loc, c, x, y).getResult();
+    };
+    auto clamp = [&](Value v, Value lo, Value hi) {
+      return arith::MaxSIOp::create(b, loc, lo,
+                                    arith::MinSIOp::create(b, loc, v, hi))
+          .getResult();
+    };
+    using P = arith::CmpIPredicate;
+    Value zero = index(0), one = index(1);
+    SmallVector<Value> begins(rank, zero), steps(rank, one);
+    Value ok = arith::ConstantIntOp::create(b, loc, 1, 1);
+    for (int64_t d = 0; d < rank; ++d) {
+      Value dim = index(data.getDimSize(d));
+      Value count = dim;
+      for (int64_t k = 0; k < n; ++k) {
+        Value axis = isa<NoneType>(op.getAxes().getType()) ? index(k)
+                                                           : at(op.getAxes(), k);
+        axis = select(cmp(P::slt, axis, zero),
+                      arith::AddIOp::create(b, loc, axis, index(rank)), axis);
+        Value here = cmp(P::eq, axis, index(d));
+        Value step = isa<NoneType>(op.getSteps().getType()) ? one
+                                                            : at(op.getSteps(), k);
+        Value forward = cmp(P::sgt, step, zero);
+        auto wrap = [&](Value v) {
+          return select(cmp(P::slt, v, zero),
+                        arith::AddIOp::create(b, loc, v, dim), v);
+        };
+        Value last = arith::SubIOp::create(b, loc, dim, one);
+        Value start = clamp(wrap(at(op.getStarts(), k)), zero,
+                            select(forward, dim, last));
+        Value end = clamp(wrap(at(op.getEnds(), k)), select(forward, zero, index(-1)),
+                          select(forward, dim, last));
+        // ceil((end - start) / step) for either sign, at least 0.
+        Value span = select(forward, arith::SubIOp::create(b, loc, end, start),
+                            arith::SubIOp::create(b, loc, start, end));
+        Value stride = select(forward, step,
+                              arith::SubIOp::create(b, loc, zero, step));
+        Value c = arith::CeilDivSIOp::create(b, loc, span, stride);
+        c = arith::MaxSIOp::create(b, loc, c, zero);
+        begins[d] = select(here, start, begins[d]);
+        steps[d] = select(here, step, steps[d]);
+        count = select(here, c, count);
+      }
+      ok = arith::AndIOp::create(
+          b, loc, ok, cmp(P::eq, count, index(result.getDimSize(d))));
+    }
+    cf::AssertOp::create(
+        b, loc, ok,
+        "Slice: the run-time starts, ends, axes and steps give a shape other "
+        "than the static one");
+    Value source = op.getData();
+    Value r = broadcastGeneric(
+        rewriter, loc, result, ValueRange{},
+        [&](OpBuilder &nb, Location l, ValueRange) -> Value {
+          SmallVector<Value> coords;
+          for (int64_t d = 0; d < rank; ++d) {
+            Value i = linalg::IndexOp::create(nb, l, d);
+            coords.push_back(arith::AddIOp::create(
+                nb, l, begins[d], arith::MulIOp::create(nb, l, i, steps[d])));
+          }
+          return tensor::ExtractOp::create(nb, l, source, coords);
+        });
+    rewriter.replaceOp(op, r);
+    return success();
+  }
+};
+
 /// ReduceMean/Sum/Max/Min with constant axes: one reduction generic into
 /// the kept dims, then a reshape to the result (keepdims).
 struct ReduceToGeneric : public RewritePattern {
@@ -741,8 +985,9 @@ struct ReduceToGeneric : public RewritePattern {
     auto data = cast<RankedTensorType>(op->getOperand(0).getType());
     auto result = cast<RankedTensorType>(op->getResult(0).getType());
     Type elem = data.getElementType();
-    if (!isa<FloatType>(elem) && (!isa<IntegerType>(elem) || elem.isInteger(1)))
-      return failure();
+    if (!isa<FloatType>(elem) &&
+        (!elem.isSignlessInteger() || elem.isInteger(1)))
+      return failure(); // unsigned reductions are not lowered yet
     int64_t rank = data.getRank();
     SmallVector<bool> reduced(rank, false);
     bool noop = cast<IntegerAttr>(op->getAttr("noop_with_empty_axes")).getInt();
@@ -847,15 +1092,145 @@ struct ReduceToGeneric : public RewritePattern {
   }
 };
 
+/// Pow of any base and exponent types (the result has the base's type):
+/// float bases take powf with the exponent converted; integer bases are
+/// computed in f64 and truncated, as ONNX Runtime does with std::pow.
+struct PowToGeneric : public OpRewritePattern<ONNXPowOp> {
+  using OpRewritePattern::OpRewritePattern;
+
+  LogicalResult matchAndRewrite(ONNXPowOp op,
+                                PatternRewriter &rewriter) const override {
+    if (!allStatic(op))
+      return failure();
+    auto result = cast<RankedTensorType>(op.getType());
+    Type base = getElementTypeOrSelf(op.getX().getType());
+    Type exp = getElementTypeOrSelf(op.getY().getType());
+    if (!isa<FloatType, IntegerType>(base) || !isa<FloatType, IntegerType>(exp) ||
+        base.isInteger(1) || exp.isInteger(1))
+      return failure();
+    auto toFloat = [](OpBuilder &b, Location l, Value v, Type from,
+                      FloatType to) -> Value {
+      if (auto f = dyn_cast<FloatType>(from)) {
+        if (f == to)
+          return v;
+        return f.getWidth() < to.getWidth()
+                   ? Value(arith::ExtFOp::create(b, l, to, v))
+                   : Value(arith::TruncFOp::create(b, l, to, v));
+      }
+      return from.isUnsignedInteger()
+                 ? Value(arith::UIToFPOp::create(b, l, to, v))
+                 : Value(arith::SIToFPOp::create(b, l, to, v));
+    };
+    Value r = broadcastGeneric(
+        rewriter, op.getLoc(), result, op->getOperands(),
+        [&](OpBuilder &b, Location l, ValueRange a) -> Value {
+          auto compute = isa<FloatType>(base) ? cast<FloatType>(base)
+                                              : Float64Type::get(b.getContext());
+          Value p = math::PowFOp::create(b, l, toFloat(b, l, a[0], base, compute),
+                                         toFloat(b, l, a[1], exp, compute));
+          if (isa<FloatType>(base))
+            return p;
+          Type to = signlessOf(base);
+          return base.isUnsignedInteger()
+                     ? Value(arith::FPToUIOp::create(b, l, to, p))
+                     : Value(arith::FPToSIOp::create(b, l, to, p));
+        });
+    rewriter.replaceOp(op, r);
+    return success();
+  }
+};
+
+/// Clip to optional 0-d min and max (NaN stays NaN).
+struct ClipToGeneric : public OpRewritePattern<ONNXClipOp> {
+  using OpRewritePattern::OpRewritePattern;
+
+  LogicalResult matchAndRewrite(ONNXClipOp op,
+                                PatternRewriter &rewriter) const override {
+    if (!allStatic(op))
+      return failure();
+    auto result = cast<RankedTensorType>(op.getType());
+    Type elem = result.getElementType();
+    bool isFloat = isa<FloatType>(elem), isUnsigned = elem.isUnsignedInteger();
+    SmallVector<Value> inputs = {op.getInput()};
+    bool hasMin = !isa<NoneType>(op.getMin().getType());
+    bool hasMax = !isa<NoneType>(op.getMax().getType());
+    if (hasMin)
+      inputs.push_back(op.getMin());
+    if (hasMax)
+      inputs.push_back(op.getMax());
+    Value r = broadcastGeneric(
+        rewriter, op.getLoc(), result, inputs,
+        [&](OpBuilder &b, Location l, ValueRange a) -> Value {
+          using F = arith::CmpFPredicate;
+          using I = arith::CmpIPredicate;
+          auto less = [&](Value p, Value q) -> Value {
+            if (isFloat)
+              return arith::CmpFOp::create(b, l, F::OLT, p, q);
+            return arith::CmpIOp::create(b, l, isUnsigned ? I::ult : I::slt, p, q);
+          };
+          Value x = a[0];
+          if (hasMin)
+            x = arith::SelectOp::create(b, l, less(x, a[1]), a[1], x);
+          if (hasMax) {
+            Value hi = a[hasMin ? 2 : 1];
+            x = arith::SelectOp::create(b, l, less(hi, x), hi, x);
+          }
+          return x;
+        });
+    rewriter.replaceOp(op, r);
+    return success();
+  }
+};
+
+/// Range with run-time start and delta (the static result shape gives the
+/// count): out[i] = start + i * delta.
+struct RangeToGeneric : public OpRewritePattern<ONNXRangeOp> {
+  using OpRewritePattern::OpRewritePattern;
+
+  LogicalResult matchAndRewrite(ONNXRangeOp op,
+                                PatternRewriter &rewriter) const override {
+    if (!allStatic(op))
+      return failure();
+    auto result = cast<RankedTensorType>(op.getType());
+    Type elem = result.getElementType();
+    if (!isa<FloatType>(elem) && !elem.isSignlessInteger())
+      return failure();
+    Location loc = op.getLoc();
+    Value start = tensor::ExtractOp::create(rewriter, loc, op.getStart(),
+                                            ValueRange{});
+    Value delta = tensor::ExtractOp::create(rewriter, loc, op.getDelta(),
+                                            ValueRange{});
+    Value r = broadcastGeneric(
+        rewriter, loc, result, ValueRange{},
+        [&](OpBuilder &b, Location l, ValueRange) -> Value {
+          Value i = linalg::IndexOp::create(b, l, 0);
+          if (isa<FloatType>(elem)) {
+            Value fi = arith::UIToFPOp::create(
+                b, l, elem, arith::IndexCastUIOp::create(b, l, b.getI64Type(), i));
+            return arith::AddFOp::create(b, l, start,
+                                         arith::MulFOp::create(b, l, fi, delta));
+          }
+          Value ii = arith::IndexCastOp::create(b, l, elem, i);
+          return arith::AddIOp::create(b, l, start,
+                                       arith::MulIOp::create(b, l, ii, delta));
+        });
+    rewriter.replaceOp(op, r);
+    return success();
+  }
+};
+
 } // namespace
 
 void prism::populateOnnxToLinalgPatterns(RewritePatternSet &patterns) {
   patterns.add<GatherToGeneric, SliceToExtract, ReduceToGeneric>(
       patterns.getContext());
-  patterns.add<CompareAndSelect, CastToArith, ExpandToGeneric, ConcatToSlices>(
+  patterns.add<CompareAndSelect, CastToArith, ExpandToGeneric, ConcatToSlices,
+               PowToGeneric, RangeToGeneric, ClipToGeneric>(
       patterns.getContext());
   // The named matmuls first; the generic one takes what they leave.
   patterns.add<MatMulToGeneric>(patterns.getContext(), /*benefit=*/0);
+  // extract_slice where it fits; the generic takes the rest.
+  patterns.add<SliceToGeneric>(patterns.getContext(), /*benefit=*/0);
   patterns.add<ElementwiseToGeneric, MatMulToLinalg, ConstantToArith,
                IdentityToOperand, ReshapeLike, TransposeToLinalg,
                SoftmaxToLinalg>(patterns.getContext());

@@ -43,8 +43,10 @@ struct ConvertOnnxToLinalg
     func.walk([&](Operation *op) {
       if (!isa<prism::onnx::ONNXDialect>(op->getDialect()))
         return;
-      if (isa<prism::onnx::ONNXNoValueOp>(op) && op->use_empty()) {
-        op->erase();
+      if (isa<prism::onnx::ONNXNoValueOp>(op)) {
+        // Unused once its users are lowered; a user left is reported itself.
+        if (op->use_empty())
+          op->erase();
         return;
       }
       bool dynamic = llvm::any_of(op->getResultTypes(), [](Type t) {
