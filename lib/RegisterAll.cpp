@@ -5,6 +5,7 @@
 #include "prism/Conversion/Passes.h"
 #include "prism/Dialect/Onnx/OnnxDialect.h"
 #include "prism/Import/OnnxImporter.h"
+#include "prism/Target/Host/Passes.h"
 #include "prism/Transforms/Passes.h"
 
 #include "mlir/Dialect/Func/IR/FuncOps.h"
@@ -18,6 +19,8 @@ void prism::registerAllDialects(mlir::DialectRegistry &registry) {
 void prism::registerAllPasses() {
   registerTransformsPasses();
   registerConversionPasses();
+  registerHostPasses();
+  registerHostPipelines();
   registerTransformsPipelines();
 }
 

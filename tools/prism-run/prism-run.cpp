@@ -20,6 +20,8 @@
 #include "prism/RegisterAll.h"
 #include "prism/Runtime/RandomTensor.h"
 #include "prism/Runtime/TensorIO.h"
+#include "prism/Target/Host/Passes.h"
+#include "prism/Transforms/DimExpression.h"
 #include "prism/Transforms/Passes.h"
 
 #include "mlir/Dialect/Func/IR/FuncOps.h"
@@ -33,10 +35,12 @@
 #include "mlir/Target/LLVMIR/Dialect/All.h"
 #include "llvm/Support/CommandLine.h"
 #include "llvm/Support/FileSystem.h"
+#include "llvm/Support/Format.h"
 #include "llvm/Support/InitLLVM.h"
 #include "llvm/Support/Path.h"
 #include "llvm/Support/TargetSelect.h"
 
+#include <chrono>
 #include <cstdlib>
 #include <map>
 
@@ -70,23 +74,21 @@ cl::opt<std::string> outputDir(
     cl::desc("Where the outputs go, as <name>.npy (or .pb): characters other "
              "than letters, digits, '.', '_' and '-' become '_'"),
     cl::cat(category));
+cl::opt<unsigned> timeRuns(
+    "time", cl::value_desc("RUNS"),
+    cl::desc("After the first run, time RUNS more (compilation excluded) and "
+             "print their median as `prism median_ms=<ms>`"),
+    cl::init(0), cl::cat(category));
+cl::opt<bool> noVectorize(
+    "no-vectorize",
+    cl::desc("Lower to scalar loops (skip host-tile-and-vectorize)"),
+    cl::init(false), cl::cat(category));
 enum class OutputFormat { Npy, Pb };
 cl::opt<OutputFormat> outputFormat(
     "output-format", cl::desc("The outputs' file format"),
     cl::values(clEnumValN(OutputFormat::Npy, "npy", "NumPy .npy (default)"),
                clEnumValN(OutputFormat::Pb, "pb", "ONNX TensorProto .pb")),
     cl::init(OutputFormat::Npy), cl::cat(category));
-
-/// The lowering after convert-onnx-to-linalg: bufferize, loops, LLVM.
-constexpr const char *kHostPipeline =
-    "one-shot-bufferize{bufferize-function-boundaries "
-    "function-boundary-type-conversion=identity-layout-map},"
-    "buffer-deallocation-pipeline,convert-bufferization-to-memref,"
-    "func.func(convert-linalg-to-loops),lower-affine,convert-scf-to-cf,"
-    "expand-strided-metadata,finalize-memref-to-llvm,convert-math-to-llvm,"
-    "convert-math-to-libm,convert-arith-to-llvm,convert-index-to-llvm,"
-    "convert-func-to-llvm,"
-    "convert-cf-to-llvm,reconcile-unrealized-casts";
 
 int fail(const llvm::Twine &msg) {
   llvm::errs() << "prism-run: " << msg << "\n";
@@ -244,6 +246,16 @@ int main(int argc, char **argv) {
       }
       std::string dim = dimName(i, d);
       auto at = dims.find(dim);
+      if (at == dims.end() && !dim.empty()) {
+        // An exporter's expression of bound dims ("past+seq").
+        llvm::StringMap<int64_t> bound;
+        for (auto &[n, v] : dims)
+          bound[n] = v;
+        if (auto v = prism::DimExpression(dim, bound).evaluate()) {
+          shape.push_back(*v);
+          continue;
+        }
+      }
       if (dim.empty() || at == dims.end())
         return fail("input '" + name + "': dim " + llvm::Twine(d) +
                     (dim.empty() ? std::string(" has no name")
@@ -291,8 +303,8 @@ int main(int argc, char **argv) {
   func.removeArgAttrsAttr();
   func.removeResAttrsAttr();
   PassManager lower(&ctx);
-  if (failed(parsePassPipeline(kHostPipeline, lower)) ||
-      failed(lower.run(*module)))
+  prism::buildHostLowerToLLVMPipeline(lower, !noVectorize);
+  if (failed(lower.run(*module)))
     return 1;
 
   ExecutionEngineOptions engineOptions;
@@ -321,6 +333,31 @@ int main(int argc, char **argv) {
     argPtrs.push_back(&p);
   if (llvm::Error err = (*engine)->invokePacked(entry, argPtrs))
     return fail("running the model failed: " + llvm::toString(std::move(err)));
+  if (timeRuns > 0) {
+    // Timed runs write into a scratch result area, freed after each run.
+    std::vector<int64_t> scratch(resultWords);
+    void *scratchPtr = scratch.data();
+    std::vector<void *> timedArgs = argPtrs;
+    timedArgs[0] = &scratchPtr;
+    std::vector<double> ms;
+    for (unsigned r = 0; r < timeRuns; ++r) {
+      auto start = std::chrono::steady_clock::now();
+      if (llvm::Error err = (*engine)->invokePacked(entry, timedArgs))
+        return fail("running the model failed: " +
+                    llvm::toString(std::move(err)));
+      auto end = std::chrono::steady_clock::now();
+      ms.push_back(std::chrono::duration<double, std::milli>(end - start).count());
+      size_t at = 0;
+      for (auto type : resultTypes) {
+        std::free((void *)(intptr_t)scratch[at]);
+        at += 3 + 2 * type.getRank();
+      }
+    }
+    llvm::sort(ms);
+    double median = ms.size() % 2 ? ms[ms.size() / 2]
+                                  : (ms[ms.size() / 2 - 1] + ms[ms.size() / 2]) / 2;
+    llvm::outs() << "prism median_ms=" << llvm::format("%.3f", median) << "\n";
+  }
 
   if (std::error_code ec = llvm::sys::fs::create_directories(outputDir))
     return fail("cannot create " + outputDir + ": " + ec.message());

@@ -320,7 +320,10 @@ struct ElementwiseToGeneric : public RewritePattern {
   }
 };
 
-/// MatMul of 2-D operands, or 3-D ones with the same batch.
+/// MatMul as the named ops: [..., M, K] x [K, N] as one linalg.matmul over
+/// the rows of all batches (the leading dims collapsed), and equal batch
+/// dims as one linalg.batch_matmul. Broadcast batch dims are left to
+/// MatMulToGeneric.
 struct MatMulToLinalg : public OpRewritePattern<ONNXMatMulOp> {
   using OpRewritePattern::OpRewritePattern;
 
@@ -328,28 +331,74 @@ struct MatMulToLinalg : public OpRewritePattern<ONNXMatMulOp> {
                                 PatternRewriter &rewriter) const override {
     auto a = staticType(op.getA()), b = staticType(op.getB());
     auto result = staticType(op.getY());
-    if (!a || !b || !result || a.getRank() != b.getRank() ||
-        (a.getRank() != 2 && a.getRank() != 3) ||
-        (a.getRank() == 3 && a.getDimSize(0) != b.getDimSize(0)))
+    if (!a || !b || !result || a.getRank() < 2 || b.getRank() < 2)
+      return failure();
+    bool rowsOnly = b.getRank() == 2;
+    bool sameBatch = a.getRank() == b.getRank() &&
+                     a.getShape().drop_back(2) == b.getShape().drop_back(2);
+    if (!rowsOnly && !sameBatch)
       return failure();
     Location loc = op.getLoc();
     Type elem = result.getElementType();
+    int64_t rank = a.getRank();
+    // Reassociation folding the leading dims of a rank-`r` tensor into one,
+    // keeping the last `keep`.
+    auto collapseLeading = [&](int64_t r, int64_t keep) {
+      SmallVector<ReassociationIndices> groups(1);
+      for (int64_t d = 0; d < r - keep; ++d)
+        groups[0].push_back(d);
+      for (int64_t d = r - keep; d < r; ++d) {
+        if (groups.back().empty())
+          groups.back().push_back(d);
+        else
+          groups.push_back({d});
+      }
+      return groups;
+    };
+    auto collapse = [&](Value v, int64_t keep) -> Value {
+      auto t = cast<RankedTensorType>(v.getType());
+      if (t.getRank() == keep + 1 || (keep == 1 && t.getRank() == 2))
+        return v;
+      return tensor::CollapseShapeOp::create(rewriter, loc, v,
+                                             collapseLeading(t.getRank(), keep));
+    };
+    Value lhs, rhs = op.getB();
+    SmallVector<int64_t> shape;
+    if (rowsOnly) {
+      lhs = collapse(op.getA(), 1); // [rows, K]
+      int64_t rows = cast<RankedTensorType>(lhs.getType()).getDimSize(0);
+      shape = {rows, b.getDimSize(1)};
+    } else {
+      lhs = collapse(op.getA(), 2); // [batch, M, K]
+      rhs = collapse(op.getB(), 2);
+      auto lt = cast<RankedTensorType>(lhs.getType());
+      if (lt.getRank() == 2)
+        shape = {lt.getDimSize(0), b.getDimSize(rank - 1)};
+      else
+        shape = {lt.getDimSize(0), lt.getDimSize(1), b.getDimSize(rank - 1)};
+    }
+    auto accType = RankedTensorType::get(shape, elem);
     Value zero = arith::ConstantOp::create(rewriter, loc, elem,
                                            rewriter.getZeroAttr(elem));
-    Value init = tensor::EmptyOp::create(rewriter, loc, result.getShape(), elem);
+    Value init = tensor::EmptyOp::create(rewriter, loc, shape, elem);
     Value acc =
         linalg::FillOp::create(rewriter, loc, ValueRange{zero}, ValueRange{init})
             .getResult(0);
-    Operation *mm;
-    if (a.getRank() == 2)
-      mm = linalg::MatmulOp::create(rewriter, loc, TypeRange{result},
-                                    ValueRange{op.getA(), op.getB()},
-                                    ValueRange{acc});
+    Value mm;
+    if (shape.size() == 2)
+      mm = linalg::MatmulOp::create(rewriter, loc, TypeRange{accType},
+                                    ValueRange{lhs, rhs}, ValueRange{acc})
+               ->getResult(0);
     else
-      mm = linalg::BatchMatmulOp::create(rewriter, loc, TypeRange{result},
-                                         ValueRange{op.getA(), op.getB()},
-                                         ValueRange{acc});
-    rewriter.replaceOp(op, mm->getResults());
+      mm = linalg::BatchMatmulOp::create(rewriter, loc, TypeRange{accType},
+                                         ValueRange{lhs, rhs}, ValueRange{acc})
+               ->getResult(0);
+    if (accType != result) {
+      int64_t keep = shape.size() == 2 ? 1 : 2;
+      mm = tensor::ExpandShapeOp::create(rewriter, loc, result, mm,
+                                         collapseLeading(result.getRank(), keep));
+    }
+    rewriter.replaceOp(op, mm);
     return success();
   }
 };

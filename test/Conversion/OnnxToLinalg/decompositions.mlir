@@ -85,7 +85,9 @@ func.func @bias_gelu(%x: tensor<2x4xf32>, %b: tensor<4xf32>) -> tensor<2x4xf32> 
 // CHECK-LABEL: func.func @attention_past
 // CHECK-DAG: %[[FILTER:.*]] = arith.constant -1.000000e+04 : f32
 // CHECK-DAG: %[[SCALE:.*]] = arith.constant dense<5.000000e-01> : tensor<f32>
-// CHECK: linalg.generic {{.*}}iterator_types = ["parallel", "parallel", "parallel", "reduction"]
+// CHECK: tensor.collapse_shape %{{.*}} {{\[\[}}0, 1], [2]] : tensor<1x2x8xf32> into tensor<2x8xf32>
+// CHECK: linalg.matmul ins(%{{.*}}, %{{.*}} : tensor<2x8xf32>, tensor<8x24xf32>)
+// CHECK: tensor.expand_shape
 // CHECK-COUNT-3: tensor.extract_slice %{{.*}}[0, 0, {{0|8|16}}] [1, 2, 8]
 // CHECK: tensor.insert_slice %{{.*}} into %{{.*}}[0, 0, 0, 0] [1, 2, 3, 4]
 // CHECK: tensor.insert_slice %{{.*}} into %{{.*}}[0, 0, 3, 0] [1, 2, 2, 4]

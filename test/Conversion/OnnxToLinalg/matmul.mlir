@@ -18,3 +18,28 @@ func.func @batch_matmul(%a: tensor<5x2x3xf32>, %b: tensor<5x3x4xf32>) -> tensor<
   %0 = "onnx.MatMul"(%a, %b) : (tensor<5x2x3xf32>, tensor<5x3x4xf32>) -> tensor<5x2x4xf32>
   return %0 : tensor<5x2x4xf32>
 }
+
+// -----
+
+// Activations times a weight: the rows of every batch in one linalg.matmul.
+// CHECK-LABEL: func.func @rows_times_weight
+// CHECK: %[[A:.*]] = tensor.collapse_shape %arg0 {{\[\[}}0, 1], [2]] : tensor<2x5x3xf32> into tensor<10x3xf32>
+// CHECK: %[[M:.*]] = linalg.matmul ins(%[[A]], %arg1 : tensor<10x3xf32>, tensor<3x4xf32>)
+// CHECK: tensor.expand_shape %[[M]] {{\[\[}}0, 1], [2]] output_shape [2, 5, 4] : tensor<10x4xf32> into tensor<2x5x4xf32>
+func.func @rows_times_weight(%a: tensor<2x5x3xf32>, %b: tensor<3x4xf32>) -> tensor<2x5x4xf32> {
+  %0 = "onnx.MatMul"(%a, %b) : (tensor<2x5x3xf32>, tensor<3x4xf32>) -> tensor<2x5x4xf32>
+  return %0 : tensor<2x5x4xf32>
+}
+
+// -----
+
+// Equal batch dims (attention's [B, N, S, H]) fold into one batch dim.
+// CHECK-LABEL: func.func @heads
+// CHECK: tensor.collapse_shape %arg0 {{\[\[}}0, 1], [2], [3]] : tensor<2x3x5x4xf32> into tensor<6x5x4xf32>
+// CHECK: tensor.collapse_shape %arg1 {{\[\[}}0, 1], [2], [3]] : tensor<2x3x4x7xf32> into tensor<6x4x7xf32>
+// CHECK: linalg.batch_matmul
+// CHECK: tensor.expand_shape %{{.*}} {{\[\[}}0, 1], [2], [3]] output_shape [2, 3, 5, 7]
+func.func @heads(%a: tensor<2x3x5x4xf32>, %b: tensor<2x3x4x7xf32>) -> tensor<2x3x5x7xf32> {
+  %0 = "onnx.MatMul"(%a, %b) : (tensor<2x3x5x4xf32>, tensor<2x3x4x7xf32>) -> tensor<2x3x5x7xf32>
+  return %0 : tensor<2x3x5x7xf32>
+}

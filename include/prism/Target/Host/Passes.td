@@ -1,0 +1,44 @@
+//===- Passes.td - Host (CPU) target passes ----------------*- tablegen -*-===//
+
+#ifndef PRISM_TARGET_HOST_PASSES
+#define PRISM_TARGET_HOST_PASSES
+
+include "mlir/Pass/PassBase.td"
+
+def HostTileAndVectorize : Pass<"host-tile-and-vectorize", "mlir::func::FuncOp"> {
+  let summary = "Tile linalg ops on tensors into register-sized tiles and "
+                "vectorize them";
+  let description = [{
+    For the host CPU. Each statically shaped linalg op becomes `scf.for`
+    loops around a tile that the linalg vectorizer turns into vector ops:
+
+    - contractions (matmul, batch_matmul, and generics with one reduction
+      loop that multiply and add): `m-tile` rows by `n-tile` columns by
+      `k-tile` of the reduction, a `vector.contract`;
+    - other reductions (softmax, normalisation statistics): one row at a
+      time, the reduced dim in chunks of up to `vector-width * 8`, a
+      `vector.multi_reduction`;
+    - elementwise generics and fills: the innermost dim in chunks of up to
+      `vector-width * 8`.
+
+    Tile sizes are the largest divisors of each dim up to the limit, so
+    every tile is full and static. Ops whose body reads with
+    `tensor.extract` (Gather, general Slice) and transposes stay scalar.
+  }];
+  let options = [
+    Option<"mTile", "m-tile", "int64_t", /*default=*/"4",
+           "Rows of a contraction tile">,
+    Option<"nTile", "n-tile", "int64_t", /*default=*/"32",
+           "Columns of a contraction tile">,
+    Option<"kTile", "k-tile", "int64_t", /*default=*/"64",
+           "Reduction depth of a contraction tile">,
+    Option<"vectorWidth", "vector-width", "int64_t", /*default=*/"16",
+           "Elements of a hardware vector (f32 on AVX-512)">,
+  ];
+  let dependentDialects = [
+    "::mlir::scf::SCFDialect", "::mlir::vector::VectorDialect",
+    "::mlir::tensor::TensorDialect", "::mlir::arith::ArithDialect",
+  ];
+}
+
+#endif // PRISM_TARGET_HOST_PASSES

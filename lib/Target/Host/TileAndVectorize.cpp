@@ -1,0 +1,149 @@
+//===- TileAndVectorize.cpp - Register tiles and vectors for the host -----===//
+//
+// Tiles each statically shaped linalg op on tensors with scf.for so that the
+// innermost tile fits in registers, then vectorizes the tile with the linalg
+// vectorizer. Tile sizes divide the dims, so every tile is static and full
+// and the vectorizer needs no masks.
+//
+//===----------------------------------------------------------------------===//
+
+#include "prism/Target/Host/Passes.h"
+
+#include "mlir/Dialect/Linalg/IR/Linalg.h"
+#include "mlir/Dialect/Linalg/Transforms/Transforms.h"
+#include "mlir/Dialect/SCF/Transforms/TileUsingInterface.h"
+#include "mlir/Dialect/Tensor/Transforms/Transforms.h"
+#include "mlir/Dialect/Vector/Transforms/LoweringPatterns.h"
+#include "mlir/Dialect/Vector/Transforms/VectorRewritePatterns.h"
+#include "mlir/IR/PatternMatch.h"
+#include "mlir/Transforms/GreedyPatternRewriteDriver.h"
+
+namespace prism {
+#define GEN_PASS_DEF_HOSTTILEANDVECTORIZE
+#include "prism/Target/Host/Passes.h.inc"
+} // namespace prism
+
+using namespace mlir;
+
+namespace {
+
+/// The largest divisor of `dim` that is at most `limit`.
+int64_t largestDivisor(int64_t dim, int64_t limit) {
+  for (int64_t t = std::min(dim, limit); t > 1; --t)
+    if (dim % t == 0)
+      return t;
+  return 1;
+}
+
+/// Whether the op is one the vectorizer handles well here: static shapes,
+/// no tensor.extract in its body (gathers), not a transpose, and no i1
+/// tensors (LLVM packs vectors of i1 into bits; memrefs hold a byte each).
+bool isVectorizable(linalg::LinalgOp op) {
+  auto isBool = [](Type t) { return getElementTypeOrSelf(t).isInteger(1); };
+  if (!op.hasPureTensorSemantics() || isa<linalg::TransposeOp>(op) ||
+      llvm::any_of(op.getStaticLoopRanges(), ShapedType::isDynamic) ||
+      llvm::any_of(op->getOperandTypes(), isBool) ||
+      llvm::any_of(op->getResultTypes(), isBool))
+    return false;
+  bool extracts = false;
+  op->walk([&](tensor::ExtractOp) { extracts = true; });
+  return !extracts && linalg::hasVectorizationImpl(op);
+}
+
+struct HostTileAndVectorize
+    : public prism::impl::HostTileAndVectorizeBase<HostTileAndVectorize> {
+  using Base::Base;
+
+  /// Tile sizes per loop (0: not tiled).
+  SmallVector<int64_t> tileSizes(linalg::LinalgOp op) {
+    SmallVector<int64_t> ranges = op.getStaticLoopRanges();
+    auto iterators = op.getIteratorTypesArray();
+    int64_t n = ranges.size();
+    SmallVector<int64_t> sizes(n, 1);
+    if (linalg::isaContractionOpInterface(op)) {
+      // batch..., m, n (parallel) and k (reduction).
+      SmallVector<int64_t> parallel, reduction;
+      for (int64_t i = 0; i < n; ++i)
+        (linalg::isParallelIterator(iterators[i]) ? parallel : reduction)
+            .push_back(i);
+      if (!parallel.empty())
+        sizes[parallel.back()] = largestDivisor(ranges[parallel.back()], nTile);
+      if (parallel.size() > 1) {
+        int64_t m = parallel[parallel.size() - 2];
+        sizes[m] = largestDivisor(ranges[m], mTile);
+      }
+      if (!reduction.empty())
+        sizes[reduction.back()] =
+            largestDivisor(ranges[reduction.back()], kTile);
+      return sizes;
+    }
+    // Elementwise ops and reductions: the innermost loop in vector chunks.
+    if (n > 0)
+      sizes[n - 1] = largestDivisor(ranges[n - 1], vectorWidth * 8);
+    return sizes;
+  }
+
+  void runOnOperation() override {
+    func::FuncOp func = getOperation();
+    SmallVector<linalg::LinalgOp> ops;
+    func.walk([&](linalg::LinalgOp op) {
+      if (isVectorizable(op))
+        ops.push_back(op);
+    });
+    IRRewriter rewriter(&getContext());
+    for (linalg::LinalgOp op : ops) {
+      rewriter.setInsertionPoint(op);
+      Operation *tile = op;
+      SmallVector<int64_t> sizes = tileSizes(op);
+      if (llvm::any_of(llvm::zip(sizes, op.getStaticLoopRanges()),
+                       [](auto p) { return std::get<0>(p) != std::get<1>(p); })) {
+        scf::SCFTilingOptions options;
+        options.setTileSizes(getAsIndexOpFoldResult(&getContext(), sizes));
+        FailureOr<scf::SCFTilingResult> tiled = scf::tileUsingSCF(
+            rewriter, cast<TilingInterface>(op.getOperation()), options);
+        if (failed(tiled))
+          continue; // left as it is: the scalar loops still run it
+        rewriter.replaceOp(op, tiled->replacements);
+        tile = tiled->tiledOps.back();
+      }
+      rewriter.setInsertionPoint(tile);
+      // Contractions straight to vector.contract with matmul maps, which
+      // lower to outer products (FMAs over the n columns).
+      FailureOr<linalg::VectorizationResult> vectorized = linalg::vectorize(
+          rewriter, tile, /*inputVectorSizes=*/{}, /*inputScalableVecDims=*/{},
+          /*vectorizeNDExtract=*/false, /*flatten1DDepthwiseConv=*/false,
+          /*assumeDynamicDimsMatchVecSizes=*/false,
+          /*createNamedContraction=*/true);
+      if (succeeded(vectorized))
+        rewriter.replaceOp(tile, vectorized->replacements);
+    }
+    // Lower contractions and reductions to what LLVM's vectors take, and
+    // clean up the slices and unit vector dims the tiles leave.
+    RewritePatternSet patterns(&getContext());
+    vector::populateCastAwayVectorLeadingOneDimPatterns(patterns);
+    vector::populateVectorContractLoweringPatterns(
+        patterns, vector::VectorContractLowering::OuterProduct);
+    vector::populateVectorMultiReductionLoweringPatterns(
+        patterns, vector::VectorMultiReductionLowering::InnerReduction);
+    vector::populateVectorTransferPermutationMapLoweringPatterns(patterns);
+    tensor::populateFoldTensorSubsetOpPatterns(patterns);
+    // Not the vector dialect's canonicalizations: they turn the rows of a
+    // contraction's result back into scalars (vector.from_elements).
+    MLIRContext *ctx = &getContext();
+    for (Dialect *d : std::initializer_list<Dialect *>{
+             ctx->getLoadedDialect<scf::SCFDialect>(),
+                    ctx->getLoadedDialect<tensor::TensorDialect>(),
+                    ctx->getLoadedDialect<arith::ArithDialect>()})
+      if (d)
+        d->getCanonicalizationPatterns(patterns);
+    scf::ForOp::getCanonicalizationPatterns(patterns, ctx);
+    tensor::ExtractSliceOp::getCanonicalizationPatterns(patterns, ctx);
+    tensor::InsertSliceOp::getCanonicalizationPatterns(patterns, ctx);
+    vector::TransferReadOp::getCanonicalizationPatterns(patterns, ctx);
+    vector::TransferWriteOp::getCanonicalizationPatterns(patterns, ctx);
+    if (failed(applyPatternsGreedily(func, std::move(patterns))))
+      return signalPassFailure();
+  }
+};
+
+} // namespace

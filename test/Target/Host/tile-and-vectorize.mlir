@@ -1,0 +1,73 @@
+// RUN: prism-opt %s --split-input-file --host-tile-and-vectorize | FileCheck %s
+// RUN: prism-opt %s --split-input-file --host-tile-and-vectorize="m-tile=2 n-tile=8 k-tile=4" | FileCheck %s --check-prefix=SMALL
+
+// A matmul: loops over 4-row, 32-column tiles and 64-deep slices of K (the
+// largest divisors of 8, 64 and 128 up to the tile sizes), each tile one
+// contraction lowered to FMAs on 32-wide rows.
+// CHECK-LABEL: func.func @matmul
+// CHECK: scf.for %{{.*}} = %c0 to %c8 step %c4
+// CHECK: scf.for %{{.*}} = %c0 to %c64 step %c32
+// CHECK: scf.for %{{.*}} = %c0 to %c128 step %c64
+// CHECK: vector.transfer_read {{.*}} : tensor<8x128xf32>, vector<4x64xf32>
+// CHECK: vector.fma {{.*}} : vector<32xf32>
+// CHECK: vector.transfer_write {{.*}} : vector<4x32xf32>, tensor<8x64xf32>
+// CHECK-NOT: linalg.matmul
+// SMALL-LABEL: func.func @matmul
+// SMALL: scf.for %{{.*}} = %c0 to %c8 step %c2
+// SMALL: scf.for %{{.*}} = %c0 to %c64 step %c8
+// SMALL: scf.for %{{.*}} = %c0 to %c128 step %c4
+// SMALL: vector.fma {{.*}} : vector<8xf32>
+func.func @matmul(%a: tensor<8x128xf32>, %b: tensor<128x64xf32>, %c: tensor<8x64xf32>) -> tensor<8x64xf32> {
+  %0 = linalg.matmul ins(%a, %b : tensor<8x128xf32>, tensor<128x64xf32>) outs(%c : tensor<8x64xf32>) -> tensor<8x64xf32>
+  return %0 : tensor<8x64xf32>
+}
+
+// -----
+
+// Elementwise: one row at a time, the innermost dim (96) whole (at most
+// vector-width * 8 = 128 elements).
+// CHECK-LABEL: func.func @add
+// CHECK: scf.for %{{.*}} = %c0 to %c3 step %c1
+// CHECK: vector.transfer_read {{.*}} : tensor<3x96xf32>, vector<96xf32>
+// CHECK: arith.addf {{.*}} : vector<96xf32>
+func.func @add(%a: tensor<3x96xf32>, %b: tensor<3x96xf32>) -> tensor<3x96xf32> {
+  %e = tensor.empty() : tensor<3x96xf32>
+  %0 = linalg.generic {indexing_maps = [affine_map<(i, j) -> (i, j)>, affine_map<(i, j) -> (i, j)>, affine_map<(i, j) -> (i, j)>], iterator_types = ["parallel", "parallel"]} ins(%a, %b : tensor<3x96xf32>, tensor<3x96xf32>) outs(%e : tensor<3x96xf32>) {
+  ^bb0(%x: f32, %y: f32, %o: f32):
+    %s = arith.addf %x, %y : f32
+    linalg.yield %s : f32
+  } -> tensor<3x96xf32>
+  return %0 : tensor<3x96xf32>
+}
+
+// -----
+
+// Gathers (tensor.extract in the body) and boolean tensors stay scalar.
+// CHECK-LABEL: func.func @gather
+// CHECK: linalg.generic
+// CHECK-NOT: vector.
+func.func @gather(%t: tensor<10x4xf32>, %i: tensor<3xindex>) -> tensor<3x4xf32> {
+  %e = tensor.empty() : tensor<3x4xf32>
+  %0 = linalg.generic {indexing_maps = [affine_map<(i, j) -> (i)>, affine_map<(i, j) -> (i, j)>], iterator_types = ["parallel", "parallel"]} ins(%i : tensor<3xindex>) outs(%e : tensor<3x4xf32>) {
+  ^bb0(%r: index, %o: f32):
+    %j = linalg.index 1 : index
+    %v = tensor.extract %t[%r, %j] : tensor<10x4xf32>
+    linalg.yield %v : f32
+  } -> tensor<3x4xf32>
+  return %0 : tensor<3x4xf32>
+}
+
+// -----
+
+// CHECK-LABEL: func.func @bools
+// CHECK: linalg.generic
+// CHECK-NOT: vector.
+func.func @bools(%a: tensor<64xi1>, %b: tensor<64xi1>) -> tensor<64xi1> {
+  %e = tensor.empty() : tensor<64xi1>
+  %0 = linalg.generic {indexing_maps = [affine_map<(i) -> (i)>, affine_map<(i) -> (i)>, affine_map<(i) -> (i)>], iterator_types = ["parallel"]} ins(%a, %b : tensor<64xi1>, tensor<64xi1>) outs(%e : tensor<64xi1>) {
+  ^bb0(%x: i1, %y: i1, %o: i1):
+    %s = arith.xori %x, %y : i1
+    linalg.yield %s : i1
+  } -> tensor<64xi1>
+  return %0 : tensor<64xi1>
+}
