@@ -385,7 +385,28 @@ struct MatMulToLinalg : public OpRewritePattern<ONNXMatMulOp> {
         linalg::FillOp::create(rewriter, loc, ValueRange{zero}, ValueRange{init})
             .getResult(0);
     Value mm;
-    if (shape.size() == 2)
+    // A weight used transposed (GPT-2's tied LM head) is read in place
+    // through the indexing map, not copied by a transpose every run.
+    auto transposed = rhs.getDefiningOp<ONNXTransposeOp>();
+    bool swapsLastTwo = false;
+    if (transposed && shape.size() == 2 && rowsOnly) {
+      auto perm = transposed.getPerm();
+      swapsLastTwo = !perm || (perm->size() == 2 &&
+                               cast<IntegerAttr>((*perm)[0]).getInt() == 1);
+    }
+    if (swapsLastTwo) {
+      MLIRContext *ctx = rewriter.getContext();
+      AffineExpr m = getAffineDimExpr(0, ctx), n = getAffineDimExpr(1, ctx),
+                 k = getAffineDimExpr(2, ctx);
+      auto maps = rewriter.getAffineMapArrayAttr(
+          {AffineMap::get(3, 0, {m, k}, ctx), AffineMap::get(3, 0, {n, k}, ctx),
+           AffineMap::get(3, 0, {m, n}, ctx)});
+      mm = linalg::MatmulOp::create(
+               rewriter, loc, TypeRange{accType},
+               ValueRange{lhs, transposed.getData()}, ValueRange{acc},
+               {rewriter.getNamedAttr("indexing_maps", maps)})
+               ->getResult(0);
+    } else if (shape.size() == 2)
       mm = linalg::MatmulOp::create(rewriter, loc, TypeRange{accType},
                                     ValueRange{lhs, rhs}, ValueRange{acc})
                ->getResult(0);

@@ -23,7 +23,8 @@ constexpr const char *kBufferizeAndLower =
     "reassociate-fp-reductions},"
     "expand-strided-metadata,lower-affine,finalize-memref-to-llvm,"
     "convert-arith-to-llvm,convert-index-to-llvm,"
-    "convert-func-to-llvm,convert-cf-to-llvm,reconcile-unrealized-casts";
+    "convert-func-to-llvm,convert-cf-to-llvm,convert-ub-to-llvm,"
+    "reconcile-unrealized-casts";
 
 struct HostPipelineOptions : public PassPipelineOptions<HostPipelineOptions> {
   Option<bool> vectorize{*this, "vectorize",

@@ -11,6 +11,7 @@
 
 #include "mlir/Dialect/Linalg/IR/Linalg.h"
 #include "mlir/Dialect/Linalg/Transforms/Transforms.h"
+#include "mlir/Dialect/Math/Transforms/Passes.h"
 #include "mlir/Dialect/SCF/Transforms/TileUsingInterface.h"
 #include "mlir/Dialect/Tensor/Transforms/Transforms.h"
 #include "mlir/Dialect/Vector/Transforms/LoweringPatterns.h"
@@ -54,11 +55,10 @@ struct HostTileAndVectorize
     : public prism::impl::HostTileAndVectorizeBase<HostTileAndVectorize> {
   using Base::Base;
 
-  /// Tile sizes per loop (0: not tiled).
-  SmallVector<int64_t> tileSizes(linalg::LinalgOp op) {
-    SmallVector<int64_t> ranges = op.getStaticLoopRanges();
+  /// The tile size each loop aims at (1: one iteration per tile).
+  SmallVector<int64_t> targetSizes(linalg::LinalgOp op) {
+    int64_t n = op.getNumLoops();
     auto iterators = op.getIteratorTypesArray();
-    int64_t n = ranges.size();
     SmallVector<int64_t> sizes(n, 1);
     if (linalg::isaContractionOpInterface(op)) {
       // batch..., m, n (parallel) and k (reduction).
@@ -67,55 +67,108 @@ struct HostTileAndVectorize
         (linalg::isParallelIterator(iterators[i]) ? parallel : reduction)
             .push_back(i);
       if (!parallel.empty())
-        sizes[parallel.back()] = largestDivisor(ranges[parallel.back()], nTile);
-      if (parallel.size() > 1) {
-        int64_t m = parallel[parallel.size() - 2];
-        sizes[m] = largestDivisor(ranges[m], mTile);
-      }
+        sizes[parallel.back()] = nTile;
+      if (parallel.size() > 1)
+        sizes[parallel[parallel.size() - 2]] = mTile;
       if (!reduction.empty())
-        sizes[reduction.back()] =
-            largestDivisor(ranges[reduction.back()], kTile);
+        sizes[reduction.back()] = kTile;
       return sizes;
     }
     // Elementwise ops and reductions: the innermost loop in vector chunks.
     if (n > 0)
-      sizes[n - 1] = largestDivisor(ranges[n - 1], vectorWidth * 8);
+      sizes[n - 1] = vectorWidth * 8;
     return sizes;
+  }
+
+  /// Splits `op` along its first parallel loop that the target tile does
+  /// not divide, at the last multiple of the tile, so that both parts tile
+  /// statically. Null when no loop needs it.
+  std::optional<std::pair<Operation *, Operation *>>
+  splitForTiles(IRRewriter &rewriter, linalg::LinalgOp op) {
+    SmallVector<int64_t> ranges = op.getStaticLoopRanges();
+    SmallVector<int64_t> targets = targetSizes(op);
+    auto iterators = op.getIteratorTypesArray();
+    for (auto [d, range] : llvm::enumerate(ranges)) {
+      int64_t t = targets[d];
+      if (!linalg::isParallelIterator(iterators[d]) || t <= 1 || range <= t ||
+          range % t == 0)
+        continue;
+      rewriter.setInsertionPoint(op);
+      auto [main, rest] = linalg::splitOp(
+          rewriter, cast<TilingInterface>(op.getOperation()), d,
+          rewriter.getIndexAttr(range - range % t));
+      if (!main || !rest)
+        return std::nullopt;
+      return std::make_pair(main.getOperation(), rest.getOperation());
+    }
+    return std::nullopt;
+  }
+
+  /// Tiles `op` (whose parallel loops the targets now divide, or are
+  /// smaller than them) and vectorizes the tile.
+  void tileAndVectorize(IRRewriter &rewriter, linalg::LinalgOp op) {
+    SmallVector<int64_t> ranges = op.getStaticLoopRanges();
+    SmallVector<int64_t> sizes = targetSizes(op);
+    auto iterators = op.getIteratorTypesArray();
+    for (auto [d, range] : llvm::enumerate(ranges))
+      sizes[d] = linalg::isParallelIterator(iterators[d])
+                     ? std::min(sizes[d], range)
+                     : largestDivisor(range, sizes[d]);
+    rewriter.setInsertionPoint(op);
+    Operation *tile = op;
+    if (sizes != ranges) {
+      scf::SCFTilingOptions options;
+      options.setTileSizes(getAsIndexOpFoldResult(&getContext(), sizes));
+      if (linalg::isaContractionOpInterface(op)) {
+        // Columns outside rows: a panel of B (k x n-tile) stays in cache
+        // while every row tile of A passes over it.
+        SmallVector<int64_t> parallel;
+        for (auto [d, it] : llvm::enumerate(iterators))
+          if (linalg::isParallelIterator(it))
+            parallel.push_back(d);
+        if (parallel.size() >= 2) {
+          SmallVector<int64_t> order =
+              llvm::to_vector(llvm::seq<int64_t>(0, ranges.size()));
+          std::swap(order[parallel[parallel.size() - 2]],
+                    order[parallel.back()]);
+          options.setInterchange(order);
+        }
+      }
+      FailureOr<scf::SCFTilingResult> tiled = scf::tileUsingSCF(
+          rewriter, cast<TilingInterface>(op.getOperation()), options);
+      if (failed(tiled))
+        return; // left as it is: the scalar loops still run it
+      rewriter.replaceOp(op, tiled->replacements);
+      tile = tiled->tiledOps.back();
+    }
+    rewriter.setInsertionPoint(tile);
+    // Contractions straight to vector.contract with matmul maps, which
+    // lower to outer products (FMAs over the n columns).
+    FailureOr<linalg::VectorizationResult> vectorized = linalg::vectorize(
+        rewriter, tile, /*inputVectorSizes=*/{}, /*inputScalableVecDims=*/{},
+        /*vectorizeNDExtract=*/false, /*flatten1DDepthwiseConv=*/false,
+        /*assumeDynamicDimsMatchVecSizes=*/false,
+        /*createNamedContraction=*/true);
+    if (succeeded(vectorized))
+      rewriter.replaceOp(tile, vectorized->replacements);
   }
 
   void runOnOperation() override {
     func::FuncOp func = getOperation();
-    SmallVector<linalg::LinalgOp> ops;
+    SmallVector<Operation *> worklist;
     func.walk([&](linalg::LinalgOp op) {
       if (isVectorizable(op))
-        ops.push_back(op);
+        worklist.push_back(op);
     });
     IRRewriter rewriter(&getContext());
-    for (linalg::LinalgOp op : ops) {
-      rewriter.setInsertionPoint(op);
-      Operation *tile = op;
-      SmallVector<int64_t> sizes = tileSizes(op);
-      if (llvm::any_of(llvm::zip(sizes, op.getStaticLoopRanges()),
-                       [](auto p) { return std::get<0>(p) != std::get<1>(p); })) {
-        scf::SCFTilingOptions options;
-        options.setTileSizes(getAsIndexOpFoldResult(&getContext(), sizes));
-        FailureOr<scf::SCFTilingResult> tiled = scf::tileUsingSCF(
-            rewriter, cast<TilingInterface>(op.getOperation()), options);
-        if (failed(tiled))
-          continue; // left as it is: the scalar loops still run it
-        rewriter.replaceOp(op, tiled->replacements);
-        tile = tiled->tiledOps.back();
+    while (!worklist.empty()) {
+      auto op = cast<linalg::LinalgOp>(worklist.pop_back_val());
+      if (auto parts = splitForTiles(rewriter, op)) {
+        worklist.push_back(parts->first);
+        worklist.push_back(parts->second);
+        continue;
       }
-      rewriter.setInsertionPoint(tile);
-      // Contractions straight to vector.contract with matmul maps, which
-      // lower to outer products (FMAs over the n columns).
-      FailureOr<linalg::VectorizationResult> vectorized = linalg::vectorize(
-          rewriter, tile, /*inputVectorSizes=*/{}, /*inputScalableVecDims=*/{},
-          /*vectorizeNDExtract=*/false, /*flatten1DDepthwiseConv=*/false,
-          /*assumeDynamicDimsMatchVecSizes=*/false,
-          /*createNamedContraction=*/true);
-      if (succeeded(vectorized))
-        rewriter.replaceOp(tile, vectorized->replacements);
+      tileAndVectorize(rewriter, op);
     }
     // Lower contractions and reductions to what LLVM's vectors take, and
     // clean up the slices and unit vector dims the tiles leave.
@@ -126,6 +179,13 @@ struct HostTileAndVectorize
     vector::populateVectorMultiReductionLoweringPatterns(
         patterns, vector::VectorMultiReductionLowering::InnerReduction);
     vector::populateVectorTransferPermutationMapLoweringPatterns(patterns);
+    // Transcendentals as polynomials on vectors: libm would take them one
+    // element at a time.
+    populateMathPolynomialApproximationPatterns(
+        patterns, [](StringRef name) {
+          name.consume_front("math.");
+          return llvm::is_contained({"tanh", "erf", "exp", "expm1"}, name);
+        });
     tensor::populateFoldTensorSubsetOpPatterns(patterns);
     // Not the vector dialect's canonicalizations: they turn the rows of a
     // contraction's result back into scalars (vector.from_elements).

@@ -21,16 +21,18 @@ def HostTileAndVectorize : Pass<"host-tile-and-vectorize", "mlir::func::FuncOp">
     - elementwise generics and fills: the innermost dim in chunks of up to
       `vector-width * 8`.
 
-    Tile sizes are the largest divisors of each dim up to the limit, so
-    every tile is full and static. Ops whose body reads with
+    A parallel dim that its tile does not divide is first split at the last
+    multiple of the tile (the op becomes two, the rest one smaller static
+    tile); a reduction dim takes the largest divisor up to the limit. So
+    every tile is full and static and needs no masks. Ops whose body reads with
     `tensor.extract` (Gather, general Slice) and transposes stay scalar.
   }];
   let options = [
-    Option<"mTile", "m-tile", "int64_t", /*default=*/"4",
+    Option<"mTile", "m-tile", "int64_t", /*default=*/"16",
            "Rows of a contraction tile">,
     Option<"nTile", "n-tile", "int64_t", /*default=*/"32",
            "Columns of a contraction tile">,
-    Option<"kTile", "k-tile", "int64_t", /*default=*/"64",
+    Option<"kTile", "k-tile", "int64_t", /*default=*/"32",
            "Reduction depth of a contraction tile">,
     Option<"vectorWidth", "vector-width", "int64_t", /*default=*/"16",
            "Elements of a hardware vector (f32 on AVX-512)">,
