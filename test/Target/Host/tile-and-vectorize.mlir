@@ -1,22 +1,30 @@
-// RUN: prism-opt %s --split-input-file --host-tile-and-vectorize | FileCheck %s
+// RUN: prism-opt %s --split-input-file --host-tile-and-vectorize="m-tile=4 n-tile=16 k-tile=64" | FileCheck %s --check-prefix=SPLIT
+// RUN: prism-opt %s --split-input-file --host-tile-and-vectorize="m-tile=4 n-tile=32 k-tile=64" | FileCheck %s
 // RUN: prism-opt %s --split-input-file --host-tile-and-vectorize="m-tile=2 n-tile=8 k-tile=4" | FileCheck %s --check-prefix=SMALL
+// RUN: prism-opt %s --split-input-file --host-tile-and-vectorize | FileCheck %s --check-prefix=DEFAULT
 
-// A matmul: loops over 4-row, 32-column tiles and 64-deep slices of K (the
-// largest divisors of 8, 64 and 128 up to the tile sizes), each tile one
+// A matmul: loops over 32-column panels, 4-row tiles and 64-deep slices of
+// K (columns outside rows, so a panel of B stays in cache), each tile one
 // contraction lowered to FMAs on 32-wide rows.
 // CHECK-LABEL: func.func @matmul
-// CHECK: scf.for %{{.*}} = %c0 to %c8 step %c4
 // CHECK: scf.for %{{.*}} = %c0 to %c64 step %c32
+// CHECK: scf.for %{{.*}} = %c0 to %c8 step %c4
 // CHECK: scf.for %{{.*}} = %c0 to %c128 step %c64
 // CHECK: vector.transfer_read {{.*}} : tensor<8x128xf32>, vector<4x64xf32>
 // CHECK: vector.fma {{.*}} : vector<32xf32>
 // CHECK: vector.transfer_write {{.*}} : vector<4x32xf32>, tensor<8x64xf32>
 // CHECK-NOT: linalg.matmul
 // SMALL-LABEL: func.func @matmul
-// SMALL: scf.for %{{.*}} = %c0 to %c8 step %c2
 // SMALL: scf.for %{{.*}} = %c0 to %c64 step %c8
+// SMALL: scf.for %{{.*}} = %c0 to %c8 step %c2
 // SMALL: scf.for %{{.*}} = %c0 to %c128 step %c4
 // SMALL: vector.fma {{.*}} : vector<8xf32>
+// The defaults (16 x 32 x 32): all 8 rows in one tile.
+// DEFAULT-LABEL: func.func @matmul
+// DEFAULT: scf.for %{{.*}} = %c0 to %c64 step %c32
+// DEFAULT-NOT: step %c16
+// DEFAULT: scf.for %{{.*}} = %c0 to %c128 step %c32
+// DEFAULT: vector.fma {{.*}} : vector<32xf32>
 func.func @matmul(%a: tensor<8x128xf32>, %b: tensor<128x64xf32>, %c: tensor<8x64xf32>) -> tensor<8x64xf32> {
   %0 = linalg.matmul ins(%a, %b : tensor<8x128xf32>, tensor<128x64xf32>) outs(%c : tensor<8x64xf32>) -> tensor<8x64xf32>
   return %0 : tensor<8x64xf32>
@@ -24,9 +32,30 @@ func.func @matmul(%a: tensor<8x128xf32>, %b: tensor<128x64xf32>, %c: tensor<8x64
 
 // -----
 
+// 40 columns with 16-column tiles: the op splits at column 32, two full
+// tiles on the left and one 8-column tile on the right, all static.
+// SPLIT-LABEL: func.func @split_columns
+// SPLIT: tensor.extract_slice %arg2[0, 0] [4, 32] [1, 1]
+// SPLIT: scf.for %{{.*}} = %c0 to %c32 step %c16
+// SPLIT: vector.fma {{.*}} : vector<16xf32>
+// SPLIT: vector.transfer_read %arg1[%c0, %c32]{{.*}} : tensor<8x40xf32>, vector<8x8xf32>
+// SPLIT: vector.fma {{.*}} : vector<8xf32>
+// SPLIT-NOT: linalg.matmul
+// CHECK-LABEL: func.func @split_columns
+func.func @split_columns(%a: tensor<4x8xf32>, %b: tensor<8x40xf32>, %c: tensor<4x40xf32>) -> tensor<4x40xf32> {
+  %0 = linalg.matmul ins(%a, %b : tensor<4x8xf32>, tensor<8x40xf32>) outs(%c : tensor<4x40xf32>) -> tensor<4x40xf32>
+  return %0 : tensor<4x40xf32>
+}
+// SMALL-LABEL: func.func @split_columns
+// DEFAULT-LABEL: func.func @split_columns
+
+// -----
+
 // Elementwise: one row at a time, the innermost dim (96) whole (at most
 // vector-width * 8 = 128 elements).
 // CHECK-LABEL: func.func @add
+// SMALL-LABEL: func.func @add
+// DEFAULT-LABEL: func.func @add
 // CHECK: scf.for %{{.*}} = %c0 to %c3 step %c1
 // CHECK: vector.transfer_read {{.*}} : tensor<3x96xf32>, vector<96xf32>
 // CHECK: arith.addf {{.*}} : vector<96xf32>
