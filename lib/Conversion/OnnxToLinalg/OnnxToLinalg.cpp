@@ -8,6 +8,8 @@
 
 #include "prism/Conversion/OnnxToLinalg/OnnxToLinalg.h"
 
+#include "LoweringUtils.h"
+
 #include "prism/Dialect/Onnx/OnnxOps.h"
 
 #include "mlir/Dialect/Arith/IR/Arith.h"
@@ -23,12 +25,96 @@
 using namespace mlir;
 using namespace prism::onnx;
 
-namespace {
+using namespace prism::lowering;
+
+namespace prism::lowering {
 
 RankedTensorType staticType(Value v) {
   auto t = dyn_cast<RankedTensorType>(v.getType());
   return t && t.hasStaticShape() ? t : RankedTensorType();
 }
+
+/// arith takes signless integers only: unsigned scalars are cast to the
+/// signless type of their width inside linalg bodies, and back (the casts
+/// vanish when LLVM's types, which have no sign, replace both).
+Type signlessOf(Type t) {
+  if (t.isUnsignedInteger())
+    return IntegerType::get(t.getContext(), t.getIntOrFloatBitWidth());
+  return t;
+}
+
+Value castScalar(OpBuilder &b, Location loc, Value v, Type to) {
+  if (v.getType() == to)
+    return v;
+  return UnrealizedConversionCastOp::create(b, loc, to, v).getResult(0);
+}
+
+/// Maps from the result's iteration space to a broadcast operand of type `t`.
+AffineMap broadcastMap(RankedTensorType t, RankedTensorType result,
+                       OpBuilder &b) {
+  int64_t rank = result.getRank();
+  SmallVector<AffineExpr> exprs;
+  for (int64_t k = 0; k < t.getRank(); ++k) {
+    int64_t d = rank - t.getRank() + k;
+    exprs.push_back(t.getDimSize(k) == 1 && result.getDimSize(d) != 1
+                        ? b.getAffineConstantExpr(0)
+                        : b.getAffineDimExpr(d));
+  }
+  return AffineMap::get(rank, 0, exprs, b.getContext());
+}
+
+/// One linalg.generic over `result`'s shape reading broadcast `inputs`.
+Value broadcastGeneric(OpBuilder &b, Location loc, RankedTensorType result,
+                       ValueRange inputs,
+                       function_ref<Value(OpBuilder &, Location, ValueRange)>
+                           body) {
+  SmallVector<AffineMap> maps;
+  for (Value v : inputs)
+    maps.push_back(broadcastMap(cast<RankedTensorType>(v.getType()), result, b));
+  maps.push_back(b.getMultiDimIdentityMap(result.getRank()));
+  SmallVector<utils::IteratorType> iterators(result.getRank(),
+                                             utils::IteratorType::parallel);
+  Value init = tensor::EmptyOp::create(b, loc, result.getShape(),
+                                       result.getElementType());
+  return linalg::GenericOp::create(
+             b, loc, TypeRange{result}, inputs, ValueRange{init}, maps,
+             iterators,
+             [&](OpBuilder &nb, Location l, ValueRange args) {
+               SmallVector<Value> signless;
+               for (Value a : args.drop_back())
+                 signless.push_back(castScalar(nb, l, a, signlessOf(a.getType())));
+               Value r = body(nb, l, signless);
+               linalg::YieldOp::create(
+                   nb, l, castScalar(nb, l, r, result.getElementType()));
+             })
+      .getResult(0);
+}
+
+bool allStatic(Operation *op) {
+  return llvm::all_of(op->getOperandTypes(), [](Type t) {
+           auto r = dyn_cast<RankedTensorType>(t);
+           return isa<NoneType>(t) || (r && r.hasStaticShape());
+         }) &&
+         llvm::all_of(op->getResultTypes(), [](Type t) {
+           auto r = dyn_cast<RankedTensorType>(t);
+           return r && r.hasStaticShape();
+         });
+}
+
+/// The values of a constant int operand.
+std::optional<SmallVector<int64_t>> constInts(Value v) {
+  DenseIntElementsAttr attr;
+  if (!matchPattern(v, m_Constant(&attr)))
+    return std::nullopt;
+  SmallVector<int64_t> out;
+  for (const APInt &x : attr.getValues<APInt>())
+    out.push_back(x.getSExtValue());
+  return out;
+}
+
+} // namespace prism::lowering
+
+namespace {
 
 /// The scalar computation of one elementwise op on `args` (already of the
 /// result's element type), or null when Prism does not lower it yet.
@@ -211,62 +297,6 @@ Value foldVariadic(OpBuilder &b, Location loc, Operation *op, ValueRange args) {
     r = arith::DivFOp::create(b, loc, r, n);
   }
   return r;
-}
-
-/// arith takes signless integers only: unsigned scalars are cast to the
-/// signless type of their width inside linalg bodies, and back (the casts
-/// vanish when LLVM's types, which have no sign, replace both).
-Type signlessOf(Type t) {
-  if (t.isUnsignedInteger())
-    return IntegerType::get(t.getContext(), t.getIntOrFloatBitWidth());
-  return t;
-}
-
-Value castScalar(OpBuilder &b, Location loc, Value v, Type to) {
-  if (v.getType() == to)
-    return v;
-  return UnrealizedConversionCastOp::create(b, loc, to, v).getResult(0);
-}
-
-/// Maps from the result's iteration space to a broadcast operand of type `t`.
-AffineMap broadcastMap(RankedTensorType t, RankedTensorType result,
-                       OpBuilder &b) {
-  int64_t rank = result.getRank();
-  SmallVector<AffineExpr> exprs;
-  for (int64_t k = 0; k < t.getRank(); ++k) {
-    int64_t d = rank - t.getRank() + k;
-    exprs.push_back(t.getDimSize(k) == 1 && result.getDimSize(d) != 1
-                        ? b.getAffineConstantExpr(0)
-                        : b.getAffineDimExpr(d));
-  }
-  return AffineMap::get(rank, 0, exprs, b.getContext());
-}
-
-/// One linalg.generic over `result`'s shape reading broadcast `inputs`.
-Value broadcastGeneric(OpBuilder &b, Location loc, RankedTensorType result,
-                       ValueRange inputs,
-                       function_ref<Value(OpBuilder &, Location, ValueRange)>
-                           body) {
-  SmallVector<AffineMap> maps;
-  for (Value v : inputs)
-    maps.push_back(broadcastMap(cast<RankedTensorType>(v.getType()), result, b));
-  maps.push_back(b.getMultiDimIdentityMap(result.getRank()));
-  SmallVector<utils::IteratorType> iterators(result.getRank(),
-                                             utils::IteratorType::parallel);
-  Value init = tensor::EmptyOp::create(b, loc, result.getShape(),
-                                       result.getElementType());
-  return linalg::GenericOp::create(
-             b, loc, TypeRange{result}, inputs, ValueRange{init}, maps,
-             iterators,
-             [&](OpBuilder &nb, Location l, ValueRange args) {
-               SmallVector<Value> signless;
-               for (Value a : args.drop_back())
-                 signless.push_back(castScalar(nb, l, a, signlessOf(a.getType())));
-               Value r = body(nb, l, signless);
-               linalg::YieldOp::create(
-                   nb, l, castScalar(nb, l, r, result.getElementType()));
-             })
-      .getResult(0);
 }
 
 /// Broadcasting elementwise op -> linalg.generic.
@@ -597,17 +627,6 @@ struct SoftmaxToLinalg : public RewritePattern {
   }
 };
 
-bool allStatic(Operation *op) {
-  return llvm::all_of(op->getOperandTypes(), [](Type t) {
-           auto r = dyn_cast<RankedTensorType>(t);
-           return isa<NoneType>(t) || (r && r.hasStaticShape());
-         }) &&
-         llvm::all_of(op->getResultTypes(), [](Type t) {
-           auto r = dyn_cast<RankedTensorType>(t);
-           return r && r.hasStaticShape();
-         });
-}
-
 /// Comparisons (bool results) and Where.
 struct CompareAndSelect : public RewritePattern {
   CompareAndSelect(MLIRContext *ctx)
@@ -824,17 +843,6 @@ struct ConcatToSlices : public OpRewritePattern<ONNXConcatOp> {
     return success();
   }
 };
-
-/// The values of a constant int operand.
-std::optional<SmallVector<int64_t>> constInts(Value v) {
-  DenseIntElementsAttr attr;
-  if (!matchPattern(v, m_Constant(&attr)))
-    return std::nullopt;
-  SmallVector<int64_t> out;
-  for (const APInt &x : attr.getValues<APInt>())
-    out.push_back(x.getSExtValue());
-  return out;
-}
 
 /// Gather: out[i..., j..., l...] = data[i..., idx[j...], l...], with negative
 /// indices wrapped and out-of-range ones clamped (ONNX leaves them
@@ -1292,6 +1300,7 @@ struct RangeToGeneric : public OpRewritePattern<ONNXRangeOp> {
 } // namespace
 
 void prism::populateOnnxToLinalgPatterns(RewritePatternSet &patterns) {
+  populateIndexingPatterns(patterns);
   patterns.add<GatherToGeneric, SliceToExtract, ReduceToGeneric>(
       patterns.getContext());
   patterns.add<CompareAndSelect, CastToArith, ExpandToGeneric, ConcatToSlices,

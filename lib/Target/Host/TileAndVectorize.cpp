@@ -36,13 +36,15 @@ int64_t largestDivisor(int64_t dim, int64_t limit) {
   return 1;
 }
 
-/// Whether the op is one the vectorizer handles well here: static shapes,
+/// Whether the op is one the vectorizer handles well here: static, non-empty
+/// shapes (tiling an empty dim crashes the tiler; there is nothing to do),
 /// no tensor.extract in its body (gathers), not a transpose, and no i1
 /// tensors (LLVM packs vectors of i1 into bits; memrefs hold a byte each).
 bool isVectorizable(linalg::LinalgOp op) {
   auto isBool = [](Type t) { return getElementTypeOrSelf(t).isInteger(1); };
   if (!op.hasPureTensorSemantics() || isa<linalg::TransposeOp>(op) ||
-      llvm::any_of(op.getStaticLoopRanges(), ShapedType::isDynamic) ||
+      llvm::any_of(op.getStaticLoopRanges(),
+                   [](int64_t r) { return ShapedType::isDynamic(r) || r == 0; }) ||
       llvm::any_of(op->getOperandTypes(), isBool) ||
       llvm::any_of(op->getResultTypes(), isBool))
     return false;

@@ -100,3 +100,19 @@ func.func @bools(%a: tensor<64xi1>, %b: tensor<64xi1>) -> tensor<64xi1> {
   } -> tensor<64xi1>
   return %0 : tensor<64xi1>
 }
+
+// -----
+
+// An empty dim: nothing to tile (the tiler would crash on it), left as is.
+// CHECK-LABEL: func.func @empty
+// CHECK: linalg.generic
+// CHECK-NOT: scf.for
+func.func @empty(%a: tensor<3x0x5xf32>) -> tensor<3x0x5xf32> {
+  %e = tensor.empty() : tensor<3x0x5xf32>
+  %0 = linalg.generic {indexing_maps = [affine_map<(i, j, k) -> (i, j, k)>, affine_map<(i, j, k) -> (i, j, k)>], iterator_types = ["parallel", "parallel", "parallel"]} ins(%a : tensor<3x0x5xf32>) outs(%e : tensor<3x0x5xf32>) {
+  ^bb0(%x: f32, %o: f32):
+    %s = arith.negf %x : f32
+    linalg.yield %s : f32
+  } -> tensor<3x0x5xf32>
+  return %0 : tensor<3x0x5xf32>
+}

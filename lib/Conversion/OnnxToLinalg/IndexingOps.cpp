@@ -1,0 +1,236 @@
+//===- IndexingOps.cpp - onnx ops that compute or follow indices ----------===//
+//
+// ArgMax/ArgMin (a reduction carrying the value and its index), Trilu (a
+// select on the row and column index), GatherElements and Tile (generics
+// reading the input at computed coordinates).
+//
+//===----------------------------------------------------------------------===//
+
+#include "LoweringUtils.h"
+
+#include "prism/Dialect/Onnx/OnnxOps.h"
+
+#include "mlir/Dialect/Arith/IR/Arith.h"
+#include "mlir/Dialect/Linalg/IR/Linalg.h"
+#include "mlir/Dialect/Tensor/IR/Tensor.h"
+
+using namespace mlir;
+using namespace prism::onnx;
+using namespace prism::lowering;
+
+namespace {
+
+/// ArgMax/ArgMin along `axis`: one reduction generic with two results, the
+/// best value so far and its index. Ties keep the first index (the last
+/// with select_last_index). The first element seeds the search; after it,
+/// a NaN never replaces a number (comparisons with NaN are false).
+template <typename OpTy, bool isMax>
+struct ArgExtremumToGeneric : public OpRewritePattern<OpTy> {
+  using OpRewritePattern<OpTy>::OpRewritePattern;
+
+  LogicalResult matchAndRewrite(OpTy op, PatternRewriter &rewriter) const override {
+    if (!allStatic(op))
+      return failure();
+    auto data = cast<RankedTensorType>(op.getData().getType());
+    auto result = cast<RankedTensorType>(op.getType());
+    Type elem = data.getElementType();
+    bool isFloat = isa<FloatType>(elem), isUnsigned = elem.isUnsignedInteger();
+    if (!isFloat && !isa<IntegerType>(elem))
+      return failure();
+    int64_t rank = data.getRank();
+    int64_t axis = (int64_t)op.getAxis();
+    axis = axis < 0 ? axis + rank : axis;
+    bool last = op.getSelectLastIndex() != 0;
+    Location loc = op.getLoc();
+    SmallVector<int64_t> kept;
+    SmallVector<AffineExpr> keptExprs;
+    SmallVector<utils::IteratorType> iterators;
+    for (int64_t d = 0; d < rank; ++d) {
+      iterators.push_back(d == axis ? utils::IteratorType::reduction
+                                    : utils::IteratorType::parallel);
+      if (d != axis) {
+        kept.push_back(data.getDimSize(d));
+        keptExprs.push_back(rewriter.getAffineDimExpr(d));
+      }
+    }
+    Type signless = signlessOf(elem);
+    // The first element along the axis seeds the value: no identity needed.
+    TypedAttr seedAttr =
+        isFloat ? TypedAttr(rewriter.getFloatAttr(elem, isMax ? -INFINITY : INFINITY))
+                : TypedAttr(rewriter.getIntegerAttr(signless, 0));
+    Value seed = arith::ConstantOp::create(rewriter, loc, seedAttr);
+    Value seedIndex = arith::ConstantOp::create(rewriter, loc,
+                                                rewriter.getI64IntegerAttr(-1));
+    auto valueType = RankedTensorType::get(kept, signless);
+    auto indexType = RankedTensorType::get(kept, rewriter.getI64Type());
+    Value values = linalg::FillOp::create(
+                       rewriter, loc, ValueRange{seed},
+                       ValueRange{tensor::EmptyOp::create(rewriter, loc, kept, signless)})
+                       .getResult(0);
+    Value indices =
+        linalg::FillOp::create(
+            rewriter, loc, ValueRange{seedIndex},
+            ValueRange{tensor::EmptyOp::create(rewriter, loc, kept,
+                                               rewriter.getI64Type())})
+            .getResult(0);
+    Value input = op.getData();
+    if (signless != elem) // unsigned data: compare signless bits unsigned
+      input = tensor::BitcastOp::create(rewriter, loc, data.clone(signless), input);
+    AffineMap keptMap = AffineMap::get(rank, 0, keptExprs, rewriter.getContext());
+    auto generic = linalg::GenericOp::create(
+        rewriter, loc, TypeRange{valueType, indexType}, ValueRange{input},
+        ValueRange{values, indices},
+        ArrayRef<AffineMap>{rewriter.getMultiDimIdentityMap(rank), keptMap, keptMap},
+        iterators, [&](OpBuilder &b, Location l, ValueRange args) {
+          Value x = args[0], best = args[1], bestIndex = args[2];
+          using F = arith::CmpFPredicate;
+          using I = arith::CmpIPredicate;
+          Value better;
+          if (isFloat)
+            better = arith::CmpFOp::create(
+                b, l, isMax ? (last ? F::OGE : F::OGT) : (last ? F::OLE : F::OLT),
+                x, best);
+          else
+            better = arith::CmpIOp::create(
+                b, l,
+                isMax ? (isUnsigned ? (last ? I::uge : I::ugt) : (last ? I::sge : I::sgt))
+                      : (isUnsigned ? (last ? I::ule : I::ult) : (last ? I::sle : I::slt)),
+                x, best);
+          Value first = arith::CmpIOp::create(
+              b, l, I::slt, bestIndex,
+              arith::ConstantOp::create(b, l, b.getI64IntegerAttr(0)));
+          Value take = arith::OrIOp::create(b, l, better, first);
+          Value i = arith::IndexCastOp::create(b, l, b.getI64Type(),
+                                               linalg::IndexOp::create(b, l, axis));
+          linalg::YieldOp::create(
+              b, l,
+              ValueRange{arith::SelectOp::create(b, l, take, x, best),
+                         arith::SelectOp::create(b, l, take, i, bestIndex)});
+        });
+    Value r = generic.getResult(1);
+    if (indexType != result) { // keepdims
+      auto shapeType = RankedTensorType::get({result.getRank()}, rewriter.getI64Type());
+      Value shape = arith::ConstantOp::create(
+          rewriter, loc, DenseElementsAttr::get(shapeType, result.getShape()));
+      r = tensor::ReshapeOp::create(rewriter, loc, result, r, shape);
+    }
+    rewriter.replaceOp(op, r);
+    return success();
+  }
+};
+
+/// Trilu: keep x[..., i, j] where j - i >= k (upper) or <= k (lower), else 0.
+struct TriluToGeneric : public OpRewritePattern<ONNXTriluOp> {
+  using OpRewritePattern::OpRewritePattern;
+
+  LogicalResult matchAndRewrite(ONNXTriluOp op,
+                                PatternRewriter &rewriter) const override {
+    if (!allStatic(op))
+      return failure();
+    auto result = cast<RankedTensorType>(op.getType());
+    Type elem = result.getElementType();
+    if (!isa<FloatType, IntegerType>(elem) || result.getRank() < 2)
+      return failure();
+    Location loc = op.getLoc();
+    Value k = arith::ConstantIndexOp::create(rewriter, loc, 0);
+    if (!isa<NoneType>(op.getK().getType())) {
+      Value v = tensor::ExtractOp::create(rewriter, loc, op.getK(), ValueRange{});
+      k = arith::IndexCastOp::create(rewriter, loc, rewriter.getIndexType(), v);
+    }
+    bool upper = op.getUpper() != 0;
+    int64_t rank = result.getRank();
+    Value r = broadcastGeneric(
+        rewriter, loc, result, op.getInput(),
+        [&](OpBuilder &b, Location l, ValueRange a) -> Value {
+          Value i = linalg::IndexOp::create(b, l, rank - 2);
+          Value j = linalg::IndexOp::create(b, l, rank - 1);
+          Value diagonal = arith::SubIOp::create(b, l, j, i);
+          Value keep = arith::CmpIOp::create(
+              b, l, upper ? arith::CmpIPredicate::sge : arith::CmpIPredicate::sle,
+              diagonal, k);
+          Type t = a[0].getType();
+          Value zero = arith::ConstantOp::create(b, l, t, b.getZeroAttr(t));
+          return arith::SelectOp::create(b, l, keep, a[0], zero);
+        });
+    rewriter.replaceOp(op, r);
+    return success();
+  }
+};
+
+/// GatherElements: out[p] = data[p with p[axis] = indices[p]], negative
+/// indices counted from the end; out-of-range ones are clamped (ONNX leaves
+/// them undefined; clamping keeps the read in bounds).
+struct GatherElementsToGeneric : public OpRewritePattern<ONNXGatherElementsOp> {
+  using OpRewritePattern::OpRewritePattern;
+
+  LogicalResult matchAndRewrite(ONNXGatherElementsOp op,
+                                PatternRewriter &rewriter) const override {
+    if (!allStatic(op))
+      return failure();
+    auto data = cast<RankedTensorType>(op.getData().getType());
+    auto result = cast<RankedTensorType>(op.getType());
+    int64_t rank = data.getRank();
+    int64_t axis = (int64_t)op.getAxis();
+    axis = axis < 0 ? axis + rank : axis;
+    int64_t size = data.getDimSize(axis);
+    Value source = op.getData();
+    Value r = broadcastGeneric(
+        rewriter, op.getLoc(), result, op.getIndices(),
+        [&](OpBuilder &b, Location l, ValueRange a) -> Value {
+          Value idx = arith::IndexCastOp::create(b, l, b.getIndexType(), a[0]);
+          Value n = arith::ConstantIndexOp::create(b, l, size);
+          Value zero = arith::ConstantIndexOp::create(b, l, 0);
+          Value negative =
+              arith::CmpIOp::create(b, l, arith::CmpIPredicate::slt, idx, zero);
+          idx = arith::SelectOp::create(b, l, negative,
+                                        arith::AddIOp::create(b, l, idx, n), idx);
+          idx = arith::MaxSIOp::create(
+              b, l, zero,
+              arith::MinSIOp::create(b, l, idx,
+                                     arith::ConstantIndexOp::create(b, l, size - 1)));
+          SmallVector<Value> coords;
+          for (int64_t d = 0; d < rank; ++d)
+            coords.push_back(d == axis ? idx : Value(linalg::IndexOp::create(b, l, d)));
+          Value v = tensor::ExtractOp::create(b, l, source, coords);
+          return castScalar(b, l, v, signlessOf(v.getType()));
+        });
+    rewriter.replaceOp(op, r);
+    return success();
+  }
+};
+
+/// Tile: out[p] = input[p mod input's shape] (the repeats are in the static
+/// result shape).
+struct TileToGeneric : public OpRewritePattern<ONNXTileOp> {
+  using OpRewritePattern::OpRewritePattern;
+
+  LogicalResult matchAndRewrite(ONNXTileOp op,
+                                PatternRewriter &rewriter) const override {
+    if (!allStatic(op))
+      return failure();
+    auto input = cast<RankedTensorType>(op.getInput().getType());
+    auto result = cast<RankedTensorType>(op.getType());
+    Value source = op.getInput();
+    Value r = broadcastGeneric(
+        rewriter, op.getLoc(), result, ValueRange{},
+        [&](OpBuilder &b, Location l, ValueRange) -> Value {
+          SmallVector<Value> coords;
+          for (int64_t d = 0; d < input.getRank(); ++d)
+            coords.push_back(arith::RemUIOp::create(
+                b, l, linalg::IndexOp::create(b, l, d),
+                arith::ConstantIndexOp::create(b, l, input.getDimSize(d))));
+          Value v = tensor::ExtractOp::create(b, l, source, coords);
+          return castScalar(b, l, v, signlessOf(v.getType()));
+        });
+    rewriter.replaceOp(op, r);
+    return success();
+  }
+};
+
+} // namespace
+
+void prism::lowering::populateIndexingPatterns(RewritePatternSet &patterns) {
+  patterns.add<ArgExtremumToGeneric<ONNXArgMaxOp, true>,
+               ArgExtremumToGeneric<ONNXArgMinOp, false>, TriluToGeneric,
+               GatherElementsToGeneric, TileToGeneric>(patterns.getContext());
+}

@@ -1,0 +1,52 @@
+//===- LoweringUtils.h - Shared by the onnx -> linalg patterns --*- C++ -*-===//
+//
+// Private to lib/Conversion/OnnxToLinalg: the helpers every pattern file
+// uses, and the pattern sets of the files besides OnnxToLinalg.cpp.
+//
+//===----------------------------------------------------------------------===//
+
+#ifndef PRISM_LIB_CONVERSION_ONNXTOLINALG_LOWERINGUTILS_H
+#define PRISM_LIB_CONVERSION_ONNXTOLINALG_LOWERINGUTILS_H
+
+#include "mlir/IR/Builders.h"
+#include "mlir/IR/BuiltinTypes.h"
+#include "mlir/IR/PatternMatch.h"
+
+#include <optional>
+
+namespace prism::lowering {
+
+/// `v`'s type when it is a statically shaped ranked tensor, else null.
+mlir::RankedTensorType staticType(mlir::Value v);
+
+/// Whether every operand (None aside) and result is a static tensor.
+bool allStatic(mlir::Operation *op);
+
+/// The values of a constant integer tensor, or nullopt.
+std::optional<llvm::SmallVector<int64_t>> constInts(mlir::Value v);
+
+/// arith takes signless integers only: the signless type of `t`'s width for
+/// an unsigned integer, else `t`; and a cast between the two inside linalg
+/// bodies (it vanishes when LLVM's sign-less types replace both).
+mlir::Type signlessOf(mlir::Type t);
+mlir::Value castScalar(mlir::OpBuilder &b, mlir::Location loc, mlir::Value v,
+                       mlir::Type to);
+
+/// One linalg.generic over `result`'s shape reading `inputs` with NumPy
+/// broadcasting; `body` gets signless scalars and returns the result's.
+mlir::Value broadcastGeneric(
+    mlir::OpBuilder &b, mlir::Location loc, mlir::RankedTensorType result,
+    mlir::ValueRange inputs,
+    llvm::function_ref<mlir::Value(mlir::OpBuilder &, mlir::Location,
+                                   mlir::ValueRange)>
+        body);
+
+/// Patterns of IndexingOps.cpp (ArgMax/ArgMin, Trilu, GatherElements, Tile)
+/// and QuantizedOps.cpp (DequantizeLinear, QuantizeLinear, MatMulInteger,
+/// MatMulNBits).
+void populateIndexingPatterns(mlir::RewritePatternSet &patterns);
+void populateQuantizedPatterns(mlir::RewritePatternSet &patterns);
+
+} // namespace prism::lowering
+
+#endif // PRISM_LIB_CONVERSION_ONNXTOLINALG_LOWERINGUTILS_H

@@ -1,0 +1,62 @@
+// RUN: prism-opt %s --split-input-file --convert-onnx-to-linalg | FileCheck %s
+
+// ArgMax: one reduction carrying the best value and its index; the first
+// element seeds it (index -1 means "none yet"); keepdims reshapes.
+// CHECK-LABEL: func.func @argmax
+// CHECK: linalg.generic {{.*}}iterator_types = ["parallel", "reduction"]{{.*}}outs(%{{.*}}, %{{.*}} : tensor<3xf32>, tensor<3xi64>)
+// CHECK: arith.cmpf ogt
+// CHECK: linalg.index 1
+// CHECK: tensor.reshape {{.*}} -> tensor<3x1xi64>
+func.func @argmax(%x: tensor<3x4xf32>) -> tensor<3x1xi64> {
+  %0 = "onnx.ArgMax"(%x) <{axis = 1 : i64, keepdims = 1 : i64, select_last_index = 0 : i64}> : (tensor<3x4xf32>) -> tensor<3x1xi64>
+  return %0 : tensor<3x1xi64>
+}
+
+// -----
+
+// select_last_index takes ties too (>=); ArgMin compares the other way.
+// CHECK-LABEL: func.func @argmin_last
+// CHECK: arith.cmpi sle
+func.func @argmin_last(%x: tensor<3x4xi32>) -> tensor<4xi64> {
+  %0 = "onnx.ArgMin"(%x) <{axis = 0 : i64, keepdims = 0 : i64, select_last_index = 1 : i64}> : (tensor<3x4xi32>) -> tensor<4xi64>
+  return %0 : tensor<4xi64>
+}
+
+// -----
+
+// Trilu (lower): keep where column - row <= k.
+// CHECK-LABEL: func.func @tril
+// CHECK: %[[K:.*]] = arith.index_cast
+// CHECK: linalg.index 0
+// CHECK: linalg.index 1
+// CHECK: arith.subi
+// CHECK: arith.cmpi sle, %{{.*}}, %[[K]]
+func.func @tril(%x: tensor<4x5xf32>, %k: tensor<i64>) -> tensor<4x5xf32> {
+  %0 = "onnx.Trilu"(%x, %k) <{upper = 0 : i64}> : (tensor<4x5xf32>, tensor<i64>) -> tensor<4x5xf32>
+  return %0 : tensor<4x5xf32>
+}
+
+// -----
+
+// GatherElements reads data at the index along the axis, wrapped and clamped.
+// CHECK-LABEL: func.func @gather_elements
+// CHECK: arith.index_cast
+// CHECK: arith.select
+// CHECK: arith.minsi
+// CHECK: tensor.extract %arg0[%{{.*}}, %{{.*}}] : tensor<3x4xf32>
+func.func @gather_elements(%x: tensor<3x4xf32>, %i: tensor<2x4xi64>) -> tensor<2x4xf32> {
+  %0 = "onnx.GatherElements"(%x, %i) <{axis = 0 : i64}> : (tensor<3x4xf32>, tensor<2x4xi64>) -> tensor<2x4xf32>
+  return %0 : tensor<2x4xf32>
+}
+
+// -----
+
+// Tile: the input read at each coordinate modulo its size.
+// CHECK-LABEL: func.func @tile
+// CHECK: arith.remui %{{.*}}, %c2
+// CHECK: arith.remui %{{.*}}, %c3
+// CHECK: tensor.extract %arg0
+func.func @tile(%x: tensor<2x3xf32>, %r: tensor<2xi64>) -> tensor<4x3xf32> {
+  %0 = "onnx.Tile"(%x, %r) : (tensor<2x3xf32>, tensor<2xi64>) -> tensor<4x3xf32>
+  return %0 : tensor<4x3xf32>
+}
