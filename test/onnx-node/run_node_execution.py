@@ -39,7 +39,8 @@ HOST_OPS = set("""
 Abs Acos Acosh Add And Asin Asinh Atan Atanh Cast CastLike Ceil Celu Clip Concat
 Constant ConstantOfShape Cos Cosh Div Dropout Elu Equal Erf Exp HardSigmoid
 HardSwish LeakyRelu Mean Mod Round Selu Sign Sinh Softplus Softsign Sum Tan
-ThresholdedRelu Xor ArgMax ArgMin Trilu GatherElements Tile
+ThresholdedRelu Xor ArgMax ArgMin Trilu GatherElements Tile ReduceL1 ReduceL2
+ReduceLogSum ReduceLogSumExp ReduceProd ReduceSumSquare
 Expand Flatten Floor Gather Gelu Gemm Greater GreaterOrEqual Identity
 LayerNormalization Less LessOrEqual Log LogSoftmax MatMul Max Min Mul Neg Not
 Or Pow RMSNormalization Range Reciprocal ReduceMax ReduceMean ReduceMin

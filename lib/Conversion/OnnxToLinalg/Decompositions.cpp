@@ -13,6 +13,8 @@
 #include "prism/Dialect/Onnx/OnnxOps.h"
 #include "prism/Dialect/Onnx/OnnxTypeConversion.h"
 
+#include "LoweringUtils.h"
+
 #include "mlir/Dialect/Arith/IR/Arith.h"
 #include "mlir/Dialect/Linalg/IR/Linalg.h"
 #include "mlir/Dialect/Tensor/IR/Tensor.h"
@@ -23,6 +25,7 @@
 
 using namespace mlir;
 using namespace prism::onnx;
+using prism::lowering::constInts;
 
 namespace {
 
@@ -391,6 +394,68 @@ struct SplitToSlices : public OpRewritePattern<ONNXSplitOp> {
       offset += size;
     }
     rw.replaceOp(op, parts);
+    return success();
+  }
+};
+
+/// ReduceL1, ReduceL2, ReduceSumSquare, ReduceLogSum and ReduceLogSumExp
+/// as ReduceSum (and ReduceMax) with the same axes and elementwise ops;
+/// LogSumExp subtracts the maximum first so that exp cannot overflow.
+struct ReduceFamilyDecomposition : public RewritePattern {
+  ReduceFamilyDecomposition(MLIRContext *ctx)
+      : RewritePattern(MatchAnyOpTypeTag(), /*benefit=*/1, ctx) {}
+
+  LogicalResult matchAndRewrite(Operation *op,
+                                PatternRewriter &rw) const override {
+    if (!isa<ONNXReduceL1Op, ONNXReduceL2Op, ONNXReduceSumSquareOp,
+             ONNXReduceLogSumOp, ONNXReduceLogSumExpOp>(op) ||
+        !allStaticTensors(op))
+      return failure();
+    Builder b(rw, op->getLoc());
+    Value x = op->getOperand(0), axes = op->getOperand(1);
+    auto result = tensorType(op->getResult(0));
+    auto keepAttr = op->getAttrOfType<IntegerAttr>("keepdims");
+    auto noopAttr = op->getAttrOfType<IntegerAttr>("noop_with_empty_axes");
+    uint64_t keepdims = keepAttr ? keepAttr.getInt() : 1;
+    uint64_t noop = noopAttr ? noopAttr.getInt() : 0;
+    auto sum = [&](Value v) -> Value {
+      return ONNXReduceSumOp::create(rw, op->getLoc(),
+                                     result.clone(tensorType(v).getElementType()),
+                                     v, axes, keepdims, noop);
+    };
+    Value r;
+    if (isa<ONNXReduceL1Op>(op))
+      r = sum(b.unary<ONNXAbsOp>(x));
+    else if (isa<ONNXReduceL2Op>(op))
+      r = b.unary<ONNXSqrtOp>(sum(b.mul(x, x)));
+    else if (isa<ONNXReduceSumSquareOp>(op))
+      r = sum(b.mul(x, x));
+    else if (isa<ONNXReduceLogSumOp>(op))
+      r = b.unary<ONNXLogOp>(sum(x));
+    else {
+      // The maximum with the reduced dims kept, to broadcast against x.
+      auto t = tensorType(x);
+      SmallVector<int64_t> kept(t.getShape());
+      std::optional<SmallVector<int64_t>> list;
+      if (!isNone(axes))
+        list = constInts(axes);
+      if (!isNone(axes) && !list)
+        return failure(); // run-time axes
+      bool all = !list || list->empty();
+      if (all && noop) { // no axes and noop_with_empty_axes: the input
+        rw.replaceOp(op, x);
+        return success();
+      }
+      for (int64_t d = 0; d < t.getRank(); ++d)
+        if (all || llvm::is_contained(*list, d) ||
+            llvm::is_contained(*list, d - t.getRank()))
+          kept[d] = 1;
+      Value max = ONNXReduceMaxOp::create(rw, op->getLoc(), t.clone(kept), x,
+                                          axes, (uint64_t)1, noop);
+      Value shifted = b.unary<ONNXExpOp>(b.sub(x, max));
+      r = b.add(b.unary<ONNXLogOp>(sum(shifted)), b.reshape(max, result.getShape()));
+    }
+    rw.replaceOp(op, r);
     return success();
   }
 };
@@ -824,7 +889,7 @@ void prism::populateOnnxDecompositionPatterns(RewritePatternSet &patterns) {
                SkipNormalizationDecomposition<
                    ONNXMsSkipSimplifiedLayerNormalizationOp, true>,
                GeluDecomposition, GemmDecomposition, SplitToSlices,
-               CastLikeToCast, DropoutToIdentity,
+               CastLikeToCast, DropoutToIdentity, ReduceFamilyDecomposition,
                MsAttentionDecomposition, MsMultiHeadAttentionDecomposition,
                MsEmbedLayerNormalizationDecomposition>(patterns.getContext());
 }

@@ -1057,7 +1057,7 @@ struct ReduceToGeneric : public RewritePattern {
   LogicalResult matchAndRewrite(Operation *op,
                                 PatternRewriter &rewriter) const override {
     if (!isa<ONNXReduceMeanOp, ONNXReduceSumOp, ONNXReduceMaxOp,
-             ONNXReduceMinOp>(op) ||
+             ONNXReduceMinOp, ONNXReduceProdOp>(op) ||
         !allStatic(op))
       return failure();
     auto data = cast<RankedTensorType>(op->getOperand(0).getType());
@@ -1068,15 +1068,25 @@ struct ReduceToGeneric : public RewritePattern {
       return failure(); // unsigned reductions are not lowered yet
     int64_t rank = data.getRank();
     SmallVector<bool> reduced(rank, false);
-    bool noop = cast<IntegerAttr>(op->getAttr("noop_with_empty_axes")).getInt();
+    auto noopAttr = op->getAttrOfType<IntegerAttr>("noop_with_empty_axes");
+    bool noop = noopAttr && noopAttr.getInt();
+    auto identity = [&]() -> LogicalResult {
+      // noop_with_empty_axes and no axes: the input unchanged.
+      if (op->getOperand(0).getType() != op->getResult(0).getType())
+        return failure();
+      rewriter.replaceOp(op, op->getOperand(0));
+      return success();
+    };
     if (isa<NoneType>(op->getOperand(1).getType())) {
       if (noop)
-        return failure();
+        return identity();
       reduced.assign(rank, true);
     } else {
       auto axes = constInts(op->getOperand(1));
-      if (!axes || (axes->empty() && noop))
+      if (!axes)
         return failure();
+      if (axes->empty() && noop)
+        return identity();
       if (axes->empty())
         reduced.assign(rank, true);
       for (int64_t a : *axes)
@@ -1098,9 +1108,13 @@ struct ReduceToGeneric : public RewritePattern {
     }
     Location loc = op->getLoc();
     bool isMax = isa<ONNXReduceMaxOp>(op), isMin = isa<ONNXReduceMinOp>(op);
+    bool isProd = isa<ONNXReduceProdOp>(op);
     bool isFloat = isa<FloatType>(elem), isUnsigned = elem.isUnsignedInteger();
     TypedAttr initValue;
-    if (isFloat) {
+    if (isProd) {
+      initValue = isFloat ? TypedAttr(rewriter.getFloatAttr(elem, 1.0))
+                          : TypedAttr(rewriter.getIntegerAttr(elem, 1));
+    } else if (isFloat) {
       initValue = rewriter.getFloatAttr(elem, isMax   ? -INFINITY
                                               : isMin ? INFINITY
                                                       : 0.0);
@@ -1120,6 +1134,9 @@ struct ReduceToGeneric : public RewritePattern {
                                        ValueRange{init})
                     .getResult(0);
     auto combine = [&](OpBuilder &b, Location l, Value x, Value y) -> Value {
+      if (isProd)
+        return isFloat ? Value(arith::MulFOp::create(b, l, x, y))
+                       : Value(arith::MulIOp::create(b, l, x, y));
       if (isFloat)
         return isMax   ? Value(arith::MaximumFOp::create(b, l, x, y))
                : isMin ? Value(arith::MinimumFOp::create(b, l, x, y))
