@@ -40,7 +40,8 @@ Abs Acos Acosh Add And Asin Asinh Atan Atanh Cast CastLike Ceil Celu Clip Concat
 Constant ConstantOfShape Cos Cosh Div Dropout Elu Equal Erf Exp HardSigmoid
 HardSwish LeakyRelu Mean Mod Round Selu Sign Sinh Softplus Softsign Sum Tan
 ThresholdedRelu Xor ArgMax ArgMin Trilu GatherElements Tile ReduceL1 ReduceL2
-ReduceLogSum ReduceLogSumExp ReduceProd ReduceSumSquare
+ReduceLogSum ReduceLogSumExp ReduceProd ReduceSumSquare DequantizeLinear
+QuantizeLinear MatMulInteger
 Expand Flatten Floor Gather Gelu Gemm Greater GreaterOrEqual Identity
 LayerNormalization Less LessOrEqual Log LogSoftmax MatMul Max Min Mul Neg Not
 Or Pow RMSNormalization Range Reciprocal ReduceMax ReduceMean ReduceMin

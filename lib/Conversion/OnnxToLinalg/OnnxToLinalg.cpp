@@ -1318,6 +1318,7 @@ struct RangeToGeneric : public OpRewritePattern<ONNXRangeOp> {
 
 void prism::populateOnnxToLinalgPatterns(RewritePatternSet &patterns) {
   populateIndexingPatterns(patterns);
+  populateQuantizedPatterns(patterns);
   patterns.add<GatherToGeneric, SliceToExtract, ReduceToGeneric>(
       patterns.getContext());
   patterns.add<CompareAndSelect, CastToArith, ExpandToGeneric, ConcatToSlices,

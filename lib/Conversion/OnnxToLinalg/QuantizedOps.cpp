@@ -1,0 +1,313 @@
+//===- QuantizedOps.cpp - Quantized onnx ops, exactly ---------------------===//
+//
+// DequantizeLinear, QuantizeLinear, MatMulInteger and com.microsoft's
+// MatMulNBits with ONNX's integer semantics: zero points subtracted in
+// int32, round-half-to-even and saturation when quantizing, int32
+// accumulation for MatMulInteger, 4-bit (or 2- to 8-bit) blocks unpacked
+// from their bytes for MatMulNBits.
+//
+//===----------------------------------------------------------------------===//
+
+#include "LoweringUtils.h"
+
+#include "prism/Dialect/Onnx/OnnxOps.h"
+
+#include "mlir/Dialect/Arith/IR/Arith.h"
+#include "mlir/Dialect/Linalg/IR/Linalg.h"
+#include "mlir/Dialect/Math/IR/Math.h"
+#include "mlir/Dialect/Tensor/IR/Tensor.h"
+
+#include <climits>
+
+using namespace mlir;
+using namespace prism::onnx;
+using namespace prism::lowering;
+
+namespace {
+
+bool isNone(Value v) { return !v || isa<NoneType>(v.getType()); }
+
+/// `v` (an integer scalar of ONNX type `t`) widened to i32 with its sign.
+Value toI32(OpBuilder &b, Location l, Value v, Type t) {
+  Type i32 = b.getI32Type();
+  unsigned width = t.getIntOrFloatBitWidth();
+  if (width == 32)
+    return v;
+  return t.isUnsignedInteger() ? Value(arith::ExtUIOp::create(b, l, i32, v))
+                               : Value(arith::ExtSIOp::create(b, l, i32, v));
+}
+
+/// The map from a rank-`rank` iteration space to a scale or zero point of
+/// type `t`: none for a scalar (per tensor), the axis for a 1-D one (per
+/// axis), the same dims with the axis divided by the block for a blocked one.
+AffineMap parameterMap(RankedTensorType t, int64_t rank, int64_t axis,
+                       int64_t block, MLIRContext *ctx) {
+  if (t.getRank() == 0 || t.getNumElements() == 1)
+    return AffineMap::get(rank, 0, ArrayRef<AffineExpr>(
+                                       SmallVector<AffineExpr>(t.getRank(),
+                                                               getAffineConstantExpr(0, ctx))),
+                          ctx);
+  if (t.getRank() == 1)
+    return AffineMap::get(rank, 0, {getAffineDimExpr(axis, ctx)}, ctx);
+  SmallVector<AffineExpr> exprs;
+  for (int64_t d = 0; d < rank; ++d)
+    exprs.push_back(d == axis ? getAffineDimExpr(d, ctx).floorDiv(block)
+                              : getAffineDimExpr(d, ctx));
+  return AffineMap::get(rank, 0, exprs, ctx);
+}
+
+/// One generic over `result` reading x at the identity and the scale and
+/// zero point (when present) through parameterMap.
+template <typename BodyFn>
+Value quantizationGeneric(PatternRewriter &rw, Location loc,
+                          RankedTensorType result, Value x, Value scale,
+                          Value zeroPoint, int64_t axis, int64_t block,
+                          BodyFn body) {
+  int64_t rank = result.getRank();
+  MLIRContext *ctx = rw.getContext();
+  SmallVector<Value> inputs = {x, scale};
+  SmallVector<AffineMap> maps = {
+      rw.getMultiDimIdentityMap(rank),
+      parameterMap(cast<RankedTensorType>(scale.getType()), rank, axis, block, ctx)};
+  if (!isNone(zeroPoint)) {
+    inputs.push_back(zeroPoint);
+    maps.push_back(parameterMap(cast<RankedTensorType>(zeroPoint.getType()),
+                                rank, axis, block, ctx));
+  }
+  maps.push_back(rw.getMultiDimIdentityMap(rank));
+  Value init = tensor::EmptyOp::create(rw, loc, result.getShape(),
+                                       result.getElementType());
+  SmallVector<utils::IteratorType> iterators(rank, utils::IteratorType::parallel);
+  return linalg::GenericOp::create(
+             rw, loc, TypeRange{result}, inputs, ValueRange{init}, maps,
+             iterators,
+             [&](OpBuilder &b, Location l, ValueRange args) {
+               SmallVector<Value> signless;
+               for (Value a : args.drop_back())
+                 signless.push_back(castScalar(b, l, a, signlessOf(a.getType())));
+               Value r = body(b, l, signless);
+               linalg::YieldOp::create(
+                   b, l, castScalar(b, l, r, result.getElementType()));
+             })
+      .getResult(0);
+}
+
+int64_t normalizedAxis(int64_t axis, int64_t rank) {
+  return axis < 0 ? axis + rank : axis;
+}
+
+/// y = (x - zero_point) * scale, the difference in int32.
+struct DequantizeLinearToGeneric
+    : public OpRewritePattern<ONNXDequantizeLinearOp> {
+  using OpRewritePattern::OpRewritePattern;
+
+  LogicalResult matchAndRewrite(ONNXDequantizeLinearOp op,
+                                PatternRewriter &rw) const override {
+    if (!allStatic(op))
+      return failure();
+    auto result = cast<RankedTensorType>(op.getType());
+    Type xType = getElementTypeOrSelf(op.getX().getType());
+    Type zpType = isNone(op.getXZeroPoint())
+                      ? xType
+                      : getElementTypeOrSelf(op.getXZeroPoint().getType());
+    Type out = result.getElementType();
+    int64_t axis = normalizedAxis((int64_t)op.getAxis(), result.getRank());
+    bool hasZp = !isNone(op.getXZeroPoint());
+    Value r = quantizationGeneric(
+        rw, op.getLoc(), result, op.getX(), op.getXScale(), op.getXZeroPoint(),
+        axis, std::max<int64_t>((int64_t)op.getBlockSize(), 1),
+        [&](OpBuilder &b, Location l, ValueRange a) -> Value {
+          Value x = toI32(b, l, a[0], xType);
+          if (hasZp)
+            x = arith::SubIOp::create(b, l, x, toI32(b, l, a[2], zpType));
+          Value f = arith::SIToFPOp::create(b, l, out, x);
+          return arith::MulFOp::create(b, l, f, a[1]);
+        });
+    rw.replaceOp(op, r);
+    return success();
+  }
+};
+
+/// y = saturate(round_half_even(x / scale) + zero_point).
+struct QuantizeLinearToGeneric : public OpRewritePattern<ONNXQuantizeLinearOp> {
+  using OpRewritePattern::OpRewritePattern;
+
+  LogicalResult matchAndRewrite(ONNXQuantizeLinearOp op,
+                                PatternRewriter &rw) const override {
+    if (!allStatic(op))
+      return failure();
+    auto result = cast<RankedTensorType>(op.getType());
+    Type out = result.getElementType();
+    Type xType = getElementTypeOrSelf(op.getX().getType());
+    auto scaleType = cast<FloatType>(getElementTypeOrSelf(op.getYScale().getType()));
+    unsigned width = out.getIntOrFloatBitWidth();
+    bool isUnsigned = out.isUnsignedInteger();
+    double lo = isUnsigned ? 0.0 : -std::ldexp(1.0, width - 1);
+    double hi = isUnsigned ? std::ldexp(1.0, width) - 1 : std::ldexp(1.0, width - 1) - 1;
+    bool hasZp = !isNone(op.getYZeroPoint());
+    int64_t axis = normalizedAxis((int64_t)op.getAxis(), result.getRank());
+    Value r = quantizationGeneric(
+        rw, op.getLoc(), result, op.getX(), op.getYScale(), op.getYZeroPoint(),
+        axis, std::max<int64_t>((int64_t)op.getBlockSize(), 1),
+        [&](OpBuilder &b, Location l, ValueRange a) -> Value {
+          // Computed in f32 at least, as ONNX Runtime does.
+          FloatType f = scaleType.getWidth() < 32 ? b.getF32Type() : scaleType;
+          auto toF = [&](Value v, Type t) -> Value {
+            if (auto ft = dyn_cast<FloatType>(t))
+              return ft == f ? v : Value(arith::ExtFOp::create(b, l, f, v));
+            return arith::SIToFPOp::create(b, l, f, v);
+          };
+          Value q = math::RoundEvenOp::create(
+              b, l, arith::DivFOp::create(b, l, toF(a[0], xType), toF(a[1], scaleType)));
+          if (hasZp) {
+            Type zpType = getElementTypeOrSelf(op.getYZeroPoint().getType());
+            q = arith::AddFOp::create(
+                b, l, q,
+                zpType.isUnsignedInteger()
+                    ? Value(arith::UIToFPOp::create(b, l, f, a[2]))
+                    : Value(arith::SIToFPOp::create(b, l, f, a[2])));
+          }
+          auto c = [&](double v) {
+            return arith::ConstantOp::create(b, l, f, b.getFloatAttr(f, v));
+          };
+          q = arith::MaximumFOp::create(b, l, c(lo),
+                                        arith::MinimumFOp::create(b, l, q, c(hi)));
+          Type s = signlessOf(out);
+          return isUnsigned ? Value(arith::FPToUIOp::create(b, l, s, q))
+                            : Value(arith::FPToSIOp::create(b, l, s, q));
+        });
+    rw.replaceOp(op, r);
+    return success();
+  }
+};
+
+/// MatMulInteger: (A - a_zero_point) x (B - b_zero_point) in int32, the
+/// per-row zero point of A applied along rows.
+struct MatMulIntegerDecomposition : public OpRewritePattern<ONNXMatMulIntegerOp> {
+  using OpRewritePattern::OpRewritePattern;
+
+  LogicalResult matchAndRewrite(ONNXMatMulIntegerOp op,
+                                PatternRewriter &rw) const override {
+    if (!allStatic(op))
+      return failure();
+    Location loc = op.getLoc();
+    Type i32 = rw.getI32Type();
+    auto widen = [&](Value v, Value zp, bool rows) -> Value {
+      auto t = cast<RankedTensorType>(v.getType());
+      Value w = ONNXCastOp::create(rw, loc, t.clone(i32), v, (uint64_t)6);
+      if (isNone(zp))
+        return w;
+      auto zt = cast<RankedTensorType>(zp.getType());
+      Value z = ONNXCastOp::create(rw, loc, zt.clone(i32), zp, (uint64_t)6);
+      if (rows && zt.getRank() == 1 && zt.getDimSize(0) > 1) {
+        // [M] -> [M, 1]: one zero point per row of A.
+        auto shapeType = RankedTensorType::get({2}, rw.getI64Type());
+        SmallVector<int64_t> shape = {zt.getDimSize(0), 1};
+        Value s = arith::ConstantOp::create(
+            rw, loc, DenseElementsAttr::get(shapeType, ArrayRef(shape)));
+        z = tensor::ReshapeOp::create(rw, loc, RankedTensorType::get(shape, i32), z, s);
+      }
+      return ONNXSubOp::create(rw, loc, t.clone(i32), w, z);
+    };
+    Value a = widen(op.getA(), op.getAZeroPoint(), /*rows=*/true);
+    Value b = widen(op.getB(), op.getBZeroPoint(), /*rows=*/false);
+    rw.replaceOpWithNewOp<ONNXMatMulOp>(op, op.getType(), a, b);
+    return success();
+  }
+};
+
+/// MatMulNBits: A x dequantize(B)^T (+ bias). B holds N rows of K weights
+/// in blocks of block_size, `bits` bits each, packed low bits first into
+/// [N, K / block_size, block_size * bits / 8] bytes; scales [N * blocks];
+/// zero points packed the same way per block (default 2^(bits-1)) or given
+/// as floats. The weight is dequantized into a [N, K] tensor by one generic
+/// and read transposed by the matmul.
+struct MatMulNBitsDecomposition : public OpRewritePattern<ONNXMsMatMulNBitsOp> {
+  using OpRewritePattern::OpRewritePattern;
+
+  LogicalResult matchAndRewrite(ONNXMsMatMulNBitsOp op,
+                                PatternRewriter &rw) const override {
+    if (!allStatic(op) || !isNone(op.getGIdx()))
+      return failure();
+    int64_t bits = (int64_t)op.getBits(), block = (int64_t)op.getBlockSize();
+    int64_t n = (int64_t)op.getN(), k = (int64_t)op.getK();
+    auto bType = cast<RankedTensorType>(op.getB().getType());
+    if (bits < 2 || bits > 8 || 8 % bits != 0 || block <= 0 ||
+        !bType.getElementType().isUnsignedInteger(8) || bType.getRank() != 3)
+      return failure();
+    int64_t blocks = (k + block - 1) / block;
+    int64_t perByte = 8 / bits;
+    Location loc = op.getLoc();
+    auto aType = cast<RankedTensorType>(op.getA().getType());
+    Type f = aType.getElementType();
+    auto weightType = RankedTensorType::get({n, k}, f);
+    Value packed = op.getB(), scales = op.getScales(), zeros = op.getZeroPoints();
+    bool floatZeros = !isNone(zeros) && isa<FloatType>(getElementTypeOrSelf(zeros.getType()));
+    Value weight = broadcastGeneric(
+        rw, loc, weightType, ValueRange{},
+        [&](OpBuilder &b, Location l, ValueRange) -> Value {
+          auto idx = [&](int64_t v) {
+            return arith::ConstantIndexOp::create(b, l, v).getResult();
+          };
+          Value row = linalg::IndexOp::create(b, l, 0);
+          Value col = linalg::IndexOp::create(b, l, 1);
+          Value blk = arith::DivUIOp::create(b, l, col, idx(block));
+          Value within = arith::RemUIOp::create(b, l, col, idx(block));
+          auto unpack = [&](Value byte, Value position) -> Value {
+            // The `position`-th `bits`-bit field of the byte, low bits first.
+            Value i8v = castScalar(b, l, byte, b.getI8Type());
+            Value shift = arith::IndexCastOp::create(
+                b, l, b.getI8Type(),
+                arith::MulIOp::create(
+                    b, l, arith::RemUIOp::create(b, l, position, idx(perByte)),
+                    idx(bits)));
+            Value v = arith::ShRUIOp::create(b, l, i8v, shift);
+            v = arith::AndIOp::create(
+                b, l, v,
+                arith::ConstantOp::create(b, l, b.getI8IntegerAttr((1 << bits) - 1)));
+            return arith::ExtUIOp::create(b, l, b.getI32Type(), v);
+          };
+          Value byte = tensor::ExtractOp::create(
+              b, l, packed,
+              ValueRange{row, blk, arith::DivUIOp::create(b, l, within, idx(perByte))});
+          Value q = unpack(byte, within);
+          Value scaleIndex = arith::AddIOp::create(
+              b, l, arith::MulIOp::create(b, l, row, idx(blocks)), blk);
+          Value scale = tensor::ExtractOp::create(b, l, scales, ValueRange{scaleIndex});
+          Value value;
+          if (floatZeros) {
+            Value z = tensor::ExtractOp::create(b, l, zeros, ValueRange{scaleIndex});
+            value = arith::SubFOp::create(b, l, arith::SIToFPOp::create(b, l, f, q), z);
+          } else {
+            Value z = arith::ConstantOp::create(b, l, b.getI32IntegerAttr(1 << (bits - 1)));
+            if (!isNone(zeros)) {
+              // Packed like B: each row's blocks in ceil(blocks / perByte) bytes.
+              int64_t rowBytes = (blocks + perByte - 1) / perByte;
+              Value at = arith::AddIOp::create(
+                  b, l, arith::MulIOp::create(b, l, row, idx(rowBytes)),
+                  arith::DivUIOp::create(b, l, blk, idx(perByte)));
+              z = unpack(tensor::ExtractOp::create(b, l, zeros, ValueRange{at}), blk);
+            }
+            value = arith::SIToFPOp::create(b, l, f, arith::SubIOp::create(b, l, q, z));
+          }
+          return arith::MulFOp::create(b, l, value, scale);
+        });
+    // A x weight^T: the transpose is read through the matmul's indexing map.
+    auto tType = RankedTensorType::get({k, n}, f);
+    Value wt = ONNXTransposeOp::create(rw, loc, tType, weight,
+                                       rw.getI64ArrayAttr({1, 0}));
+    Value y = ONNXMatMulOp::create(rw, loc, op.getType(), op.getA(), wt);
+    if (!isNone(op.getBias()))
+      y = ONNXAddOp::create(rw, loc, op.getType(), y, op.getBias());
+    rw.replaceOp(op, y);
+    return success();
+  }
+};
+
+} // namespace
+
+void prism::lowering::populateQuantizedPatterns(RewritePatternSet &patterns) {
+  patterns.add<DequantizeLinearToGeneric, QuantizeLinearToGeneric,
+               MatMulIntegerDecomposition, MatMulNBitsDecomposition>(
+      patterns.getContext());
+}
