@@ -41,7 +41,9 @@ Constant ConstantOfShape Cos Cosh Div Dropout Elu Equal Erf Exp HardSigmoid
 HardSwish LeakyRelu Mean Mod Round Selu Sign Sinh Softplus Softsign Sum Tan
 ThresholdedRelu Xor ArgMax ArgMin Trilu GatherElements Tile ReduceL1 ReduceL2
 ReduceLogSum ReduceLogSumExp ReduceProd ReduceSumSquare DequantizeLinear
-QuantizeLinear MatMulInteger
+QuantizeLinear MatMulInteger NegativeLogLikelihoodLoss SoftmaxCrossEntropyLoss
+BatchNormalization InstanceNormalization GlobalAveragePool GlobalMaxPool
+DepthToSpace SpaceToDepth Hardmax CumSum OneHot EyeLike BitShift IsNaN IsInf
 Expand Flatten Floor Gather Gelu Gemm Greater GreaterOrEqual Identity
 LayerNormalization Less LessOrEqual Log LogSoftmax MatMul Max Min Mul Neg Not
 Or Pow RMSNormalization Range Reciprocal ReduceMax ReduceMean ReduceMin

@@ -25,7 +25,7 @@ def ConvertOnnxToLinalg : Pass<"convert-onnx-to-linalg", "mlir::func::FuncOp"> {
   let dependentDialects = [
     "::mlir::arith::ArithDialect", "::mlir::linalg::LinalgDialect",
     "::mlir::math::MathDialect", "::mlir::tensor::TensorDialect",
-    "::mlir::cf::ControlFlowDialect",
+    "::mlir::cf::ControlFlowDialect", "::mlir::scf::SCFDialect",
   ];
 }
 

@@ -460,6 +460,249 @@ struct ReduceFamilyDecomposition : public RewritePattern {
   }
 };
 
+/// ReduceSum over every dim, not kept: a 0-d tensor.
+Value sumAll(Builder &b, Value x) {
+  auto t = tensorType(x);
+  Value none = ONNXNoValueOp::create(b.rw, b.loc, b.rw.getNoneType());
+  return ONNXReduceSumOp::create(b.rw, b.loc,
+                                 RankedTensorType::get({}, t.getElementType()),
+                                 x, none, (uint64_t)0, (uint64_t)0);
+}
+
+/// NegativeLogLikelihoodLoss of log-probabilities `x` [N, C, d...] at
+/// `target` [N, d...]: -x[n, target, d...] times the class weight, 0 where
+/// the target is ignore_index; summed, or averaged over the weights.
+Value negativeLogLikelihood(Builder &b, Value x, Value target, Value weight,
+                            std::optional<int64_t> ignoreIndex,
+                            StringRef reduction) {
+  auto xt = tensorType(x);
+  auto tt = tensorType(target);
+  Type elem = xt.getElementType();
+  Value t64 = b.castTo(target, b.rw.getI64Type());
+  SmallVector<int64_t> withClass(tt.getShape());
+  withClass.insert(withClass.begin() + 1, 1);
+  Value picked = ONNXGatherElementsOp::create(
+      b.rw, b.loc, xt.clone(withClass), x, b.reshape(t64, withClass), (uint64_t)1);
+  picked = b.reshape(picked, tt.getShape());
+  Value w = isNone(weight) ? Value() : b.gather(weight, t64);
+  if (ignoreIndex) {
+    auto boolType = tt.clone(b.rw.getI1Type());
+    Value ignored = ONNXEqualOp::create(b.rw, b.loc, boolType, t64,
+                                        b.scalar(b.rw.getI64Type(), (double)*ignoreIndex));
+    w = ONNXWhereOp::create(b.rw, b.loc, tt.clone(elem), ignored,
+                            b.scalar(elem, 0.0), w ? w : b.scalar(elem, 1.0));
+  }
+  Value loss = b.unary<ONNXNegOp>(picked);
+  if (w)
+    loss = b.mul(loss, w);
+  if (reduction == "none")
+    return loss;
+  Value total = sumAll(b, loss);
+  if (reduction == "sum")
+    return total;
+  if (!w) // mean over the elements
+    return b.div(total, b.scalar(elem, (double)tt.getNumElements()));
+  return b.div(total, sumAll(b, w));
+}
+
+struct NegativeLogLikelihoodLossDecomposition
+    : public OpRewritePattern<ONNXNegativeLogLikelihoodLossOp> {
+  using OpRewritePattern::OpRewritePattern;
+  LogicalResult matchAndRewrite(ONNXNegativeLogLikelihoodLossOp op,
+                                PatternRewriter &rw) const override {
+    if (!allStaticTensors(op))
+      return failure();
+    Builder b(rw, op.getLoc());
+    std::optional<int64_t> ignore;
+    if (auto i = op.getIgnoreIndex())
+      ignore = (int64_t)*i;
+    Value r = negativeLogLikelihood(b, op.getInput(), op.getTarget(),
+                                    op.getWeight(), ignore, op.getReduction());
+    rw.replaceOp(op, b.match(r, op.getType()));
+    return success();
+  }
+};
+
+/// SoftmaxCrossEntropyLoss: the NLL loss of LogSoftmax(scores) over axis 1.
+struct SoftmaxCrossEntropyLossDecomposition
+    : public OpRewritePattern<ONNXSoftmaxCrossEntropyLossOp> {
+  using OpRewritePattern::OpRewritePattern;
+  LogicalResult matchAndRewrite(ONNXSoftmaxCrossEntropyLossOp op,
+                                PatternRewriter &rw) const override {
+    if (!allStaticTensors(op))
+      return failure();
+    Builder b(rw, op.getLoc());
+    Value logProb = ONNXLogSoftmaxOp::create(rw, op.getLoc(), op.getScores().getType(),
+                                             op.getScores(), (uint64_t)1);
+    std::optional<int64_t> ignore;
+    if (auto i = op.getIgnoreIndex())
+      ignore = (int64_t)*i;
+    Value r = negativeLogLikelihood(b, logProb, op.getLabels(), op.getWeights(),
+                                    ignore, op.getReduction());
+    return replaceWithOptional(rw, op, {r, logProb});
+  }
+};
+
+/// [C] -> [C, 1, ...]: per-channel parameters against [N, C, spatial...].
+Value perChannel(Builder &b, Value v, int64_t rank) {
+  SmallVector<int64_t> shape(rank - 1, 1);
+  shape[0] = tensorType(v).getDimSize(0);
+  return b.reshape(v, shape);
+}
+
+/// BatchNormalization: (x - mean) / sqrt(var + eps) * scale + B with the
+/// given statistics, or in training mode with the batch's (population)
+/// mean and variance over N and the spatial dims, and the running ones
+/// updated with the momentum.
+struct BatchNormalizationDecomposition
+    : public OpRewritePattern<ONNXBatchNormalizationOp> {
+  using OpRewritePattern::OpRewritePattern;
+  LogicalResult matchAndRewrite(ONNXBatchNormalizationOp op,
+                                PatternRewriter &rw) const override {
+    if (!allStaticTensors(op))
+      return failure();
+    Builder b(rw, op.getLoc());
+    auto xt = tensorType(op.getX());
+    int64_t rank = xt.getRank();
+    Value x = op.getX();
+    Value mean = perChannel(b, op.getInputMean(), rank);
+    Value var = perChannel(b, op.getInputVar(), rank);
+    Value runningMean, runningVar;
+    if (op.getTrainingMode()) {
+      SmallVector<int64_t> axes = {0}, kept(xt.getShape());
+      kept[0] = 1;
+      for (int64_t d = 2; d < rank; ++d) {
+        axes.push_back(d);
+        kept[d] = 1;
+      }
+      auto axesType = RankedTensorType::get({(int64_t)axes.size()}, rw.getI64Type());
+      Value axesValue = arith::ConstantOp::create(
+          rw, op.getLoc(), DenseElementsAttr::get(axesType, ArrayRef(axes)));
+      auto reduceMean = [&](Value v) -> Value {
+        return ONNXReduceMeanOp::create(rw, op.getLoc(), xt.clone(kept), v,
+                                        axesValue, (uint64_t)1, (uint64_t)0);
+      };
+      Value batchMean = reduceMean(x);
+      Value centred = b.sub(x, batchMean);
+      Value batchVar = reduceMean(b.mul(centred, centred));
+      double momentum = op.getMomentum().convertToDouble();
+      auto blend = [&](Value running, Value batch) {
+        return b.add(b.mul(running, b.scalarLike(running, momentum)),
+                     b.mul(b.reshape(batch, tensorType(running).getShape()),
+                           b.scalarLike(running, 1.0 - momentum)));
+      };
+      runningMean = blend(op.getInputMean(), batchMean);
+      runningVar = blend(op.getInputVar(), batchVar);
+      mean = b.reshape(batchMean, tensorType(mean).getShape());
+      var = b.reshape(batchVar, tensorType(var).getShape());
+    }
+    var = b.add(var, b.scalarLike(x, op.getEpsilon().convertToDouble()));
+    Value y = b.div(b.sub(x, mean), b.unary<ONNXSqrtOp>(var));
+    y = b.add(b.mul(y, perChannel(b, op.getScale(), rank)),
+              perChannel(b, op.getB(), rank));
+    return replaceWithOptional(rw, op, {y, runningMean, runningVar});
+  }
+};
+
+/// InstanceNormalization: each (n, c) normalised over its spatial dims.
+struct InstanceNormalizationDecomposition
+    : public OpRewritePattern<ONNXInstanceNormalizationOp> {
+  using OpRewritePattern::OpRewritePattern;
+  LogicalResult matchAndRewrite(ONNXInstanceNormalizationOp op,
+                                PatternRewriter &rw) const override {
+    if (!allStaticTensors(op))
+      return failure();
+    Builder b(rw, op.getLoc());
+    int64_t rank = tensorType(op.getInput()).getRank();
+    Normalized n = normalize(b, op.getInput(), perChannel(b, op.getScale(), rank),
+                             perChannel(b, op.getB(), rank), 2,
+                             op.getEpsilon().convertToDouble(), false, false);
+    rw.replaceOp(op, n.y);
+    return success();
+  }
+};
+
+/// GlobalAveragePool / GlobalMaxPool: ReduceMean / ReduceMax over the
+/// spatial dims, kept.
+template <typename OpTy, typename ReduceTy>
+struct GlobalPoolDecomposition : public OpRewritePattern<OpTy> {
+  using OpRewritePattern<OpTy>::OpRewritePattern;
+  LogicalResult matchAndRewrite(OpTy op, PatternRewriter &rw) const override {
+    if (!allStaticTensors(op))
+      return failure();
+    Builder b(rw, op.getLoc());
+    rw.replaceOp(op, b.reduceFrom<ReduceTy>(op.getX(), 2));
+    return success();
+  }
+};
+
+/// DepthToSpace (DCR or CRD) and SpaceToDepth: a reshape, a transpose and
+/// a reshape.
+struct DepthToSpaceDecomposition : public OpRewritePattern<ONNXDepthToSpaceOp> {
+  using OpRewritePattern::OpRewritePattern;
+  LogicalResult matchAndRewrite(ONNXDepthToSpaceOp op,
+                                PatternRewriter &rw) const override {
+    if (!allStaticTensors(op) || tensorType(op.getInput()).getRank() != 4)
+      return failure();
+    Builder b(rw, op.getLoc());
+    ArrayRef<int64_t> s = tensorType(op.getInput()).getShape();
+    int64_t n = s[0], c = s[1], h = s[2], w = s[3], k = (int64_t)op.getBlocksize();
+    bool crd = op.getMode() == "CRD";
+    Value r = crd ? b.reshape(op.getInput(), {n, c / (k * k), k, k, h, w})
+                  : b.reshape(op.getInput(), {n, k, k, c / (k * k), h, w});
+    r = crd ? b.transpose(r, {0, 1, 4, 2, 5, 3}) : b.transpose(r, {0, 3, 4, 1, 5, 2});
+    rw.replaceOp(op, b.reshape(r, {n, c / (k * k), h * k, w * k}));
+    return success();
+  }
+};
+
+struct SpaceToDepthDecomposition : public OpRewritePattern<ONNXSpaceToDepthOp> {
+  using OpRewritePattern::OpRewritePattern;
+  LogicalResult matchAndRewrite(ONNXSpaceToDepthOp op,
+                                PatternRewriter &rw) const override {
+    if (!allStaticTensors(op) || tensorType(op.getInput()).getRank() != 4)
+      return failure();
+    Builder b(rw, op.getLoc());
+    ArrayRef<int64_t> s = tensorType(op.getInput()).getShape();
+    int64_t n = s[0], c = s[1], h = s[2], w = s[3], k = (int64_t)op.getBlocksize();
+    Value r = b.reshape(op.getInput(), {n, c, h / k, k, w / k, k});
+    r = b.transpose(r, {0, 3, 5, 1, 2, 4});
+    rw.replaceOp(op, b.reshape(r, {n, c * k * k, h / k, w / k}));
+    return success();
+  }
+};
+
+/// Hardmax: 1 where the index along the axis is the (first) ArgMax, else 0.
+struct HardmaxDecomposition : public OpRewritePattern<ONNXHardmaxOp> {
+  using OpRewritePattern::OpRewritePattern;
+  LogicalResult matchAndRewrite(ONNXHardmaxOp op,
+                                PatternRewriter &rw) const override {
+    if (!allStaticTensors(op))
+      return failure();
+    Builder b(rw, op.getLoc());
+    auto t = tensorType(op.getInput());
+    int64_t rank = t.getRank();
+    int64_t axis = (int64_t)op.getAxis();
+    axis = axis < 0 ? axis + rank : axis;
+    SmallVector<int64_t> kept(t.getShape());
+    kept[axis] = 1;
+    auto i64 = rw.getI64Type();
+    Value arg = ONNXArgMaxOp::create(rw, op.getLoc(), RankedTensorType::get(kept, i64),
+                                     op.getInput(), (uint64_t)axis, (uint64_t)1,
+                                     (uint64_t)0);
+    SmallVector<int64_t> rangeShape(rank, 1), values;
+    rangeShape[axis] = t.getDimSize(axis);
+    for (int64_t i = 0; i < t.getDimSize(axis); ++i)
+      values.push_back(i);
+    auto rangeType = RankedTensorType::get(rangeShape, i64);
+    Value range = arith::ConstantOp::create(
+        rw, op.getLoc(), DenseElementsAttr::get(rangeType, ArrayRef(values)));
+    Value hit = ONNXEqualOp::create(rw, op.getLoc(), t.clone(rw.getI1Type()), range, arg);
+    rw.replaceOp(op, b.castTo(hit, t.getElementType()));
+    return success();
+  }
+};
+
 /// CastLike: a Cast to the element type of `target_type`.
 struct CastLikeToCast : public OpRewritePattern<ONNXCastLikeOp> {
   using OpRewritePattern::OpRewritePattern;
@@ -890,6 +1133,14 @@ void prism::populateOnnxDecompositionPatterns(RewritePatternSet &patterns) {
                    ONNXMsSkipSimplifiedLayerNormalizationOp, true>,
                GeluDecomposition, GemmDecomposition, SplitToSlices,
                CastLikeToCast, DropoutToIdentity, ReduceFamilyDecomposition,
+               NegativeLogLikelihoodLossDecomposition,
+               SoftmaxCrossEntropyLossDecomposition,
+               BatchNormalizationDecomposition,
+               InstanceNormalizationDecomposition,
+               GlobalPoolDecomposition<ONNXGlobalAveragePoolOp, ONNXReduceMeanOp>,
+               GlobalPoolDecomposition<ONNXGlobalMaxPoolOp, ONNXReduceMaxOp>,
+               DepthToSpaceDecomposition, SpaceToDepthDecomposition,
+               HardmaxDecomposition,
                MsAttentionDecomposition, MsMultiHeadAttentionDecomposition,
                MsEmbedLayerNormalizationDecomposition>(patterns.getContext());
 }

@@ -1,8 +1,9 @@
 //===- IndexingOps.cpp - onnx ops that compute or follow indices ----------===//
 //
-// ArgMax/ArgMin (a reduction carrying the value and its index), Trilu (a
-// select on the row and column index), GatherElements and Tile (generics
-// reading the input at computed coordinates).
+// ArgMax/ArgMin (a reduction carrying the value and its index), Trilu and
+// EyeLike (selects on the row and column index), GatherElements, Tile and
+// OneHot (generics reading at computed coordinates) and CumSum (a reduction
+// over the axis under a triangular mask).
 //
 //===----------------------------------------------------------------------===//
 
@@ -11,6 +12,8 @@
 #include "prism/Dialect/Onnx/OnnxOps.h"
 
 #include "mlir/Dialect/Arith/IR/Arith.h"
+#include "mlir/Dialect/ControlFlow/IR/ControlFlowOps.h"
+#include "mlir/Dialect/SCF/IR/SCF.h"
 #include "mlir/Dialect/Linalg/IR/Linalg.h"
 #include "mlir/Dialect/Tensor/IR/Tensor.h"
 
@@ -227,10 +230,198 @@ struct TileToGeneric : public OpRewritePattern<ONNXTileOp> {
   }
 };
 
+/// CumSum along `axis`: a generic with one extra reduction loop j over the
+/// axis, adding x[.., j, ..] where j <= i (j < i when exclusive; the other
+/// way round when reverse).
+Value cumulativeSum(OpBuilder &rewriter, Location loc, Value x,
+                    RankedTensorType result, int64_t axis, bool exclusive,
+                    bool reverse) {
+  Type elem = result.getElementType();
+  int64_t rank = result.getRank();
+  MLIRContext *ctx = rewriter.getContext();
+  SmallVector<AffineExpr> inExprs, outExprs;
+  for (int64_t d = 0; d < rank; ++d) {
+    inExprs.push_back(getAffineDimExpr(d == axis ? rank : d, ctx));
+    outExprs.push_back(getAffineDimExpr(d, ctx));
+  }
+  SmallVector<utils::IteratorType> iterators(rank, utils::IteratorType::parallel);
+  iterators.push_back(utils::IteratorType::reduction);
+  Value zero = arith::ConstantOp::create(rewriter, loc, elem, rewriter.getZeroAttr(elem));
+  Value acc = linalg::FillOp::create(
+                  rewriter, loc, ValueRange{zero},
+                  ValueRange{tensor::EmptyOp::create(rewriter, loc, result.getShape(), elem)})
+                  .getResult(0);
+  return linalg::GenericOp::create(
+             rewriter, loc, TypeRange{result}, ValueRange{x}, ValueRange{acc},
+             ArrayRef<AffineMap>{AffineMap::get(rank + 1, 0, inExprs, ctx),
+                                 AffineMap::get(rank + 1, 0, outExprs, ctx)},
+             iterators,
+             [&](OpBuilder &b, Location l, ValueRange args) {
+               using P = arith::CmpIPredicate;
+               Value i = linalg::IndexOp::create(b, l, axis);
+               Value j = linalg::IndexOp::create(b, l, rank);
+               P p = reverse ? (exclusive ? P::ugt : P::uge)
+                             : (exclusive ? P::ult : P::ule);
+               Value in = arith::CmpIOp::create(b, l, p, j, i);
+               Value add = isa<FloatType>(elem)
+                               ? Value(arith::AddFOp::create(b, l, args[1], args[0]))
+                               : Value(arith::AddIOp::create(b, l, args[1], args[0]));
+               linalg::YieldOp::create(
+                   b, l, Value(arith::SelectOp::create(b, l, in, add, args[1])));
+             })
+      .getResult(0);
+}
+
+/// CumSum: along a constant axis directly; along a run-time one, one
+/// generic per possible axis behind an scf.index_switch (an axis out of
+/// range stops the program).
+struct CumSumToGeneric : public OpRewritePattern<ONNXCumSumOp> {
+  using OpRewritePattern::OpRewritePattern;
+
+  LogicalResult matchAndRewrite(ONNXCumSumOp op,
+                                PatternRewriter &rewriter) const override {
+    if (!allStatic(op))
+      return failure();
+    auto result = cast<RankedTensorType>(op.getType());
+    Type elem = result.getElementType();
+    if (!isa<FloatType>(elem) && !elem.isSignlessInteger())
+      return failure();
+    int64_t rank = result.getRank();
+    bool exclusive = op.getExclusive() != 0, reverse = op.getReverse() != 0;
+    Location loc = op.getLoc();
+    if (auto axisValues = constInts(op.getAxis())) {
+      if (axisValues->size() != 1)
+        return failure();
+      int64_t axis = (*axisValues)[0] < 0 ? (*axisValues)[0] + rank : (*axisValues)[0];
+      rewriter.replaceOp(op, cumulativeSum(rewriter, loc, op.getX(), result, axis,
+                                           exclusive, reverse));
+      return success();
+    }
+    auto axisType = cast<RankedTensorType>(op.getAxis().getType());
+    SmallVector<Value> zeros(axisType.getRank(),
+                             arith::ConstantIndexOp::create(rewriter, loc, 0));
+    Value axis = tensor::ExtractOp::create(rewriter, loc, op.getAxis(), zeros);
+    axis = arith::IndexCastOp::create(rewriter, loc, rewriter.getIndexType(), axis);
+    Value negative = arith::CmpIOp::create(
+        rewriter, loc, arith::CmpIPredicate::slt, axis,
+        arith::ConstantIndexOp::create(rewriter, loc, 0));
+    axis = arith::SelectOp::create(
+        rewriter, loc, negative,
+        arith::AddIOp::create(rewriter, loc, axis,
+                              arith::ConstantIndexOp::create(rewriter, loc, rank)),
+        axis);
+    SmallVector<int64_t> cases = llvm::to_vector(llvm::seq<int64_t>(0, rank));
+    auto sw = scf::IndexSwitchOp::create(rewriter, loc, TypeRange{result}, axis,
+                                         cases, cases.size());
+    for (auto [i, region] : llvm::enumerate(sw.getCaseRegions())) {
+      Block *block = rewriter.createBlock(&region);
+      rewriter.setInsertionPointToStart(block);
+      scf::YieldOp::create(rewriter, loc,
+                           cumulativeSum(rewriter, loc, op.getX(), result, i,
+                                         exclusive, reverse));
+    }
+    Block *fallback = rewriter.createBlock(&sw.getDefaultRegion());
+    rewriter.setInsertionPointToStart(fallback);
+    cf::AssertOp::create(rewriter, loc,
+                         arith::ConstantOp::create(rewriter, loc, rewriter.getBoolAttr(false)),
+                         "CumSum: the axis is out of range");
+    scf::YieldOp::create(rewriter, loc,
+                         tensor::EmptyOp::create(rewriter, loc, result.getShape(), elem)
+                             .getResult());
+    rewriter.setInsertionPointAfter(sw);
+    rewriter.replaceOp(op, sw.getResults());
+    return success();
+  }
+};
+
+/// OneHot: values[1] where the index along the new axis equals the
+/// (wrapped) index, values[0] elsewhere.
+struct OneHotToGeneric : public OpRewritePattern<ONNXOneHotOp> {
+  using OpRewritePattern::OpRewritePattern;
+
+  LogicalResult matchAndRewrite(ONNXOneHotOp op,
+                                PatternRewriter &rewriter) const override {
+    if (!allStatic(op))
+      return failure();
+    auto result = cast<RankedTensorType>(op.getType());
+    Type elem = result.getElementType();
+    if (!isa<FloatType>(elem) && !isa<IntegerType>(elem))
+      return failure();
+    int64_t rank = result.getRank();
+    int64_t axis = (int64_t)op.getAxis();
+    axis = axis < 0 ? axis + rank : axis;
+    int64_t depth = result.getDimSize(axis);
+    Location loc = op.getLoc();
+    auto at = [&](int64_t k) -> Value {
+      Value i = arith::ConstantIndexOp::create(rewriter, loc, k);
+      Value v = tensor::ExtractOp::create(rewriter, loc, op.getValues(), ValueRange{i});
+      return castScalar(rewriter, loc, v, signlessOf(v.getType()));
+    };
+    Value off = at(0), on = at(1);
+    Value indices = op.getIndices();
+    Type indexElem = getElementTypeOrSelf(indices.getType());
+    Value r = broadcastGeneric(
+        rewriter, loc, result, ValueRange{},
+        [&](OpBuilder &b, Location l, ValueRange) -> Value {
+          SmallVector<Value> coords;
+          for (int64_t d = 0; d < rank; ++d)
+            if (d != axis)
+              coords.push_back(linalg::IndexOp::create(b, l, d));
+          Value idx = tensor::ExtractOp::create(b, l, indices, coords);
+          // Float indices are truncated, as ONNX Runtime casts them.
+          if (isa<FloatType>(indexElem))
+            idx = arith::FPToSIOp::create(b, l, b.getI64Type(), idx);
+          else
+            idx = castScalar(b, l, idx, signlessOf(indexElem));
+          idx = arith::IndexCastOp::create(b, l, b.getIndexType(), idx);
+          Value zero = arith::ConstantIndexOp::create(b, l, 0);
+          Value n = arith::ConstantIndexOp::create(b, l, depth);
+          Value negative = arith::CmpIOp::create(b, l, arith::CmpIPredicate::slt, idx, zero);
+          idx = arith::SelectOp::create(b, l, negative, arith::AddIOp::create(b, l, idx, n), idx);
+          Value hit = arith::CmpIOp::create(b, l, arith::CmpIPredicate::eq, idx,
+                                            linalg::IndexOp::create(b, l, axis));
+          return arith::SelectOp::create(b, l, hit, on, off);
+        });
+    rewriter.replaceOp(op, r);
+    return success();
+  }
+};
+
+/// EyeLike: ones on the k-th diagonal.
+struct EyeLikeToGeneric : public OpRewritePattern<ONNXEyeLikeOp> {
+  using OpRewritePattern::OpRewritePattern;
+
+  LogicalResult matchAndRewrite(ONNXEyeLikeOp op,
+                                PatternRewriter &rewriter) const override {
+    if (!allStatic(op))
+      return failure();
+    auto result = cast<RankedTensorType>(op.getType());
+    Type elem = signlessOf(result.getElementType());
+    if (result.getRank() != 2 || (!isa<FloatType>(elem) && !isa<IntegerType>(elem)))
+      return failure();
+    int64_t k = (int64_t)op.getK();
+    Value r = broadcastGeneric(
+        rewriter, op.getLoc(), result, ValueRange{},
+        [&](OpBuilder &b, Location l, ValueRange) -> Value {
+          Value i = linalg::IndexOp::create(b, l, 0);
+          Value j = linalg::IndexOp::create(b, l, 1);
+          Value diagonal = arith::CmpIOp::create(
+              b, l, arith::CmpIPredicate::eq, arith::SubIOp::create(b, l, j, i),
+              arith::ConstantIndexOp::create(b, l, k));
+          Value one = arith::ConstantOp::create(b, l, elem, b.getOneAttr(elem));
+          Value zero = arith::ConstantOp::create(b, l, elem, b.getZeroAttr(elem));
+          return arith::SelectOp::create(b, l, diagonal, one, zero);
+        });
+    rewriter.replaceOp(op, r);
+    return success();
+  }
+};
+
 } // namespace
 
 void prism::lowering::populateIndexingPatterns(RewritePatternSet &patterns) {
   patterns.add<ArgExtremumToGeneric<ONNXArgMaxOp, true>,
                ArgExtremumToGeneric<ONNXArgMinOp, false>, TriluToGeneric,
-               GatherElementsToGeneric, TileToGeneric>(patterns.getContext());
+               GatherElementsToGeneric, TileToGeneric, CumSumToGeneric,
+               OneHotToGeneric, EyeLikeToGeneric>(patterns.getContext());
 }

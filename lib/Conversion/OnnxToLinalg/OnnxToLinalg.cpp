@@ -236,6 +236,10 @@ Value buildScalar(OpBuilder &b, Location loc, Operation *op, ValueRange args) {
     return isUnsigned ? Value(arith::MinUIOp::create(b, loc, x, args[1]))
                       : Value(arith::MinSIOp::create(b, loc, x, args[1]));
   if (isa<ONNXNegOp>(op)) return arith::SubIOp::create(b, loc, zero(), x);
+  if (auto shift = dyn_cast<ONNXBitShiftOp>(op))
+    return shift.getDirection() == "LEFT"
+               ? Value(arith::ShLIOp::create(b, loc, x, args[1]))
+               : Value(arith::ShRUIOp::create(b, loc, x, args[1]));
   if (isa<ONNXSignOp>(op)) {
     using P = arith::CmpIPredicate;
     Value pos = arith::CmpIOp::create(b, loc, isUnsigned ? P::ugt : P::sgt, x, zero());
@@ -314,7 +318,8 @@ struct ElementwiseToGeneric : public RewritePattern {
              ONNXAsinhOp, ONNXAtanhOp, ONNXSinhOp, ONNXCoshOp, ONNXTanOp,
              ONNXRoundOp, ONNXSoftplusOp, ONNXSoftsignOp, ONNXSignOp,
              ONNXEluOp, ONNXLeakyReluOp, ONNXSeluOp, ONNXThresholdedReluOp,
-             ONNXHardSigmoidOp, ONNXHardSwishOp, ONNXCeluOp, ONNXModOp>(op))
+             ONNXHardSigmoidOp, ONNXHardSwishOp, ONNXCeluOp, ONNXModOp,
+             ONNXBitShiftOp>(op))
       return failure();
     RankedTensorType resultType = staticType(op->getResult(0));
     if (!resultType || op->getNumOperands() == 0)
@@ -636,7 +641,7 @@ struct CompareAndSelect : public RewritePattern {
                                 PatternRewriter &rewriter) const override {
     if (!isa<ONNXLessOp, ONNXGreaterOp, ONNXEqualOp, ONNXLessOrEqualOp,
              ONNXGreaterOrEqualOp, ONNXWhereOp, ONNXNotOp, ONNXAndOp,
-             ONNXOrOp, ONNXXorOp>(op) ||
+             ONNXOrOp, ONNXXorOp, ONNXIsNaNOp, ONNXIsInfOp>(op) ||
         !allStatic(op))
       return failure();
     auto result = cast<RankedTensorType>(op->getResult(0).getType());
@@ -673,6 +678,20 @@ struct CompareAndSelect : public RewritePattern {
           if (isa<ONNXAndOp>(op)) return arith::AndIOp::create(b, l, a[0], a[1]);
           if (isa<ONNXOrOp>(op)) return arith::OrIOp::create(b, l, a[0], a[1]);
           if (isa<ONNXXorOp>(op)) return arith::XOrIOp::create(b, l, a[0], a[1]);
+          if (isa<ONNXIsNaNOp>(op))
+            return arith::CmpFOp::create(b, l, F::UNO, a[0], a[0]);
+          if (auto inf = dyn_cast<ONNXIsInfOp>(op)) {
+            Value r = arith::ConstantOp::create(b, l, b.getBoolAttr(false));
+            auto isValue = [&](double v) -> Value {
+              Value c = arith::ConstantOp::create(b, l, elem, b.getFloatAttr(elem, v));
+              return arith::CmpFOp::create(b, l, F::OEQ, a[0], c);
+            };
+            if (inf.getDetectPositive())
+              r = arith::OrIOp::create(b, l, r, isValue(INFINITY));
+            if (inf.getDetectNegative())
+              r = arith::OrIOp::create(b, l, r, isValue(-INFINITY));
+            return r;
+          }
           return arith::SelectOp::create(b, l, a[0], a[1], a[2]);
         });
     rewriter.replaceOp(op, r);
