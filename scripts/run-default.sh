@@ -1,7 +1,8 @@
 #!/bin/sh
 # The main job on the bundled default model: build Prism, generate the tiny
-# Llama (python/build_model.py --preset tiny), import it, bind its dims and
-# print the summary. Extra arguments go to prismc.
+# Llama (python/build_model.py --preset tiny), import it, bind its dims,
+# print the summary, and run it on the host CPU with prism-run. Extra
+# arguments go to prismc.
 set -eu
 ROOT=$(cd "$(dirname "$0")/.." && pwd)
 BUILD_DIR=${BUILD_DIR:-$ROOT/build}
@@ -13,3 +14,8 @@ mkdir -p "$BUILD_DIR/models"
   --bind batch_size=1,sequence_length=128,past_sequence_length=0 \
   --summary -o "$BUILD_DIR/models/tiny.static.mlir" "$@"
 echo "static IR written to $BUILD_DIR/models/tiny.static.mlir"
+# Run it on the host: a 128-token prefill on deterministic random inputs.
+"$BUILD_DIR/bin/prism-run" "$MODEL" \
+  --bind batch_size=1,sequence_length=128,past_sequence_length=0 \
+  --random-inputs=1 --output-dir "$BUILD_DIR/models/tiny.out" --time 5
+echo "outputs (and the generated inputs) written to $BUILD_DIR/models/tiny.out"

@@ -8,19 +8,29 @@ include "mlir/Pass/PassBase.td"
 def ConvertOnnxToLinalg : Pass<"convert-onnx-to-linalg", "mlir::func::FuncOp"> {
   let summary = "Lower statically shaped onnx ops to linalg on tensors";
   let description = [{
-    The first step of the host pipeline (issue 3): elementwise operators
-    with ONNX's broadcasting become `linalg.generic` (float and integer
-    arithmetic, Relu, Sigmoid, Exp, Log, Sqrt, Tanh, Erf, ...), MatMul becomes
-    `linalg.matmul`/`linalg.batch_matmul` (a generic when batch dims
-    broadcast), Softmax/LogSoftmax two reductions and two elementwise
-    generics, ReduceMean/Sum/Max/Min reductions, comparisons, Where and Cast
-    elementwise, Gather a generic reading with `tensor.extract`, Concat
-    `tensor.insert_slice`, Slice `tensor.extract_slice`, Expand a broadcast,
-    Transpose `linalg.transpose`, Reshape/Flatten/Squeeze/Unsqueeze
-    `tensor.reshape`, constants `arith.constant`. Every
-    onnx op it does not lower yet is an error naming the op and its node:
-    nothing is left half-converted. Shapes must be static (run
-    `onnx-to-static` first).
+    The first step of the host pipeline. Elementwise operators with ONNX's
+    broadcasting become `linalg.generic` (float, signed and unsigned
+    integer arithmetic, comparisons, Where, Cast, the activation functions);
+    MatMul becomes one `linalg.matmul` over all rows or one
+    `linalg.batch_matmul` over equal batch dims (a generic when batch dims
+    broadcast; a transposed weight is read through the indexing map);
+    reductions, Softmax/LogSoftmax, ArgMax/ArgMin and CumSum become
+    reduction generics; Gather, GatherElements, Slice, Tile, OneHot and the
+    like read at computed coordinates; Concat, Split, Transpose and the
+    reshapes become tensor ops.
+
+    Composite operators are first rewritten as the simpler onnx ops they are
+    made of (they are then lowered in turn): LayerNormalization, RMS
+    normalisations, BatchNormalization, InstanceNormalization, the GELUs,
+    Gemm, the com.microsoft Attention, MultiHeadAttention,
+    SkipLayerNormalization and EmbedLayerNormalization, the loss functions,
+    ReduceL1/L2/LogSum/LogSumExp/SumSquare, MatMulInteger and MatMulNBits.
+    DequantizeLinear and QuantizeLinear keep ONNX's exact integer semantics.
+
+    Every onnx op it does not lower is an error naming the op and its node,
+    and forms it does not handle (a 4-D attention mask, training Dropout)
+    are reported before anything is rewritten: nothing is left
+    half-converted. Shapes must be static (run `onnx-to-static` first).
   }];
   let dependentDialects = [
     "::mlir::arith::ArithDialect", "::mlir::linalg::LinalgDialect",
