@@ -1101,6 +1101,19 @@ prism::getUnsupportedReason(Operation *op) {
       return "key_padding_mask of type " + shapeStr(m.getKeyPaddingMask()) +
              " is not supported (" + kMaskForms + ")";
   }
+  if (auto g = dyn_cast<ONNXMsGroupQueryAttentionOp>(op)) {
+    if (!isNone(g.getAttentionBias()) || !isNone(g.getHeadSink()))
+      return std::string("attention_bias and head_sink are not supported");
+    if (g.getSmoothSoftmax())
+      return std::string("smooth_softmax is not supported");
+    if (!g.getOutputQk().use_empty())
+      return std::string("the output_qk output is not supported");
+    if (g.getDoRotary() && (isNone(g.getCosCache()) || isNone(g.getSinCache())))
+      return std::string("do_rotary needs cos_cache and sin_cache");
+  }
+  if (auto r = dyn_cast<ONNXMsRotaryEmbeddingOp>(op))
+    if (r.getIsPackedBatching())
+      return std::string("is_packed_batching is not supported");
   if (auto d = dyn_cast<ONNXDropoutOp>(op)) {
     Value training = d.getTrainingMode();
     DenseElementsAttr mode;
@@ -1109,6 +1122,19 @@ prism::getUnsupportedReason(Operation *op) {
          mode.getSplatValue<bool>()))
       return std::string("training mode (random dropout) is not supported");
   }
+  if (auto g = dyn_cast<ONNXMsGroupQueryAttentionOp>(op)) {
+    if (!isNone(g.getAttentionBias()) || !isNone(g.getHeadSink()))
+      return std::string("attention_bias and head_sink are not supported");
+    if (g.getSmoothSoftmax())
+      return std::string("smooth_softmax is not supported");
+    if (!g.getOutputQk().use_empty())
+      return std::string("the output_qk output is not supported");
+    if (g.getDoRotary() && (isNone(g.getCosCache()) || isNone(g.getSinCache())))
+      return std::string("do_rotary needs cos_cache and sin_cache");
+  }
+  if (auto r = dyn_cast<ONNXMsRotaryEmbeddingOp>(op))
+    if (r.getIsPackedBatching())
+      return std::string("is_packed_batching is not supported");
   if (auto d = dyn_cast<ONNXDropoutOp>(op)) {
     Value training = d.getTrainingMode();
     DenseElementsAttr mode;

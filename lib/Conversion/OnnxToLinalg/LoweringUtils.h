@@ -13,6 +13,7 @@
 #include "mlir/IR/PatternMatch.h"
 
 #include <optional>
+#include <string>
 
 namespace prism::lowering {
 
@@ -46,7 +47,14 @@ mlir::Value broadcastGeneric(
 /// MatMulNBits).
 void populateIndexingPatterns(mlir::RewritePatternSet &patterns);
 void populateQuantizedPatterns(mlir::RewritePatternSet &patterns);
+/// GroupQueryAttention.cpp: com.microsoft GroupQueryAttention and
+/// RotaryEmbedding.
+void populateGroupQueryAttentionPatterns(mlir::RewritePatternSet &patterns);
 
 } // namespace prism::lowering
+
+namespace prism {
+std::optional<std::string> getUnsupportedReason(mlir::Operation *op);
+} // namespace prism
 
 #endif // PRISM_LIB_CONVERSION_ONNXTOLINALG_LOWERINGUTILS_H

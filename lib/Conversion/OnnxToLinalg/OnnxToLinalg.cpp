@@ -91,14 +91,13 @@ Value broadcastGeneric(OpBuilder &b, Location loc, RankedTensorType result,
 }
 
 bool allStatic(Operation *op) {
-  return llvm::all_of(op->getOperandTypes(), [](Type t) {
-           auto r = dyn_cast<RankedTensorType>(t);
-           return isa<NoneType>(t) || (r && r.hasStaticShape());
-         }) &&
-         llvm::all_of(op->getResultTypes(), [](Type t) {
-           auto r = dyn_cast<RankedTensorType>(t);
-           return r && r.hasStaticShape();
-         });
+  // None stands for an absent optional operand or result.
+  auto isStatic = [](Type t) {
+    auto r = dyn_cast<RankedTensorType>(t);
+    return isa<NoneType>(t) || (r && r.hasStaticShape());
+  };
+  return llvm::all_of(op->getOperandTypes(), isStatic) &&
+         llvm::all_of(op->getResultTypes(), isStatic);
 }
 
 /// The values of a constant int operand.
@@ -1338,6 +1337,7 @@ struct RangeToGeneric : public OpRewritePattern<ONNXRangeOp> {
 void prism::populateOnnxToLinalgPatterns(RewritePatternSet &patterns) {
   populateIndexingPatterns(patterns);
   populateQuantizedPatterns(patterns);
+  populateGroupQueryAttentionPatterns(patterns);
   patterns.add<GatherToGeneric, SliceToExtract, ReduceToGeneric>(
       patterns.getContext());
   patterns.add<CompareAndSelect, CastToArith, ExpandToGeneric, ConcatToSlices,

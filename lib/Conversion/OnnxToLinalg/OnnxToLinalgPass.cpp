@@ -51,7 +51,7 @@ struct ConvertOnnxToLinalg
       }
       bool dynamic = llvm::any_of(op->getResultTypes(), [](Type t) {
         auto r = dyn_cast<RankedTensorType>(t);
-        return !r || !r.hasStaticShape();
+        return !isa<NoneType>(t) && (!r || !r.hasStaticShape());
       });
       op->emitError() << "'" << op->getName() << "' is not lowered to the host yet"
                       << (dynamic ? " (its shape is not static: run "

@@ -52,3 +52,12 @@ func.func @rotary_attention(%x: tensor<1x2x8xf32>, %w: tensor<8x24xf32>) -> tens
   %o, %p = "onnx.ms.Attention"(%x, %w, %n, %n, %n, %n, %n) <{do_rotary = 1 : i64, num_heads = 2 : i64, past_present_share_buffer = 0 : i64, rotary_embedding_dim = 0 : i64, unidirectional = 0 : i64}> : (tensor<1x2x8xf32>, tensor<8x24xf32>, none, none, none, none, none) -> (tensor<1x2x8xf32>, none)
   return %o : tensor<1x2x8xf32>
 }
+
+// -----
+
+func.func @gqa_smooth(%q: tensor<1x1x32xf32>, %k: tensor<1x1x16xf32>, %v: tensor<1x1x16xf32>, %sl: tensor<1xi32>, %t: tensor<i32>) -> tensor<1x1x32xf32> {
+  %n = onnx.NoValue
+  // expected-error @+1 {{'onnx.ms.GroupQueryAttention' cannot run on the host: smooth_softmax is not supported}}
+  %o, %pkey, %pval, %qk = "onnx.ms.GroupQueryAttention"(%q, %k, %v, %n, %n, %sl, %t, %n, %n, %n, %n, %n) <{do_rotary = 0 : i64, kv_num_heads = 2 : i64, local_window_size = -1 : i64, num_heads = 4 : i64, rotary_interleaved = 0 : i64, smooth_softmax = 1 : i64, softcap = 0.000000e+00 : f32}> : (tensor<1x1x32xf32>, tensor<1x1x16xf32>, tensor<1x1x16xf32>, none, none, tensor<1xi32>, tensor<i32>, none, none, none, none, none) -> (tensor<1x1x32xf32>, tensor<1x2x1x8xf32>, tensor<1x2x1x8xf32>, none)
+  return %o : tensor<1x1x32xf32>
+}
