@@ -4,11 +4,12 @@ CPU) on one decode step and one 128-token prefill, for the tiny Llama and a
 GPT-2-small-shaped model with random weights.
 
     /usr/bin/python3 benchmarks/host_latency.py [--build-dir build]
-        [--runs 10] [--threads 1] [--past 127] [--prompt 128]
+        [--runs 10] [--threads 1,2] [--past 127] [--prompt 128]
 
-Both run the same model on the same inputs (python/make_inputs.py), with the
-same thread count, and report the median of --runs timed runs after a
-warm-up; compilation (Prism's JIT, ORT's session creation) is excluded. The
+Both run the same model on the same inputs (python/make_inputs.py), at each
+thread count of --threads (Prism's --num-threads, ORT's intra-op threads),
+and report the median of --runs timed runs after a warm-up; compilation
+(Prism's JIT, ORT's session creation) is excluded. The
 last column is Prism's latency over ONNX Runtime's: below 1 means Prism is
 faster. Needs the ORT oracle installed (tools/ort-oracle/install.sh, which
 ctest's ort-install does) and a built prism-run.
@@ -50,7 +51,8 @@ def main(argv=None):
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--build-dir", type=Path, default=ROOT / "build")
     parser.add_argument("--runs", type=int, default=10)
-    parser.add_argument("--threads", type=int, default=1)
+    parser.add_argument("--threads", default="1,2",
+                        help="thread counts to compare at (both runtimes)")
     parser.add_argument("--past", type=int, default=127,
                         help="cached tokens before the decode step (the tiny "
                              "Llama has 128 positions)")
@@ -78,19 +80,21 @@ def main(argv=None):
                          f"past_sequence_length={past}")
                 inputs = run([PY, str(ROOT / "python/make_inputs.py"), str(model),
                               "--bind", binds, "-o", str(work / "in"), "--seed", "1"]).split()
-                prism = median_ms(run([str(prism_run), str(model), *inputs,
-                                       "--output-dir", str(work / "prism"),
-                                       "--time", str(args.runs)]), "prism")
-                ort = median_ms(run(["node", str(ROOT / "tools/ort-oracle/ort_run.js"),
-                                     str(model), *inputs, "--output-dir",
-                                     str(work / "ort"), "--threads", str(args.threads),
-                                     "--time", str(args.runs)], env=env), "ort")
-                rows.append((name, f"{phase} (past {past}, {seq} token{'s' if seq > 1 else ''})",
-                             prism, ort))
-                print(f"{rows[-1][0]:<11} {rows[-1][1]:<30} prism {prism:9.3f} ms   "
-                      f"ort {ort:9.3f} ms   prism/ort {prism / ort:6.2f}", flush=True)
-    print(f"\n{args.threads} thread(s), median of {args.runs} runs; prism/ort < 1: "
-          "Prism is faster")
+                for threads in args.threads.split(","):
+                    prism = median_ms(run([str(prism_run), str(model), *inputs,
+                                           "--output-dir", str(work / "prism"),
+                                           "--num-threads", threads,
+                                           "--time", str(args.runs)]), "prism")
+                    ort = median_ms(run(["node", str(ROOT / "tools/ort-oracle/ort_run.js"),
+                                         str(model), *inputs, "--output-dir",
+                                         str(work / "ort"), "--threads", threads,
+                                         "--time", str(args.runs)], env=env), "ort")
+                    case = f"{phase} (past {past}, {seq} token{'s' if seq > 1 else ''})"
+                    rows.append((name, case, threads, prism, ort))
+                    print(f"{name:<11} {case:<30} {threads} thr  prism {prism:9.3f} ms   "
+                          f"ort {ort:9.3f} ms   prism/ort {prism / ort:6.2f}", flush=True)
+    print(f"\nmedian of {args.runs} runs, the same thread count for both; "
+          "prism/ort < 1: Prism is faster")
     return 0
 
 

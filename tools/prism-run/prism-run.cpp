@@ -26,6 +26,7 @@
 
 #include "mlir/Dialect/Func/IR/FuncOps.h"
 #include "mlir/ExecutionEngine/ExecutionEngine.h"
+#include "mlir/ExecutionEngine/OptUtils.h"
 #include "mlir/IR/MLIRContext.h"
 #include "mlir/InitAllDialects.h"
 #include "mlir/InitAllExtensions.h"
@@ -79,6 +80,11 @@ cl::opt<unsigned> timeRuns(
     cl::desc("After the first run, time RUNS more (compilation excluded) and "
              "print their median as `prism median_ms=<ms>`"),
     cl::init(0), cl::cat(category));
+cl::opt<unsigned> threadCount(
+    "num-threads",
+    cl::desc("Threads for the large contractions (default 1; MLIR's async "
+             "runtime)"),
+    cl::init(1), cl::cat(category));
 cl::opt<bool> noVectorize(
     "no-vectorize",
     cl::desc("Lower to scalar loops (skip host-tile-and-vectorize)"),
@@ -303,14 +309,22 @@ int main(int argc, char **argv) {
   func.removeArgAttrsAttr();
   func.removeResAttrsAttr();
   PassManager lower(&ctx);
-  prism::buildHostLowerToLLVMPipeline(lower, !noVectorize);
+  if (threadCount == 0)
+    return fail("--num-threads must be at least 1");
+  prism::buildHostLowerToLLVMPipeline(lower, !noVectorize, threadCount);
   if (failed(lower.run(*module)))
     return 1;
 
   ExecutionEngineOptions engineOptions;
   engineOptions.jitCodeGenOptLevel = llvm::CodeGenOptLevel::Aggressive;
-  llvm::StringRef runnerUtils[] = {PRISM_C_RUNNER_UTILS};
-  engineOptions.sharedLibPaths = runnerUtils;
+  // LLVM's -O3 pipeline on the module (it also lowers the coroutines of
+  // the async runtime that threads use); without it only codegen optimizes.
+  engineOptions.transformer = makeOptimizingTransformer(
+      /*optLevel=*/3, /*sizeLevel=*/0, /*targetMachine=*/nullptr);
+  llvm::SmallVector<llvm::StringRef> runtimeLibs = {PRISM_C_RUNNER_UTILS};
+  if (threadCount > 1)
+    runtimeLibs.push_back(PRISM_ASYNC_RUNTIME);
+  engineOptions.sharedLibPaths = runtimeLibs;
   auto engine = ExecutionEngine::create(*module, engineOptions);
   if (!engine)
     return fail("JIT compilation failed: " + llvm::toString(engine.takeError()));

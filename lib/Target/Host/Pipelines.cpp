@@ -15,7 +15,17 @@ constexpr const char *kBufferizeAndLower =
     "function-boundary-type-conversion=identity-layout-map},"
     "buffer-deallocation-pipeline,convert-bufferization-to-memref,"
     "func.func(convert-linalg-to-loops,convert-vector-to-scf{full-unroll}),"
-    "lower-affine,convert-scf-to-cf,"
+    "lower-affine,";
+
+/// scf.forall (threads) as async tasks on MLIR's async runtime.
+constexpr const char *kParallel =
+    "func.func(scf-forall-to-parallel),"
+    "async-parallel-for{async-dispatch=false num-workers=-1 min-task-size=1},"
+    "async-to-async-runtime,async-runtime-ref-counting,"
+    "async-runtime-ref-counting-opt,convert-async-to-llvm,";
+
+constexpr const char *kToLLVM =
+    "convert-scf-to-cf,"
     // Math that LLVM has no intrinsic for becomes libm calls (vectors
     // unrolled) before the vector ops are lowered.
     "convert-math-to-llvm,convert-math-to-libm,"
@@ -31,15 +41,25 @@ struct HostPipelineOptions : public PassPipelineOptions<HostPipelineOptions> {
                          llvm::cl::desc("Tile and vectorize (host-tile-and-"
                                         "vectorize); off: scalar loops"),
                          llvm::cl::init(true)};
+  Option<int64_t> threads{*this, "threads",
+                          llvm::cl::desc("Threads for large contractions "
+                                         "(MLIR's async runtime)"),
+                          llvm::cl::init(1)};
 };
 
 } // namespace
 
-void prism::buildHostLowerToLLVMPipeline(OpPassManager &pm, bool vectorize) {
-  if (vectorize)
-    pm.addNestedPass<func::FuncOp>(createHostTileAndVectorize());
+void prism::buildHostLowerToLLVMPipeline(OpPassManager &pm, bool vectorize,
+                                         int64_t threads) {
+  if (vectorize) {
+    HostTileAndVectorizeOptions options;
+    options.threads = threads;
+    pm.addNestedPass<func::FuncOp>(createHostTileAndVectorize(options));
+  }
   // The pipeline text is parsed into `pm`: it names upstream passes only.
-  if (failed(parsePassPipeline(kBufferizeAndLower, pm)))
+  std::string text = std::string(kBufferizeAndLower) +
+                     (threads > 1 ? kParallel : "") + kToLLVM;
+  if (failed(parsePassPipeline(text, pm)))
     llvm::report_fatal_error("host-lower-to-llvm: bad pipeline text");
 }
 
@@ -49,6 +69,6 @@ void prism::registerHostPipelines() {
       "linalg on tensors to the LLVM dialect for the host CPU: tiling and "
       "vectorization, one-shot bufferization, loops and vectors to LLVM",
       [](OpPassManager &pm, const HostPipelineOptions &options) {
-        buildHostLowerToLLVMPipeline(pm, options.vectorize);
+        buildHostLowerToLLVMPipeline(pm, options.vectorize, options.threads);
       });
 }

@@ -106,9 +106,42 @@ struct HostTileAndVectorize
     return std::nullopt;
   }
 
+  /// With threads > 1, tiles a large contraction whose columns split into
+  /// `threads` chunks of whole n-tiles by an scf.forall over the chunks and
+  /// returns the tiled op (to be tiled and vectorized in turn); else null.
+  Operation *splitAcrossThreads(IRRewriter &rewriter, linalg::LinalgOp op) {
+    if (threads <= 1 || !linalg::isaContractionOpInterface(op))
+      return nullptr;
+    SmallVector<int64_t> ranges = op.getStaticLoopRanges();
+    auto iterators = op.getIteratorTypesArray();
+    int64_t work = 1;
+    for (int64_t r : ranges)
+      work *= r;
+    int64_t n = -1;
+    for (auto [d, it] : llvm::enumerate(iterators))
+      if (linalg::isParallelIterator(it))
+        n = d;
+    if (n < 0 || work < (int64_t(1) << 20) || ranges[n] % (threads * nTile) != 0)
+      return nullptr;
+    SmallVector<int64_t> sizes(ranges.size(), 0);
+    sizes[n] = ranges[n] / threads;
+    scf::SCFTilingOptions options;
+    options.setLoopType(scf::SCFTilingOptions::LoopType::ForallOp);
+    options.setTileSizes(getAsIndexOpFoldResult(&getContext(), sizes));
+    rewriter.setInsertionPoint(op);
+    FailureOr<scf::SCFTilingResult> tiled = scf::tileUsingSCF(
+        rewriter, cast<TilingInterface>(op.getOperation()), options);
+    if (failed(tiled))
+      return nullptr;
+    rewriter.replaceOp(op, tiled->replacements);
+    return tiled->tiledOps.back();
+  }
+
   /// Tiles `op` (whose parallel loops the targets now divide, or are
   /// smaller than them) and vectorizes the tile.
   void tileAndVectorize(IRRewriter &rewriter, linalg::LinalgOp op) {
+    if (Operation *chunk = splitAcrossThreads(rewriter, op))
+      op = cast<linalg::LinalgOp>(chunk);
     SmallVector<int64_t> ranges = op.getStaticLoopRanges();
     SmallVector<int64_t> sizes = targetSizes(op);
     auto iterators = op.getIteratorTypesArray();

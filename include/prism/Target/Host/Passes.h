@@ -22,8 +22,11 @@ namespace prism {
 /// linalg on tensors (after convert-onnx-to-linalg) to the LLVM dialect for
 /// the host: tiling and vectorization, one-shot bufferization, vector and
 /// loop lowering. Registered as the pipeline `host-lower-to-llvm`;
-/// `vectorize = false` keeps scalar loops.
-void buildHostLowerToLLVMPipeline(mlir::OpPassManager &pm, bool vectorize);
+/// `vectorize = false` keeps scalar loops; `threads > 1` runs large
+/// contractions on that many threads (MLIR's async runtime, which the
+/// program must then be linked or JIT-loaded with).
+void buildHostLowerToLLVMPipeline(mlir::OpPassManager &pm, bool vectorize,
+                                  int64_t threads = 1);
 void registerHostPipelines();
 
 } // namespace prism

@@ -26,6 +26,11 @@ def HostTileAndVectorize : Pass<"host-tile-and-vectorize", "mlir::func::FuncOp">
     tile); a reduction dim takes the largest divisor up to the limit. So
     every tile is full and static and needs no masks. Ops whose body reads with
     `tensor.extract` (Gather, general Slice) and transposes stay scalar.
+
+    With `threads` > 1, a contraction of at least 2^20 multiply-adds whose
+    columns split evenly into `threads` chunks of whole tiles is first
+    tiled by an `scf.forall` over those chunks; host-lower-to-llvm runs its
+    iterations on MLIR's async runtime.
   }];
   let options = [
     Option<"mTile", "m-tile", "int64_t", /*default=*/"16",
@@ -36,6 +41,9 @@ def HostTileAndVectorize : Pass<"host-tile-and-vectorize", "mlir::func::FuncOp">
            "Reduction depth of a contraction tile">,
     Option<"vectorWidth", "vector-width", "int64_t", /*default=*/"16",
            "Elements of a hardware vector (f32 on AVX-512)">,
+    Option<"threads", "threads", "int64_t", /*default=*/"1",
+           "Split each large contraction's columns into this many "
+           "scf.forall iterations (run in parallel by host-lower-to-llvm)">,
   ];
   let dependentDialects = [
     "::mlir::scf::SCFDialect", "::mlir::vector::VectorDialect",
