@@ -121,7 +121,7 @@ struct HostTileAndVectorize
     for (auto [d, it] : llvm::enumerate(iterators))
       if (linalg::isParallelIterator(it))
         n = d;
-    if (n < 0 || work < (int64_t(1) << 20) || ranges[n] % (threads * nTile) != 0)
+    if (n < 0 || work < (int64_t(1) << 23) || ranges[n] % (threads * nTile) != 0)
       return nullptr;
     SmallVector<int64_t> sizes(ranges.size(), 0);
     sizes[n] = ranges[n] / threads;
