@@ -43,7 +43,8 @@ ThresholdedRelu Xor ArgMax ArgMin Trilu GatherElements Tile ReduceL1 ReduceL2
 ReduceLogSum ReduceLogSumExp ReduceProd ReduceSumSquare DequantizeLinear
 QuantizeLinear MatMulInteger NegativeLogLikelihoodLoss SoftmaxCrossEntropyLoss
 BatchNormalization InstanceNormalization GlobalAveragePool GlobalMaxPool
-DepthToSpace SpaceToDepth Hardmax CumSum OneHot EyeLike BitShift IsNaN IsInf
+DepthToSpace SpaceToDepth Hardmax CumSum OneHot EyeLike BitShift IsNaN IsInf Conv
+MaxPool AveragePool Pad
 Expand Flatten Floor Gather Gelu Gemm Greater GreaterOrEqual Identity
 LayerNormalization Less LessOrEqual Log LogSoftmax MatMul Max Min Mul Neg Not
 Or Pow RMSNormalization Range Reciprocal ReduceMax ReduceMean ReduceMin

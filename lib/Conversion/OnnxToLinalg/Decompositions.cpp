@@ -1111,6 +1111,12 @@ prism::getUnsupportedReason(Operation *op) {
     if (g.getDoRotary() && (isNone(g.getCosCache()) || isNone(g.getSinCache())))
       return std::string("do_rotary needs cos_cache and sin_cache");
   }
+  if (auto m = dyn_cast<ONNXMaxPoolOp>(op)) {
+    if (!m.getIndices().use_empty())
+      return std::string("the Indices output is not supported");
+    if (m.getStorageOrder())
+      return std::string("storage_order = 1 is not supported");
+  }
   if (auto r = dyn_cast<ONNXMsRotaryEmbeddingOp>(op))
     if (r.getIsPackedBatching())
       return std::string("is_packed_batching is not supported");
@@ -1131,6 +1137,12 @@ prism::getUnsupportedReason(Operation *op) {
       return std::string("the output_qk output is not supported");
     if (g.getDoRotary() && (isNone(g.getCosCache()) || isNone(g.getSinCache())))
       return std::string("do_rotary needs cos_cache and sin_cache");
+  }
+  if (auto m = dyn_cast<ONNXMaxPoolOp>(op)) {
+    if (!m.getIndices().use_empty())
+      return std::string("the Indices output is not supported");
+    if (m.getStorageOrder())
+      return std::string("storage_order = 1 is not supported");
   }
   if (auto r = dyn_cast<ONNXMsRotaryEmbeddingOp>(op))
     if (r.getIsPackedBatching())

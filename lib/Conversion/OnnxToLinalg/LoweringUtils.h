@@ -50,6 +50,8 @@ void populateQuantizedPatterns(mlir::RewritePatternSet &patterns);
 /// GroupQueryAttention.cpp: com.microsoft GroupQueryAttention and
 /// RotaryEmbedding.
 void populateGroupQueryAttentionPatterns(mlir::RewritePatternSet &patterns);
+/// WindowOps.cpp: Conv, MaxPool, AveragePool, Pad.
+void populateWindowPatterns(mlir::RewritePatternSet &patterns);
 
 } // namespace prism::lowering
 

@@ -1338,6 +1338,7 @@ void prism::populateOnnxToLinalgPatterns(RewritePatternSet &patterns) {
   populateIndexingPatterns(patterns);
   populateQuantizedPatterns(patterns);
   populateGroupQueryAttentionPatterns(patterns);
+  populateWindowPatterns(patterns);
   patterns.add<GatherToGeneric, SliceToExtract, ReduceToGeneric>(
       patterns.getContext());
   patterns.add<CompareAndSelect, CastToArith, ExpandToGeneric, ConcatToSlices,
