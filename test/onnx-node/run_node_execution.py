@@ -44,7 +44,7 @@ ReduceLogSum ReduceLogSumExp ReduceProd ReduceSumSquare DequantizeLinear
 QuantizeLinear MatMulInteger NegativeLogLikelihoodLoss SoftmaxCrossEntropyLoss
 BatchNormalization InstanceNormalization GlobalAveragePool GlobalMaxPool
 DepthToSpace SpaceToDepth Hardmax CumSum OneHot EyeLike BitShift IsNaN IsInf Conv
-MaxPool AveragePool Pad
+MaxPool AveragePool Pad GatherND ScatterND ScatterElements DynamicQuantizeLinear
 Expand Flatten Floor Gather Gelu Gemm Greater GreaterOrEqual Identity
 LayerNormalization Less LessOrEqual Log LogSoftmax MatMul Max Min Mul Neg Not
 Or Pow RMSNormalization Range Reciprocal ReduceMax ReduceMean ReduceMin

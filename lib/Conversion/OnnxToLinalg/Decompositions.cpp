@@ -703,6 +703,39 @@ struct HardmaxDecomposition : public OpRewritePattern<ONNXHardmaxOp> {
   }
 };
 
+/// DynamicQuantizeLinear: uint8 quantization with the scale and zero point
+/// of x's range (extended to include 0), as ONNX defines it.
+struct DynamicQuantizeLinearDecomposition
+    : public OpRewritePattern<ONNXDynamicQuantizeLinearOp> {
+  using OpRewritePattern::OpRewritePattern;
+  LogicalResult matchAndRewrite(ONNXDynamicQuantizeLinearOp op,
+                                PatternRewriter &rw) const override {
+    if (!allStaticTensors(op))
+      return failure();
+    Builder b(rw, op.getLoc());
+    Value x = op.getX();
+    Type f = tensorType(x).getElementType();
+    auto scalarType = RankedTensorType::get({}, f);
+    Value none = ONNXNoValueOp::create(rw, op.getLoc(), rw.getNoneType());
+    Value mx = ONNXReduceMaxOp::create(rw, op.getLoc(), scalarType, x, none,
+                                       (uint64_t)0, (uint64_t)0);
+    Value mn = ONNXReduceMinOp::create(rw, op.getLoc(), scalarType, x, none,
+                                       (uint64_t)0, (uint64_t)0);
+    mx = ONNXMaxOp::create(rw, op.getLoc(), scalarType, ValueRange{mx, b.scalar(f, 0.0)});
+    mn = ONNXMinOp::create(rw, op.getLoc(), scalarType, ValueRange{mn, b.scalar(f, 0.0)});
+    Value scale = b.div(b.sub(mx, mn), b.scalar(f, 255.0));
+    Value zp = b.unary<ONNXRoundOp>(b.sub(b.scalar(f, 0.0), b.div(mn, scale)));
+    zp = ONNXClipOp::create(rw, op.getLoc(), scalarType, zp, b.scalar(f, 0.0),
+                            b.scalar(f, 255.0));
+    Value zpU8 = b.castTo(zp, op.getYZeroPoint().getType().getElementType());
+    Value y = ONNXQuantizeLinearOp::create(rw, op.getLoc(), op.getY().getType(), x,
+                                           scale, zpU8, (uint64_t)1, (uint64_t)0,
+                                           (uint64_t)0, (uint64_t)1);
+    rw.replaceOp(op, {y, scale, zpU8});
+    return success();
+  }
+};
+
 /// CastLike: a Cast to the element type of `target_type`.
 struct CastLikeToCast : public OpRewritePattern<ONNXCastLikeOp> {
   using OpRewritePattern::OpRewritePattern;
@@ -1178,7 +1211,7 @@ void prism::populateOnnxDecompositionPatterns(RewritePatternSet &patterns) {
                GlobalPoolDecomposition<ONNXGlobalAveragePoolOp, ONNXReduceMeanOp>,
                GlobalPoolDecomposition<ONNXGlobalMaxPoolOp, ONNXReduceMaxOp>,
                DepthToSpaceDecomposition, SpaceToDepthDecomposition,
-               HardmaxDecomposition,
+               HardmaxDecomposition, DynamicQuantizeLinearDecomposition,
                MsAttentionDecomposition, MsMultiHeadAttentionDecomposition,
                MsEmbedLayerNormalizationDecomposition>(patterns.getContext());
 }

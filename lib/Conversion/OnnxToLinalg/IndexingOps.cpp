@@ -417,11 +417,232 @@ struct EyeLikeToGeneric : public OpRewritePattern<ONNXEyeLikeOp> {
   }
 };
 
+/// An index scalar `v` (any integer type) into [0, size): negative values
+/// count from the end, the rest are clamped (ONNX leaves them undefined).
+Value wrapIndex(OpBuilder &b, Location l, Value v, int64_t size) {
+  Value i = arith::IndexCastOp::create(b, l, b.getIndexType(),
+                                       castScalar(b, l, v, signlessOf(v.getType())));
+  Value zero = arith::ConstantIndexOp::create(b, l, 0);
+  Value n = arith::ConstantIndexOp::create(b, l, size);
+  Value negative = arith::CmpIOp::create(b, l, arith::CmpIPredicate::slt, i, zero);
+  i = arith::SelectOp::create(b, l, negative, arith::AddIOp::create(b, l, i, n), i);
+  return arith::MaxSIOp::create(
+      b, l, zero,
+      arith::MinSIOp::create(b, l, i, arith::ConstantIndexOp::create(b, l, size - 1)));
+}
+
+/// GatherND: out[b..., i..., j...] = data[b..., indices[b..., i..., :], j...].
+struct GatherNDToGeneric : public OpRewritePattern<ONNXGatherNDOp> {
+  using OpRewritePattern::OpRewritePattern;
+
+  LogicalResult matchAndRewrite(ONNXGatherNDOp op,
+                                PatternRewriter &rewriter) const override {
+    if (!allStatic(op))
+      return failure();
+    auto data = cast<RankedTensorType>(op.getData().getType());
+    auto indices = cast<RankedTensorType>(op.getIndices().getType());
+    auto result = cast<RankedTensorType>(op.getType());
+    int64_t batch = (int64_t)op.getBatchDims();
+    int64_t q = indices.getRank(), k = indices.getDimSize(q - 1);
+    Value source = op.getData(), idx = op.getIndices();
+    Value r = broadcastGeneric(
+        rewriter, op.getLoc(), result, ValueRange{},
+        [&](OpBuilder &b, Location l, ValueRange) -> Value {
+          // Output dims: indices' first q - 1, then data's after batch + k.
+          SmallVector<Value> outer;
+          for (int64_t d = 0; d < q - 1; ++d)
+            outer.push_back(linalg::IndexOp::create(b, l, d));
+          SmallVector<Value> coords(outer.begin(), outer.begin() + batch);
+          for (int64_t c = 0; c < k; ++c) {
+            SmallVector<Value> at = outer;
+            at.push_back(arith::ConstantIndexOp::create(b, l, c));
+            Value v = tensor::ExtractOp::create(b, l, idx, at);
+            coords.push_back(wrapIndex(b, l, v, data.getDimSize(batch + c)));
+          }
+          for (int64_t d = batch + k; d < data.getRank(); ++d)
+            coords.push_back(linalg::IndexOp::create(b, l, q - 1 + d - batch - k));
+          Value v = tensor::ExtractOp::create(b, l, source, coords);
+          return castScalar(b, l, v, signlessOf(v.getType()));
+        });
+    rewriter.replaceOp(op, r);
+    return success();
+  }
+};
+
+/// Combines an update into the value by Scatter's reduction attribute.
+Value combineUpdate(OpBuilder &b, Location l, StringRef reduction, Value acc,
+                    Value update, bool isUnsigned) {
+  bool isFloat = isa<FloatType>(acc.getType());
+  if (reduction == "add")
+    return isFloat ? Value(arith::AddFOp::create(b, l, acc, update))
+                   : Value(arith::AddIOp::create(b, l, acc, update));
+  if (reduction == "mul")
+    return isFloat ? Value(arith::MulFOp::create(b, l, acc, update))
+                   : Value(arith::MulIOp::create(b, l, acc, update));
+  if (reduction == "max")
+    return isFloat      ? Value(arith::MaximumFOp::create(b, l, acc, update))
+           : isUnsigned ? Value(arith::MaxUIOp::create(b, l, acc, update))
+                        : Value(arith::MaxSIOp::create(b, l, acc, update));
+  if (reduction == "min")
+    return isFloat      ? Value(arith::MinimumFOp::create(b, l, acc, update))
+           : isUnsigned ? Value(arith::MinUIOp::create(b, l, acc, update))
+                        : Value(arith::MinSIOp::create(b, l, acc, update));
+  return update; // none: the (last) update
+}
+
+/// A generic over the output's dims plus one reduction loop of `count`
+/// steps, starting from `data`; `body(b, l, acc, step)` returns the new
+/// value of the output element.
+Value scatterGeneric(
+    PatternRewriter &rewriter, Location loc, Value data, int64_t count,
+    function_ref<Value(OpBuilder &, Location, Value, Value)> body) {
+  auto t = cast<RankedTensorType>(data.getType());
+  int64_t rank = t.getRank();
+  MLIRContext *ctx = rewriter.getContext();
+  Value steps = tensor::EmptyOp::create(rewriter, loc, ArrayRef<int64_t>{count},
+                                        rewriter.getI1Type());
+  SmallVector<utils::IteratorType> iterators(rank, utils::IteratorType::parallel);
+  iterators.push_back(utils::IteratorType::reduction);
+  // The output starts as a copy of data (the outs operand is updated).
+  Value init = linalg::CopyOp::create(
+                   rewriter, loc, data,
+                   tensor::EmptyOp::create(rewriter, loc, t.getShape(), t.getElementType()).getResult())
+                   .getResult(0);
+  return linalg::GenericOp::create(
+             rewriter, loc, TypeRange{t}, ValueRange{steps}, ValueRange{init},
+             ArrayRef<AffineMap>{AffineMap::get(rank + 1, 0, {getAffineDimExpr(rank, ctx)}, ctx),
+                                 AffineMap::getMultiDimIdentityMap(rank + 1, ctx)
+                                     .getSubMap(llvm::to_vector(llvm::seq<unsigned>(0, rank)))},
+             iterators,
+             [&](OpBuilder &b, Location l, ValueRange a) {
+               Value acc = castScalar(b, l, a[1], signlessOf(a[1].getType()));
+               Value step = linalg::IndexOp::create(b, l, rank);
+               Value r = body(b, l, acc, step);
+               linalg::YieldOp::create(b, l, castScalar(b, l, r, t.getElementType()));
+             })
+      .getResult(0);
+}
+
+/// ScatterND: each index tuple of indices [M..., k] selects a slice of the
+/// output that combines with its update; one reduction over the tuples.
+struct ScatterNDToGeneric : public OpRewritePattern<ONNXScatterNDOp> {
+  using OpRewritePattern::OpRewritePattern;
+
+  LogicalResult matchAndRewrite(ONNXScatterNDOp op,
+                                PatternRewriter &rewriter) const override {
+    if (!allStatic(op))
+      return failure();
+    auto data = cast<RankedTensorType>(op.getData().getType());
+    auto indices = cast<RankedTensorType>(op.getIndices().getType());
+    int64_t q = indices.getRank(), k = indices.getDimSize(q - 1);
+    int64_t count = 1;
+    for (int64_t d = 0; d < q - 1; ++d)
+      count *= indices.getDimSize(d);
+    if (!isa<FloatType, IntegerType>(data.getElementType()))
+      return failure();
+    bool isUnsigned = data.getElementType().isUnsignedInteger();
+    Location loc = op.getLoc();
+    // Indices as [count, k] and updates as [count, rest...].
+    auto flat = [&](Value v, SmallVector<int64_t> shape) -> Value {
+      auto t = cast<RankedTensorType>(v.getType());
+      auto shapeType = RankedTensorType::get({(int64_t)shape.size()}, rewriter.getI64Type());
+      Value s = arith::ConstantOp::create(rewriter, loc,
+                                          DenseElementsAttr::get(shapeType, ArrayRef(shape)));
+      return tensor::ReshapeOp::create(rewriter, loc, t.clone(shape), v, s);
+    };
+    Value idx = flat(op.getIndices(), {count, k});
+    SmallVector<int64_t> updateShape = {count};
+    for (int64_t d = k; d < data.getRank(); ++d)
+      updateShape.push_back(data.getDimSize(d));
+    Value updates = flat(op.getUpdates(), updateShape);
+    StringRef reduction = op.getReduction();
+    int64_t rank = data.getRank();
+    Value r = scatterGeneric(
+        rewriter, loc, op.getData(), count,
+        [&](OpBuilder &b, Location l, Value acc, Value step) -> Value {
+          Value match = arith::ConstantOp::create(b, l, b.getBoolAttr(true));
+          for (int64_t c = 0; c < k; ++c) {
+            Value v = tensor::ExtractOp::create(
+                b, l, idx, ValueRange{step, arith::ConstantIndexOp::create(b, l, c)});
+            Value i = wrapIndex(b, l, v, data.getDimSize(c));
+            match = arith::AndIOp::create(
+                b, l, match,
+                arith::CmpIOp::create(b, l, arith::CmpIPredicate::eq, i,
+                                      linalg::IndexOp::create(b, l, c)));
+          }
+          SmallVector<Value> at = {step};
+          for (int64_t d = k; d < rank; ++d)
+            at.push_back(linalg::IndexOp::create(b, l, d));
+          Value u = tensor::ExtractOp::create(b, l, updates, at);
+          u = castScalar(b, l, u, signlessOf(u.getType()));
+          return arith::SelectOp::create(
+              b, l, match, combineUpdate(b, l, reduction, acc, u, isUnsigned), acc);
+        });
+    rewriter.replaceOp(op, r);
+    return success();
+  }
+};
+
+/// ScatterElements: output[p] combines updates[q] for every q whose index
+/// along `axis` points at p (q equals p on the other dims).
+struct ScatterElementsToGeneric : public OpRewritePattern<ONNXScatterElementsOp> {
+  using OpRewritePattern::OpRewritePattern;
+
+  LogicalResult matchAndRewrite(ONNXScatterElementsOp op,
+                                PatternRewriter &rewriter) const override {
+    if (!allStatic(op))
+      return failure();
+    auto data = cast<RankedTensorType>(op.getData().getType());
+    auto indices = cast<RankedTensorType>(op.getIndices().getType());
+    if (!isa<FloatType, IntegerType>(data.getElementType()))
+      return failure();
+    bool isUnsigned = data.getElementType().isUnsignedInteger();
+    int64_t rank = data.getRank();
+    int64_t axis = (int64_t)op.getAxis();
+    axis = axis < 0 ? axis + rank : axis;
+    Value idx = op.getIndices(), updates = op.getUpdates();
+    StringRef reduction = op.getReduction();
+    Value r = scatterGeneric(
+        rewriter, op.getLoc(), op.getData(), indices.getDimSize(axis),
+        [&](OpBuilder &b, Location l, Value acc, Value step) -> Value {
+          // q = p with q[axis] = step, inside the indices' shape.
+          Value inside = arith::ConstantOp::create(b, l, b.getBoolAttr(true));
+          SmallVector<Value> q;
+          for (int64_t d = 0; d < rank; ++d) {
+            if (d == axis) {
+              q.push_back(step);
+              continue;
+            }
+            Value p = linalg::IndexOp::create(b, l, d);
+            inside = arith::AndIOp::create(
+                b, l, inside,
+                arith::CmpIOp::create(b, l, arith::CmpIPredicate::ult, p,
+                                      arith::ConstantIndexOp::create(b, l, indices.getDimSize(d))));
+            q.push_back(arith::MinUIOp::create(
+                b, l, p, arith::ConstantIndexOp::create(b, l, indices.getDimSize(d) - 1)));
+          }
+          Value target = wrapIndex(b, l, tensor::ExtractOp::create(b, l, idx, q),
+                                   data.getDimSize(axis));
+          Value match = arith::AndIOp::create(
+              b, l, inside,
+              arith::CmpIOp::create(b, l, arith::CmpIPredicate::eq, target,
+                                    linalg::IndexOp::create(b, l, axis)));
+          Value u = tensor::ExtractOp::create(b, l, updates, q);
+          u = castScalar(b, l, u, signlessOf(u.getType()));
+          return arith::SelectOp::create(
+              b, l, match, combineUpdate(b, l, reduction, acc, u, isUnsigned), acc);
+        });
+    rewriter.replaceOp(op, r);
+    return success();
+  }
+};
+
 } // namespace
 
 void prism::lowering::populateIndexingPatterns(RewritePatternSet &patterns) {
   patterns.add<ArgExtremumToGeneric<ONNXArgMaxOp, true>,
                ArgExtremumToGeneric<ONNXArgMinOp, false>, TriluToGeneric,
                GatherElementsToGeneric, TileToGeneric, CumSumToGeneric,
-               OneHotToGeneric, EyeLikeToGeneric>(patterns.getContext());
+               OneHotToGeneric, EyeLikeToGeneric, GatherNDToGeneric,
+               ScatterNDToGeneric, ScatterElementsToGeneric>(patterns.getContext());
 }

@@ -60,3 +60,30 @@ func.func @tile(%x: tensor<2x3xf32>, %r: tensor<2xi64>) -> tensor<4x3xf32> {
   %0 = "onnx.Tile"(%x, %r) : (tensor<2x3xf32>, tensor<2xi64>) -> tensor<4x3xf32>
   return %0 : tensor<4x3xf32>
 }
+
+// -----
+
+// ScatterND: the output starts as a copy of data; a reduction over the
+// index tuples replaces (or combines) the slices they select.
+// CHECK-LABEL: func.func @scatter_nd
+// CHECK: linalg.copy
+// CHECK: linalg.generic {{.*}}iterator_types = ["parallel", "parallel", "reduction"]
+// CHECK: arith.cmpi eq
+// CHECK: arith.addf
+// CHECK: arith.select
+func.func @scatter_nd(%x: tensor<4x3xf32>, %i: tensor<2x1xi64>, %u: tensor<2x3xf32>) -> tensor<4x3xf32> {
+  %0 = "onnx.ScatterND"(%x, %i, %u) <{reduction = "add"}> : (tensor<4x3xf32>, tensor<2x1xi64>, tensor<2x3xf32>) -> tensor<4x3xf32>
+  return %0 : tensor<4x3xf32>
+}
+
+// -----
+
+// GatherND reads data at the index tuple of each output row.
+// CHECK-LABEL: func.func @gather_nd
+// CHECK: tensor.extract %arg1
+// CHECK: tensor.extract %arg1
+// CHECK: tensor.extract %arg0
+func.func @gather_nd(%x: tensor<2x3x4xf32>, %i: tensor<5x2xi64>) -> tensor<5x4xf32> {
+  %0 = "onnx.GatherND"(%x, %i) <{batch_dims = 0 : i64}> : (tensor<2x3x4xf32>, tensor<5x2xi64>) -> tensor<5x4xf32>
+  return %0 : tensor<5x4xf32>
+}
