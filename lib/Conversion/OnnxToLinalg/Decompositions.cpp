@@ -1144,6 +1144,14 @@ prism::getUnsupportedReason(Operation *op) {
     if (g.getDoRotary() && (isNone(g.getCosCache()) || isNone(g.getSinCache())))
       return std::string("do_rotary needs cos_cache and sin_cache");
   }
+  if (auto r = dyn_cast<ONNXResizeOp>(op)) {
+    StringRef t = r.getCoordinateTransformationMode();
+    if (!llvm::is_contained({"half_pixel", "pytorch_half_pixel", "align_corners",
+                             "asymmetric", "tf_half_pixel_for_nn"}, t))
+      return "coordinate_transformation_mode = \"" + t.str() + "\" is not supported";
+    if (!llvm::is_contained({"nearest", "linear", "cubic"}, r.getMode()))
+      return "mode = \"" + r.getMode().str() + "\" is not supported";
+  }
   if (auto m = dyn_cast<ONNXMaxPoolOp>(op)) {
     if (!m.getIndices().use_empty())
       return std::string("the Indices output is not supported");
@@ -1170,6 +1178,14 @@ prism::getUnsupportedReason(Operation *op) {
       return std::string("the output_qk output is not supported");
     if (g.getDoRotary() && (isNone(g.getCosCache()) || isNone(g.getSinCache())))
       return std::string("do_rotary needs cos_cache and sin_cache");
+  }
+  if (auto r = dyn_cast<ONNXResizeOp>(op)) {
+    StringRef t = r.getCoordinateTransformationMode();
+    if (!llvm::is_contained({"half_pixel", "pytorch_half_pixel", "align_corners",
+                             "asymmetric", "tf_half_pixel_for_nn"}, t))
+      return "coordinate_transformation_mode = \"" + t.str() + "\" is not supported";
+    if (!llvm::is_contained({"nearest", "linear", "cubic"}, r.getMode()))
+      return "mode = \"" + r.getMode().str() + "\" is not supported";
   }
   if (auto m = dyn_cast<ONNXMaxPoolOp>(op)) {
     if (!m.getIndices().use_empty())

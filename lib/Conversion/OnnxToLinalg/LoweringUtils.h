@@ -52,6 +52,8 @@ void populateQuantizedPatterns(mlir::RewritePatternSet &patterns);
 void populateGroupQueryAttentionPatterns(mlir::RewritePatternSet &patterns);
 /// WindowOps.cpp: Conv, MaxPool, AveragePool, Pad.
 void populateWindowPatterns(mlir::RewritePatternSet &patterns);
+/// Resize.cpp: Resize (nearest, linear, cubic).
+void populateResizePatterns(mlir::RewritePatternSet &patterns);
 
 } // namespace prism::lowering
 

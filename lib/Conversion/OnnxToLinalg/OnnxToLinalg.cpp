@@ -1339,6 +1339,7 @@ void prism::populateOnnxToLinalgPatterns(RewritePatternSet &patterns) {
   populateQuantizedPatterns(patterns);
   populateGroupQueryAttentionPatterns(patterns);
   populateWindowPatterns(patterns);
+  populateResizePatterns(patterns);
   patterns.add<GatherToGeneric, SliceToExtract, ReduceToGeneric>(
       patterns.getContext());
   patterns.add<CompareAndSelect, CastToArith, ExpandToGeneric, ConcatToSlices,

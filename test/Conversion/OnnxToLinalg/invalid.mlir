@@ -61,3 +61,12 @@ func.func @gqa_smooth(%q: tensor<1x1x32xf32>, %k: tensor<1x1x16xf32>, %v: tensor
   %o, %pkey, %pval, %qk = "onnx.ms.GroupQueryAttention"(%q, %k, %v, %n, %n, %sl, %t, %n, %n, %n, %n, %n) <{do_rotary = 0 : i64, kv_num_heads = 2 : i64, local_window_size = -1 : i64, num_heads = 4 : i64, rotary_interleaved = 0 : i64, smooth_softmax = 1 : i64, softcap = 0.000000e+00 : f32}> : (tensor<1x1x32xf32>, tensor<1x1x16xf32>, tensor<1x1x16xf32>, none, none, tensor<1xi32>, tensor<i32>, none, none, none, none, none) -> (tensor<1x1x32xf32>, tensor<1x2x1x8xf32>, tensor<1x2x1x8xf32>, none)
   return %o : tensor<1x1x32xf32>
 }
+
+// -----
+
+func.func @resize_crop(%x: tensor<1x1x4x4xf32>, %roi: tensor<8xf32>, %sz: tensor<4xi64>) -> tensor<1x1x3x3xf32> {
+  %n = onnx.NoValue
+  // expected-error @+1 {{'onnx.Resize' cannot run on the host: coordinate_transformation_mode = "tf_crop_and_resize" is not supported}}
+  %0 = "onnx.Resize"(%x, %roi, %n, %sz) <{coordinate_transformation_mode = "tf_crop_and_resize", cubic_coeff_a = -0.75 : f32, exclude_outside = 0 : i64, extrapolation_value = 0.0 : f32, mode = "linear", nearest_mode = "round_prefer_floor"}> : (tensor<1x1x4x4xf32>, tensor<8xf32>, none, tensor<4xi64>) -> tensor<1x1x3x3xf32>
+  return %0 : tensor<1x1x3x3xf32>
+}
