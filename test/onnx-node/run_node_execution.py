@@ -45,7 +45,7 @@ QuantizeLinear MatMulInteger NegativeLogLikelihoodLoss SoftmaxCrossEntropyLoss
 BatchNormalization InstanceNormalization GlobalAveragePool GlobalMaxPool
 DepthToSpace SpaceToDepth Hardmax CumSum OneHot EyeLike BitShift IsNaN IsInf Conv
 MaxPool AveragePool Pad GatherND ScatterND ScatterElements DynamicQuantizeLinear
-Resize
+Resize ConvTranspose ConvInteger
 Expand Flatten Floor Gather Gelu Gemm Greater GreaterOrEqual Identity
 LayerNormalization Less LessOrEqual Log LogSoftmax MatMul Max Min Mul Neg Not
 Or Pow RMSNormalization Range Reciprocal ReduceMax ReduceMean ReduceMin

@@ -1,7 +1,8 @@
 //===- WindowOps.cpp - Conv, pooling and Pad ------------------------------===//
 //
 // Conv (any spatial rank, groups, dilations, strides, explicit or automatic
-// padding) and MaxPool/AveragePool as linalg.generic windows over a padded
+// padding; ConvInteger through it), ConvTranspose, and MaxPool/AveragePool
+// as linalg.generic windows over a padded
 // input, the window read through affine maps (o * stride + k * dilation);
 // Pad (constant, edge, reflect; run-time pads) as a generic computing each
 // output's source coordinate.
@@ -109,7 +110,8 @@ struct ConvToGeneric : public OpRewritePattern<ONNXConvOp> {
     auto wt = cast<RankedTensorType>(op.getW().getType());
     auto yt = cast<RankedTensorType>(op.getType());
     Type elem = yt.getElementType();
-    if (!isa<FloatType>(elem) || xt.getRank() < 3)
+    bool isFloat = isa<FloatType>(elem);
+    if ((!isFloat && !elem.isSignlessInteger()) || xt.getRank() < 3)
       return failure();
     int64_t r = xt.getRank() - 2;
     int64_t group = (int64_t)op.getGroup();
@@ -147,8 +149,11 @@ struct ConvToGeneric : public OpRewritePattern<ONNXConvOp> {
                                       AffineMap::get(loops, 0, yExprs, ctx)},
                   iterators,
                   [&](OpBuilder &b, Location l, ValueRange a) {
-                    Value p = arith::MulFOp::create(b, l, a[0], a[1]);
-                    linalg::YieldOp::create(b, l, Value(arith::AddFOp::create(b, l, a[2], p)));
+                    Value p = isFloat ? Value(arith::MulFOp::create(b, l, a[0], a[1]))
+                                      : Value(arith::MulIOp::create(b, l, a[0], a[1]));
+                    linalg::YieldOp::create(
+                        b, l, isFloat ? Value(arith::AddFOp::create(b, l, a[2], p))
+                                      : Value(arith::AddIOp::create(b, l, a[2], p)));
                   })
                   .getResult(0);
     if (!isa<NoneType>(op.getB().getType())) {
@@ -166,6 +171,174 @@ struct ConvToGeneric : public OpRewritePattern<ONNXConvOp> {
                            });
     }
     rw.replaceOp(op, y);
+    return success();
+  }
+};
+
+/// ConvTranspose: out[n, m, o] sums x[n, c, i] w[c, m, k] over the input
+/// positions i and taps k with o = i * stride + k * dilation - pad_begin;
+/// one generic over (n, m, o..., c, k...) reading x where that i exists.
+struct ConvTransposeToGeneric : public OpRewritePattern<ONNXConvTransposeOp> {
+  using OpRewritePattern::OpRewritePattern;
+
+  LogicalResult matchAndRewrite(ONNXConvTransposeOp op,
+                                PatternRewriter &rw) const override {
+    if (!allStatic(op))
+      return failure();
+    auto xt = cast<RankedTensorType>(op.getX().getType());
+    auto wt = cast<RankedTensorType>(op.getW().getType());
+    auto yt = cast<RankedTensorType>(op.getType());
+    Type elem = yt.getElementType();
+    if (!isa<FloatType>(elem) || xt.getRank() < 3)
+      return failure();
+    int64_t r = xt.getRank() - 2;
+    int64_t group = (int64_t)op.getGroup();
+    int64_t cg = xt.getDimSize(1) / group, mg = wt.getDimSize(1);
+    SmallVector<int64_t> kernel(wt.getShape().drop_front(2));
+    SmallVector<int64_t> strides = intsOr(op.getStrides(), r, 1);
+    SmallVector<int64_t> dilations = intsOr(op.getDilations(), r, 1);
+    SmallVector<int64_t> pads = intsOr(op.getPads(), 2 * r, 0);
+    SmallVector<int64_t> outputPadding = intsOr(op.getOutputPadding(), r, 0);
+    if (strides.size() != (size_t)r || dilations.size() != (size_t)r ||
+        pads.size() != (size_t)(2 * r) || outputPadding.size() != (size_t)r)
+      return failure();
+    StringRef autoPad = op.getAutoPad();
+    bool computed = op.getOutputShape().has_value() || autoPad == "SAME_UPPER" ||
+                    autoPad == "SAME_LOWER";
+    SmallVector<int64_t> begin;
+    for (int64_t i = 0; i < r; ++i) {
+      if (!computed) {
+        begin.push_back(autoPad == "VALID" ? 0 : pads[i]);
+        continue;
+      }
+      int64_t total = strides[i] * (xt.getDimSize(2 + i) - 1) + outputPadding[i] +
+                      (kernel[i] - 1) * dilations[i] + 1 - yt.getDimSize(2 + i);
+      begin.push_back(autoPad == "SAME_LOWER" ? total - total / 2 : total / 2);
+    }
+    Location loc = op.getLoc();
+    MLIRContext *ctx = rw.getContext();
+    int64_t loops = 2 + r + 1 + r; // n, m, o..., c, k...
+    auto d = [&](int64_t i) { return getAffineDimExpr(i, ctx); };
+    SmallVector<AffineExpr> tapExprs = {d(2 + r)}, yExprs = {d(0), d(1)};
+    SmallVector<int64_t> tapShape = {cg};
+    for (int64_t i = 0; i < r; ++i) {
+      tapExprs.push_back(d(3 + r + i));
+      tapShape.push_back(kernel[i]);
+      yExprs.push_back(d(2 + i));
+    }
+    // The (c, k...) extents, as the pooling window operand gives them.
+    Value taps = tensor::EmptyOp::create(rw, loc, tapShape, elem);
+    SmallVector<utils::IteratorType> iterators(2 + r, utils::IteratorType::parallel);
+    iterators.append(1 + r, utils::IteratorType::reduction);
+    Value zero = arith::ConstantOp::create(rw, loc, elem, rw.getZeroAttr(elem));
+    Value acc = linalg::FillOp::create(
+                    rw, loc, ValueRange{zero},
+                    ValueRange{tensor::EmptyOp::create(rw, loc, yt.getShape(), elem)})
+                    .getResult(0);
+    Value x = op.getX(), w = op.getW();
+    Value y = linalg::GenericOp::create(
+                  rw, loc, TypeRange{yt}, ValueRange{taps}, ValueRange{acc},
+                  ArrayRef<AffineMap>{AffineMap::get(loops, 0, tapExprs, ctx),
+                                      AffineMap::get(loops, 0, yExprs, ctx)},
+                  iterators,
+                  [&](OpBuilder &b, Location l, ValueRange a) {
+                    auto idx = [&](int64_t v) {
+                      return arith::ConstantIndexOp::create(b, l, v).getResult();
+                    };
+                    Value n = linalg::IndexOp::create(b, l, 0);
+                    Value m = linalg::IndexOp::create(b, l, 1);
+                    Value c = linalg::IndexOp::create(b, l, 2 + r);
+                    Value g = arith::DivUIOp::create(b, l, m, idx(mg));
+                    Value channel = arith::AddIOp::create(
+                        b, l, arith::MulIOp::create(b, l, g, idx(cg)), c);
+                    Value valid = arith::ConstantOp::create(b, l, b.getBoolAttr(true));
+                    SmallVector<Value> xCoords = {n, channel};
+                    SmallVector<Value> wCoords = {channel, arith::RemUIOp::create(b, l, m, idx(mg))};
+                    for (int64_t i = 0; i < r; ++i) {
+                      Value o = linalg::IndexOp::create(b, l, 2 + i);
+                      Value k = linalg::IndexOp::create(b, l, 3 + r + i);
+                      // s * i = o + pad_begin - k * dilation
+                      Value num = arith::SubIOp::create(
+                          b, l, arith::AddIOp::create(b, l, o, idx(begin[i])),
+                          arith::MulIOp::create(b, l, k, idx(dilations[i])));
+                      Value pos = arith::DivSIOp::create(b, l, num, idx(strides[i]));
+                      Value ok = arith::AndIOp::create(
+                          b, l,
+                          arith::CmpIOp::create(b, l, arith::CmpIPredicate::sge, num, idx(0)),
+                          arith::CmpIOp::create(
+                              b, l, arith::CmpIPredicate::eq,
+                              arith::RemSIOp::create(b, l, num, idx(strides[i])), idx(0)));
+                      ok = arith::AndIOp::create(
+                          b, l, ok,
+                          arith::CmpIOp::create(b, l, arith::CmpIPredicate::slt, pos,
+                                                idx(xt.getDimSize(2 + i))));
+                      valid = arith::AndIOp::create(b, l, valid, ok);
+                      xCoords.push_back(arith::MaxSIOp::create(
+                          b, l, idx(0),
+                          arith::MinSIOp::create(b, l, pos, idx(xt.getDimSize(2 + i) - 1))));
+                      wCoords.push_back(k);
+                    }
+                    Value xv = tensor::ExtractOp::create(b, l, x, xCoords);
+                    Value wv = tensor::ExtractOp::create(b, l, w, wCoords);
+                    Value p = arith::MulFOp::create(b, l, xv, wv);
+                    Value sum = arith::AddFOp::create(b, l, a[1], p);
+                    linalg::YieldOp::create(
+                        b, l, Value(arith::SelectOp::create(b, l, valid, sum, a[1])));
+                  })
+                  .getResult(0);
+    if (!isa<NoneType>(op.getB().getType())) {
+      SmallVector<int64_t> shape(yt.getRank(), 1);
+      shape[1] = yt.getDimSize(1);
+      auto shapeType = RankedTensorType::get({yt.getRank()}, rw.getI64Type());
+      Value s = arith::ConstantOp::create(rw, loc,
+                                          DenseElementsAttr::get(shapeType, ArrayRef(shape)));
+      Value bias = tensor::ReshapeOp::create(rw, loc, RankedTensorType::get(shape, elem),
+                                             op.getB(), s);
+      y = broadcastGeneric(rw, loc, yt, ValueRange{y, bias},
+                           [](OpBuilder &b, Location l, ValueRange a) -> Value {
+                             return arith::AddFOp::create(b, l, a[0], a[1]);
+                           });
+    }
+    rw.replaceOp(op, y);
+    return success();
+  }
+};
+
+/// ConvInteger: Conv of the int32 differences from the zero points.
+struct ConvIntegerToConv : public OpRewritePattern<ONNXConvIntegerOp> {
+  using OpRewritePattern::OpRewritePattern;
+
+  LogicalResult matchAndRewrite(ONNXConvIntegerOp op,
+                                PatternRewriter &rw) const override {
+    if (!allStatic(op))
+      return failure();
+    Location loc = op.getLoc();
+    Type i32 = rw.getI32Type();
+    auto widen = [&](Value v, Value zp, bool perChannel) -> Value {
+      auto t = cast<RankedTensorType>(v.getType());
+      Value w = ONNXCastOp::create(rw, loc, t.clone(i32), v, (uint64_t)6);
+      if (isa<NoneType>(zp.getType()))
+        return w;
+      auto zt = cast<RankedTensorType>(zp.getType());
+      Value z = ONNXCastOp::create(rw, loc, zt.clone(i32), zp, (uint64_t)6);
+      if (perChannel && zt.getRank() == 1 && zt.getDimSize(0) > 1) {
+        // [M] -> [M, 1, ...]: one zero point per output channel.
+        SmallVector<int64_t> shape(t.getRank(), 1);
+        shape[0] = zt.getDimSize(0);
+        auto shapeType = RankedTensorType::get({t.getRank()}, rw.getI64Type());
+        Value s = arith::ConstantOp::create(
+            rw, loc, DenseElementsAttr::get(shapeType, ArrayRef(shape)));
+        z = tensor::ReshapeOp::create(rw, loc, RankedTensorType::get(shape, i32), z, s);
+      }
+      return ONNXSubOp::create(rw, loc, t.clone(i32), w, z);
+    };
+    Value x = widen(op.getX(), op.getXZeroPoint(), false);
+    Value w = widen(op.getW(), op.getWZeroPoint(), true);
+    Value none = ONNXNoValueOp::create(rw, loc, rw.getNoneType());
+    Value conv = ONNXConvOp::create(
+        rw, loc, op.getType(), x, w, none, op.getAutoPadAttr(), op.getDilationsAttr(),
+        op.getGroupAttr(), op.getKernelShapeAttr(), op.getPadsAttr(), op.getStridesAttr());
+    rw.replaceOp(op, conv);
     return success();
   }
 };
@@ -396,7 +569,8 @@ struct PadToGeneric : public OpRewritePattern<ONNXPadOp> {
 } // namespace
 
 void prism::lowering::populateWindowPatterns(RewritePatternSet &patterns) {
-  patterns.add<ConvToGeneric, PoolToGeneric<ONNXMaxPoolOp, true>,
+  patterns.add<ConvToGeneric, ConvTransposeToGeneric, ConvIntegerToConv,
+               PoolToGeneric<ONNXMaxPoolOp, true>,
                PoolToGeneric<ONNXAveragePoolOp, false>, PadToGeneric>(
       patterns.getContext());
 }

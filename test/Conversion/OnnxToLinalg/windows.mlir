@@ -53,3 +53,35 @@ func.func @pad_reflect(%x: tensor<3x4xf32>, %p: tensor<4xi64>) -> tensor<3x8xf32
   %0 = "onnx.Pad"(%x, %p, %n, %n) <{mode = "reflect"}> : (tensor<3x4xf32>, tensor<4xi64>, none, none) -> tensor<3x8xf32>
   return %0 : tensor<3x8xf32>
 }
+
+// -----
+
+// ConvTranspose: each output sums the input positions i and taps k with
+// o = i * stride + k - pad_begin (checked at run time: divisible and in
+// range), over a (c, k) extent operand.
+// CHECK-LABEL: func.func @conv_transpose
+// CHECK: tensor.empty() : tensor<1x3x3xf32>
+// CHECK: linalg.generic
+// CHECK: arith.remsi
+// CHECK: tensor.extract %arg0
+// CHECK: tensor.extract %arg1
+// CHECK: arith.select
+func.func @conv_transpose(%x: tensor<1x1x3x3xf32>, %w: tensor<1x2x3x3xf32>) -> tensor<1x2x7x7xf32> {
+  %n = onnx.NoValue
+  %0 = "onnx.ConvTranspose"(%x, %w, %n) <{auto_pad = "NOTSET", group = 1 : i64, strides = [2, 2], pads = [0, 0, 0, 0]}> : (tensor<1x1x3x3xf32>, tensor<1x2x3x3xf32>, none) -> tensor<1x2x7x7xf32>
+  return %0 : tensor<1x2x7x7xf32>
+}
+
+// -----
+
+// ConvInteger: an int32 Conv of the differences from the zero points.
+// CHECK-LABEL: func.func @conv_integer
+// CHECK: arith.extui
+// CHECK: arith.subi
+// CHECK: arith.muli
+// CHECK: arith.addi
+func.func @conv_integer(%x: tensor<1x1x3x3xui8>, %w: tensor<1x1x2x2xui8>, %xz: tensor<ui8>) -> tensor<1x1x2x2xi32> {
+  %n = onnx.NoValue
+  %0 = "onnx.ConvInteger"(%x, %w, %xz, %n) <{auto_pad = "NOTSET", group = 1 : i64}> : (tensor<1x1x3x3xui8>, tensor<1x1x2x2xui8>, tensor<ui8>, none) -> tensor<1x1x2x2xi32>
+  return %0 : tensor<1x1x2x2xi32>
+}
