@@ -43,6 +43,7 @@
 
 #include <chrono>
 #include <cstdlib>
+#include <functional>
 #include <map>
 
 using namespace mlir;
@@ -319,8 +320,10 @@ int main(int argc, char **argv) {
   engineOptions.jitCodeGenOptLevel = llvm::CodeGenOptLevel::Aggressive;
   // LLVM's -O3 pipeline on the module (it also lowers the coroutines of
   // the async runtime that threads use); without it only codegen optimizes.
-  engineOptions.transformer = makeOptimizingTransformer(
+  // (`transformer` is a function_ref: the function must outlive create().)
+  std::function<llvm::Error(llvm::Module *)> optimize = makeOptimizingTransformer(
       /*optLevel=*/3, /*sizeLevel=*/0, /*targetMachine=*/nullptr);
+  engineOptions.transformer = optimize;
   llvm::SmallVector<llvm::StringRef> runtimeLibs = {PRISM_C_RUNNER_UTILS};
   if (threadCount > 1)
     runtimeLibs.push_back(PRISM_ASYNC_RUNTIME);
