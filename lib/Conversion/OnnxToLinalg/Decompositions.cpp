@@ -1169,41 +1169,6 @@ prism::getUnsupportedReason(Operation *op) {
          mode.getSplatValue<bool>()))
       return std::string("training mode (random dropout) is not supported");
   }
-  if (auto g = dyn_cast<ONNXMsGroupQueryAttentionOp>(op)) {
-    if (!isNone(g.getAttentionBias()) || !isNone(g.getHeadSink()))
-      return std::string("attention_bias and head_sink are not supported");
-    if (g.getSmoothSoftmax())
-      return std::string("smooth_softmax is not supported");
-    if (!g.getOutputQk().use_empty())
-      return std::string("the output_qk output is not supported");
-    if (g.getDoRotary() && (isNone(g.getCosCache()) || isNone(g.getSinCache())))
-      return std::string("do_rotary needs cos_cache and sin_cache");
-  }
-  if (auto r = dyn_cast<ONNXResizeOp>(op)) {
-    StringRef t = r.getCoordinateTransformationMode();
-    if (!llvm::is_contained({"half_pixel", "pytorch_half_pixel", "align_corners",
-                             "asymmetric", "tf_half_pixel_for_nn"}, t))
-      return "coordinate_transformation_mode = \"" + t.str() + "\" is not supported";
-    if (!llvm::is_contained({"nearest", "linear", "cubic"}, r.getMode()))
-      return "mode = \"" + r.getMode().str() + "\" is not supported";
-  }
-  if (auto m = dyn_cast<ONNXMaxPoolOp>(op)) {
-    if (!m.getIndices().use_empty())
-      return std::string("the Indices output is not supported");
-    if (m.getStorageOrder())
-      return std::string("storage_order = 1 is not supported");
-  }
-  if (auto r = dyn_cast<ONNXMsRotaryEmbeddingOp>(op))
-    if (r.getIsPackedBatching())
-      return std::string("is_packed_batching is not supported");
-  if (auto d = dyn_cast<ONNXDropoutOp>(op)) {
-    Value training = d.getTrainingMode();
-    DenseElementsAttr mode;
-    if (!isNone(training) &&
-        (!matchPattern(training, m_Constant(&mode)) ||
-         mode.getSplatValue<bool>()))
-      return std::string("training mode (random dropout) is not supported");
-  }
   if (auto g = dyn_cast<ONNXGeluOp>(op))
     if (g.getApproximate() != "none" && g.getApproximate() != "tanh")
       return "approximate = \"" + g.getApproximate().str() +

@@ -417,20 +417,6 @@ struct EyeLikeToGeneric : public OpRewritePattern<ONNXEyeLikeOp> {
   }
 };
 
-/// An index scalar `v` (any integer type) into [0, size): negative values
-/// count from the end, the rest are clamped (ONNX leaves them undefined).
-Value wrapIndex(OpBuilder &b, Location l, Value v, int64_t size) {
-  Value i = arith::IndexCastOp::create(b, l, b.getIndexType(),
-                                       castScalar(b, l, v, signlessOf(v.getType())));
-  Value zero = arith::ConstantIndexOp::create(b, l, 0);
-  Value n = arith::ConstantIndexOp::create(b, l, size);
-  Value negative = arith::CmpIOp::create(b, l, arith::CmpIPredicate::slt, i, zero);
-  i = arith::SelectOp::create(b, l, negative, arith::AddIOp::create(b, l, i, n), i);
-  return arith::MaxSIOp::create(
-      b, l, zero,
-      arith::MinSIOp::create(b, l, i, arith::ConstantIndexOp::create(b, l, size - 1)));
-}
-
 /// GatherND: out[b..., i..., j...] = data[b..., indices[b..., i..., :], j...].
 struct GatherNDToGeneric : public OpRewritePattern<ONNXGatherNDOp> {
   using OpRewritePattern::OpRewritePattern;

@@ -42,6 +42,12 @@ mlir::Value broadcastGeneric(
                                    mlir::ValueRange)>
         body);
 
+/// An index scalar `v` (any integer type) as an index in [0, size):
+/// negative values count from the end, out-of-range ones are clamped (ONNX
+/// leaves them undefined; clamping keeps reads in bounds).
+mlir::Value wrapIndex(mlir::OpBuilder &b, mlir::Location l, mlir::Value v,
+                      int64_t size);
+
 /// Patterns of IndexingOps.cpp (ArgMax/ArgMin, Trilu, GatherElements, Tile)
 /// and QuantizedOps.cpp (DequantizeLinear, QuantizeLinear, MatMulInteger,
 /// MatMulNBits).

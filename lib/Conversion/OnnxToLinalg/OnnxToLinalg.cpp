@@ -111,6 +111,20 @@ std::optional<SmallVector<int64_t>> constInts(Value v) {
   return out;
 }
 
+/// An index scalar `v` (any integer type) into [0, size): negative values
+/// count from the end, the rest are clamped (ONNX leaves them undefined).
+Value wrapIndex(OpBuilder &b, Location l, Value v, int64_t size) {
+  Value i = arith::IndexCastOp::create(b, l, b.getIndexType(),
+                                       castScalar(b, l, v, signlessOf(v.getType())));
+  Value zero = arith::ConstantIndexOp::create(b, l, 0);
+  Value n = arith::ConstantIndexOp::create(b, l, size);
+  Value negative = arith::CmpIOp::create(b, l, arith::CmpIPredicate::slt, i, zero);
+  i = arith::SelectOp::create(b, l, negative, arith::AddIOp::create(b, l, i, n), i);
+  return arith::MaxSIOp::create(
+      b, l, zero,
+      arith::MinSIOp::create(b, l, i, arith::ConstantIndexOp::create(b, l, size - 1)));
+}
+
 } // namespace prism::lowering
 
 namespace {
@@ -896,13 +910,7 @@ struct GatherToGeneric : public OpRewritePattern<ONNXGatherOp> {
         rewriter, loc, TypeRange{result}, ValueRange{op.getIndices()},
         ValueRange{init}, maps, iterators,
         [&](OpBuilder &b, Location l, ValueRange args) {
-          Value idx = arith::IndexCastOp::create(b, l, b.getIndexType(), args[0]);
-          Value n = arith::ConstantIndexOp::create(b, l, axisSize);
-          Value zero = arith::ConstantIndexOp::create(b, l, 0);
-          Value last = arith::ConstantIndexOp::create(b, l, axisSize - 1);
-          Value neg = arith::CmpIOp::create(b, l, arith::CmpIPredicate::slt, idx, zero);
-          idx = arith::SelectOp::create(b, l, neg, arith::AddIOp::create(b, l, idx, n), idx);
-          idx = arith::MaxSIOp::create(b, l, arith::MinSIOp::create(b, l, idx, last), zero);
+          Value idx = wrapIndex(b, l, args[0], axisSize);
           SmallVector<Value> coords;
           for (int64_t d = 0; d < r; ++d) {
             if (d < axis)

@@ -99,6 +99,22 @@ Value padInput(OpBuilder &b, Location loc, Value x, ArrayRef<WindowDim> dims,
   return tensor::PadOp::create(b, loc, t.clone(shape), x, lowFold, highFold, value);
 }
 
+/// y [N, M, spatial...] plus a float bias [M] along the channel dim.
+Value addChannelBias(OpBuilder &b, Location loc, Value y, Value bias) {
+  auto yt = cast<RankedTensorType>(y.getType());
+  SmallVector<int64_t> shape(yt.getRank(), 1);
+  shape[1] = yt.getDimSize(1);
+  auto shapeType = RankedTensorType::get({yt.getRank()}, b.getI64Type());
+  Value s = arith::ConstantOp::create(b, loc,
+                                      DenseElementsAttr::get(shapeType, ArrayRef(shape)));
+  Value column = tensor::ReshapeOp::create(
+      b, loc, RankedTensorType::get(shape, yt.getElementType()), bias, s);
+  return broadcastGeneric(b, loc, yt, ValueRange{y, column},
+                          [](OpBuilder &nb, Location l, ValueRange a) -> Value {
+                            return arith::AddFOp::create(nb, l, a[0], a[1]);
+                          });
+}
+
 /// Conv as one generic over (n, m, o..., ci, k...).
 struct ConvToGeneric : public OpRewritePattern<ONNXConvOp> {
   using OpRewritePattern::OpRewritePattern;
@@ -156,20 +172,8 @@ struct ConvToGeneric : public OpRewritePattern<ONNXConvOp> {
                                       : Value(arith::AddIOp::create(b, l, a[2], p)));
                   })
                   .getResult(0);
-    if (!isa<NoneType>(op.getB().getType())) {
-      // The bias along the channel dim.
-      SmallVector<int64_t> shape(yt.getRank(), 1);
-      shape[1] = yt.getDimSize(1);
-      auto shapeType = RankedTensorType::get({yt.getRank()}, rw.getI64Type());
-      Value s = arith::ConstantOp::create(rw, loc,
-                                          DenseElementsAttr::get(shapeType, ArrayRef(shape)));
-      Value bias = tensor::ReshapeOp::create(rw, loc, RankedTensorType::get(shape, elem),
-                                             op.getB(), s);
-      y = broadcastGeneric(rw, loc, yt, ValueRange{y, bias},
-                           [](OpBuilder &b, Location l, ValueRange a) -> Value {
-                             return arith::AddFOp::create(b, l, a[0], a[1]);
-                           });
-    }
+    if (!isa<NoneType>(op.getB().getType()))
+      y = addChannelBias(rw, loc, y, op.getB());
     rw.replaceOp(op, y);
     return success();
   }
@@ -286,19 +290,8 @@ struct ConvTransposeToGeneric : public OpRewritePattern<ONNXConvTransposeOp> {
                         b, l, Value(arith::SelectOp::create(b, l, valid, sum, a[1])));
                   })
                   .getResult(0);
-    if (!isa<NoneType>(op.getB().getType())) {
-      SmallVector<int64_t> shape(yt.getRank(), 1);
-      shape[1] = yt.getDimSize(1);
-      auto shapeType = RankedTensorType::get({yt.getRank()}, rw.getI64Type());
-      Value s = arith::ConstantOp::create(rw, loc,
-                                          DenseElementsAttr::get(shapeType, ArrayRef(shape)));
-      Value bias = tensor::ReshapeOp::create(rw, loc, RankedTensorType::get(shape, elem),
-                                             op.getB(), s);
-      y = broadcastGeneric(rw, loc, yt, ValueRange{y, bias},
-                           [](OpBuilder &b, Location l, ValueRange a) -> Value {
-                             return arith::AddFOp::create(b, l, a[0], a[1]);
-                           });
-    }
+    if (!isa<NoneType>(op.getB().getType()))
+      y = addChannelBias(rw, loc, y, op.getB());
     rw.replaceOp(op, y);
     return success();
   }
