@@ -48,6 +48,14 @@ mlir::Value broadcastGeneric(
 mlir::Value wrapIndex(mlir::OpBuilder &b, mlir::Location l, mlir::Value v,
                       int64_t size);
 
+/// `v` (an integer tensor) widened to int32 minus its zero point (absent:
+/// none), as onnx ops. A 1-D zero point of several values applies along
+/// the dim `spannedDims` from the end (reshaped to [D, 1, ...]); with
+/// spannedDims = 1 it broadcasts along the last dim, as NumPy does.
+mlir::Value minusZeroPoint(mlir::PatternRewriter &rw, mlir::Location loc,
+                           mlir::Value v, mlir::Value zeroPoint,
+                           int64_t spannedDims);
+
 /// Patterns of IndexingOps.cpp (ArgMax/ArgMin, Trilu, GatherElements, Tile)
 /// and QuantizedOps.cpp (DequantizeLinear, QuantizeLinear, MatMulInteger,
 /// MatMulNBits).

@@ -190,27 +190,12 @@ struct MatMulIntegerDecomposition : public OpRewritePattern<ONNXMatMulIntegerOp>
                                 PatternRewriter &rw) const override {
     if (!allStatic(op))
       return failure();
-    Location loc = op.getLoc();
-    Type i32 = rw.getI32Type();
-    auto widen = [&](Value v, Value zp, bool rows) -> Value {
-      auto t = cast<RankedTensorType>(v.getType());
-      Value w = ONNXCastOp::create(rw, loc, t.clone(i32), v, (uint64_t)6);
-      if (isNone(zp))
-        return w;
-      auto zt = cast<RankedTensorType>(zp.getType());
-      Value z = ONNXCastOp::create(rw, loc, zt.clone(i32), zp, (uint64_t)6);
-      if (rows && zt.getRank() == 1 && zt.getDimSize(0) > 1) {
-        // [M] -> [M, 1]: one zero point per row of A.
-        auto shapeType = RankedTensorType::get({2}, rw.getI64Type());
-        SmallVector<int64_t> shape = {zt.getDimSize(0), 1};
-        Value s = arith::ConstantOp::create(
-            rw, loc, DenseElementsAttr::get(shapeType, ArrayRef(shape)));
-        z = tensor::ReshapeOp::create(rw, loc, RankedTensorType::get(shape, i32), z, s);
-      }
-      return ONNXSubOp::create(rw, loc, t.clone(i32), w, z);
-    };
-    Value a = widen(op.getA(), op.getAZeroPoint(), /*rows=*/true);
-    Value b = widen(op.getB(), op.getBZeroPoint(), /*rows=*/false);
+    // A's zero point may be one per row ([M] -> [M, 1]); B's one per
+    // column, which is already how it broadcasts.
+    Value a = minusZeroPoint(rw, op.getLoc(), op.getA(), op.getAZeroPoint(),
+                             /*spannedDims=*/2);
+    Value b = minusZeroPoint(rw, op.getLoc(), op.getB(), op.getBZeroPoint(),
+                             /*spannedDims=*/1);
     rw.replaceOpWithNewOp<ONNXMatMulOp>(op, op.getType(), a, b);
     return success();
   }
@@ -305,6 +290,28 @@ struct MatMulNBitsDecomposition : public OpRewritePattern<ONNXMsMatMulNBitsOp> {
 };
 
 } // namespace
+
+Value prism::lowering::minusZeroPoint(PatternRewriter &rw, Location loc, Value v,
+                                      Value zeroPoint, int64_t spannedDims) {
+  Type i32 = rw.getI32Type();
+  auto t = cast<RankedTensorType>(v.getType());
+  Value w = ONNXCastOp::create(rw, loc, t.clone(i32), v, (uint64_t)6);
+  if (isNone(zeroPoint))
+    return w;
+  auto zt = cast<RankedTensorType>(zeroPoint.getType());
+  Value z = ONNXCastOp::create(rw, loc, zt.clone(i32), zeroPoint, (uint64_t)6);
+  if (spannedDims > 1 && zt.getRank() == 1 && zt.getDimSize(0) > 1) {
+    // [D] -> [D, 1, ...] (spannedDims dims): one zero point per index of
+    // the dim spannedDims from the end.
+    SmallVector<int64_t> shape(spannedDims, 1);
+    shape[0] = zt.getDimSize(0);
+    auto shapeType = RankedTensorType::get({spannedDims}, rw.getI64Type());
+    Value s = arith::ConstantOp::create(
+        rw, loc, DenseElementsAttr::get(shapeType, ArrayRef(shape)));
+    z = tensor::ReshapeOp::create(rw, loc, RankedTensorType::get(shape, i32), z, s);
+  }
+  return ONNXSubOp::create(rw, loc, t.clone(i32), w, z);
+}
 
 void prism::lowering::populateQuantizedPatterns(RewritePatternSet &patterns) {
   patterns.add<DequantizeLinearToGeneric, QuantizeLinearToGeneric,

@@ -306,27 +306,12 @@ struct ConvIntegerToConv : public OpRewritePattern<ONNXConvIntegerOp> {
     if (!allStatic(op))
       return failure();
     Location loc = op.getLoc();
-    Type i32 = rw.getI32Type();
-    auto widen = [&](Value v, Value zp, bool perChannel) -> Value {
-      auto t = cast<RankedTensorType>(v.getType());
-      Value w = ONNXCastOp::create(rw, loc, t.clone(i32), v, (uint64_t)6);
-      if (isa<NoneType>(zp.getType()))
-        return w;
-      auto zt = cast<RankedTensorType>(zp.getType());
-      Value z = ONNXCastOp::create(rw, loc, zt.clone(i32), zp, (uint64_t)6);
-      if (perChannel && zt.getRank() == 1 && zt.getDimSize(0) > 1) {
-        // [M] -> [M, 1, ...]: one zero point per output channel.
-        SmallVector<int64_t> shape(t.getRank(), 1);
-        shape[0] = zt.getDimSize(0);
-        auto shapeType = RankedTensorType::get({t.getRank()}, rw.getI64Type());
-        Value s = arith::ConstantOp::create(
-            rw, loc, DenseElementsAttr::get(shapeType, ArrayRef(shape)));
-        z = tensor::ReshapeOp::create(rw, loc, RankedTensorType::get(shape, i32), z, s);
-      }
-      return ONNXSubOp::create(rw, loc, t.clone(i32), w, z);
-    };
-    Value x = widen(op.getX(), op.getXZeroPoint(), false);
-    Value w = widen(op.getW(), op.getWZeroPoint(), true);
+    Value x = minusZeroPoint(rw, loc, op.getX(), op.getXZeroPoint(),
+                             /*spannedDims=*/1);
+    // W's zero point may be one per output channel (its leading dim).
+    int64_t wRank = cast<RankedTensorType>(op.getW().getType()).getRank();
+    Value w = minusZeroPoint(rw, loc, op.getW(), op.getWZeroPoint(),
+                             /*spannedDims=*/wRank);
     Value none = ONNXNoValueOp::create(rw, loc, rw.getNoneType());
     Value conv = ONNXConvOp::create(
         rw, loc, op.getType(), x, w, none, op.getAutoPadAttr(), op.getDilationsAttr(),
