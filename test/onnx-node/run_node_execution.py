@@ -29,8 +29,10 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 import run_node_tests as nt  # noqa: E402  (exits 77 without onnx)
 
-import numpy as np  # noqa: E402
 from onnx import numpy_helper  # noqa: E402
+
+sys.path.insert(0, str(nt.REPO / "python"))
+import compare_outputs  # noqa: E402
 
 # The ai.onnx operators that convert-onnx-to-linalg lowers (with the
 # decompositions), and those whose static forms fold away (Shape, Size,
@@ -80,21 +82,10 @@ def sanitize(name):
 
 
 def compare(expected, actual):
-    """None when actual matches expected, else what differs."""
-    if expected.dtype != actual.dtype or expected.shape != actual.shape:
-        return (f"expected {expected.dtype}{list(expected.shape)}, got "
-                f"{actual.dtype}{list(actual.shape)}")
-    if not np.issubdtype(expected.dtype, np.floating):
-        bad = int(np.count_nonzero(expected != actual))
-        return f"{bad} elements differ" if bad else None
-    e, a = expected.astype(np.float64), actual.astype(np.float64)
-    both_nan = np.isnan(e) & np.isnan(a)
-    with np.errstate(invalid="ignore"):
-        ok = (np.abs(a - e) <= ATOL + RTOL * np.abs(e)) | both_nan | (a == e)
-    if ok.all():
-        return None
-    diff = np.abs(a - e)[~ok]
-    return f"{diff.size} elements differ, max abs {np.nanmax(diff):.3g}"
+    """None when actual matches expected (python/compare_outputs.py's rule
+    with ONNX's tolerances), else what differs."""
+    ok, detail = compare_outputs.compare(expected, actual, RTOL, ATOL)
+    return None if ok else detail
 
 
 def run_test(test, bin_dir, timeout):

@@ -18,15 +18,15 @@ PY=/usr/bin/python3
 rm -rf "$WORK" && mkdir -p "$WORK"
 "$BIN_DIR/prism-run" "$MODEL" ${BINDINGS:+--bind "$BINDINGS"} --random-inputs=7 \
   --output-dir "$WORK/prism"
-args=""
-for f in "$WORK"/prism/inputs/*.npy; do
-  name=$($PY -c "import sys, onnx; m = onnx.load(sys.argv[1], load_external_data=False)
-import re
-names = [i.name for i in m.graph.input]
-want = sys.argv[2]
-print(next(n for n in names if re.sub(r'[^A-Za-z0-9._-]', '_', n) == want))" "$MODEL" "$(basename "$f" .npy)")
-  args="$args --input $name=$f"
-done
+# prism-run wrote DIR/inputs/<sanitized name>.npy: back to --input NAME=FILE
+# (the names from the model, in one pass).
+args=$($PY -c "import os, re, sys, onnx
+m = onnx.load(sys.argv[1], load_external_data=False)
+d = sys.argv[2]
+for i in m.graph.input:
+    f = os.path.join(d, re.sub(r'[^A-Za-z0-9._-]', '_', i.name) + '.npy')
+    if os.path.exists(f):
+        print('--input', i.name + '=' + f)" "$MODEL" "$WORK/prism/inputs")
 PRISM_ORT_DIR="$ORT_DIR/node_modules" node "$ROOT/tools/ort-oracle/ort_run.js" \
   "$MODEL" $args --output-dir "$WORK/ort"
 echo "$(basename "$MODEL"), prism-run vs ONNX Runtime:"

@@ -16,6 +16,7 @@
 #include "LoweringUtils.h"
 
 #include "mlir/Dialect/Arith/IR/Arith.h"
+#include "mlir/Dialect/Traits.h"
 #include "mlir/Dialect/Linalg/IR/Linalg.h"
 #include "mlir/Dialect/Tensor/IR/Tensor.h"
 #include "mlir/IR/Matchers.h"
@@ -25,25 +26,9 @@
 
 using namespace mlir;
 using namespace prism::onnx;
-using prism::lowering::constInts;
+using namespace prism::lowering;
 
 namespace {
-
-bool isNone(Value v) { return !v || isa<NoneType>(v.getType()); }
-
-RankedTensorType tensorType(Value v) {
-  return cast<RankedTensorType>(v.getType());
-}
-
-/// Whether every tensor operand and result of `op` has a static shape.
-bool allStaticTensors(Operation *op) {
-  auto ok = [](Type t) {
-    auto r = dyn_cast<RankedTensorType>(t);
-    return isa<NoneType>(t) || (r && r.hasStaticShape());
-  };
-  return llvm::all_of(op->getOperandTypes(), ok) &&
-         llvm::all_of(op->getResultTypes(), ok);
-}
 
 /// Builds onnx ops (and a few tensor/linalg ones) on static tensors,
 /// computing each result type.
@@ -53,15 +38,8 @@ public:
 
   static SmallVector<int64_t> broadcastShape(RankedTensorType a,
                                              RankedTensorType b) {
-    int64_t rank = std::max(a.getRank(), b.getRank());
-    SmallVector<int64_t> shape(rank);
-    for (int64_t i = 0; i < rank; ++i) {
-      int64_t da = i < rank - a.getRank() ? 1
-                                          : a.getDimSize(i - (rank - a.getRank()));
-      int64_t db = i < rank - b.getRank() ? 1
-                                          : b.getDimSize(i - (rank - b.getRank()));
-      shape[i] = da == 1 ? db : da;
-    }
+    SmallVector<int64_t> shape;
+    (void)OpTrait::util::getBroadcastedShape(a.getShape(), b.getShape(), shape);
     return shape;
   }
 
@@ -101,23 +79,11 @@ public:
   }
 
   Value reshape(Value x, ArrayRef<int64_t> shape) {
-    auto t = tensorType(x);
-    if (t.getShape() == shape)
-      return x;
-    auto shapeType = RankedTensorType::get({(int64_t)shape.size()},
-                                           rw.getI64Type());
-    Value s = arith::ConstantOp::create(
-        rw, loc, DenseElementsAttr::get(shapeType, shape));
-    return tensor::ReshapeOp::create(rw, loc, t.clone(shape), x, s);
+    return reshapeTo(rw, loc, x, shape);
   }
 
   Value transpose(Value x, ArrayRef<int64_t> perm) {
-    auto t = tensorType(x);
-    SmallVector<int64_t> shape;
-    for (int64_t p : perm)
-      shape.push_back(t.getDimSize(p));
-    Value init = tensor::EmptyOp::create(rw, loc, shape, t.getElementType());
-    return linalg::TransposeOp::create(rw, loc, x, init, perm)->getResult(0);
+    return transposeTo(rw, loc, x, perm);
   }
 
   /// x[..., begin:begin+size, ...] along `axis`.
@@ -240,7 +206,7 @@ struct LayerNormalizationDecomposition
   using OpRewritePattern::OpRewritePattern;
   LogicalResult matchAndRewrite(ONNXLayerNormalizationOp op,
                                 PatternRewriter &rw) const override {
-    if (!allStaticTensors(op))
+    if (!allStatic(op))
       return failure();
     Builder b(rw, op.getLoc());
     int64_t rank = tensorType(op.getX()).getRank();
@@ -259,7 +225,7 @@ template <typename OpTy>
 struct RmsNormalizationDecomposition : public OpRewritePattern<OpTy> {
   using OpRewritePattern<OpTy>::OpRewritePattern;
   LogicalResult matchAndRewrite(OpTy op, PatternRewriter &rw) const override {
-    if (!allStaticTensors(op))
+    if (!allStatic(op))
       return failure();
     Builder b(rw, op.getLoc());
     int64_t rank = tensorType(op.getX()).getRank();
@@ -280,7 +246,7 @@ template <typename OpTy, bool rms>
 struct SkipNormalizationDecomposition : public OpRewritePattern<OpTy> {
   using OpRewritePattern<OpTy>::OpRewritePattern;
   LogicalResult matchAndRewrite(OpTy op, PatternRewriter &rw) const override {
-    if (!allStaticTensors(op))
+    if (!allStatic(op))
       return failure();
     Builder b(rw, op.getLoc());
     Value sum = b.add(op.getInput(), op.getSkip());
@@ -321,7 +287,7 @@ struct GeluDecomposition : public RewritePattern {
                                 PatternRewriter &rw) const override {
     if (!isa<ONNXGeluOp, ONNXMsGeluOp, ONNXMsBiasGeluOp, ONNXMsFastGeluOp,
              ONNXMsQuickGeluOp>(op) ||
-        !allStaticTensors(op))
+        !allStatic(op))
       return failure();
     Builder b(rw, op->getLoc());
     Value x = op->getOperand(0), r;
@@ -351,7 +317,7 @@ struct GemmDecomposition : public OpRewritePattern<ONNXGemmOp> {
   using OpRewritePattern::OpRewritePattern;
   LogicalResult matchAndRewrite(ONNXGemmOp op,
                                 PatternRewriter &rw) const override {
-    if (!allStaticTensors(op))
+    if (!allStatic(op))
       return failure();
     Builder b(rw, op.getLoc());
     Value a = op.getA(), bm = op.getB();
@@ -380,7 +346,7 @@ struct SplitToSlices : public OpRewritePattern<ONNXSplitOp> {
   using OpRewritePattern::OpRewritePattern;
   LogicalResult matchAndRewrite(ONNXSplitOp op,
                                 PatternRewriter &rw) const override {
-    if (!allStaticTensors(op))
+    if (!allStatic(op))
       return failure();
     Builder b(rw, op.getLoc());
     int64_t rank = tensorType(op.getInput()).getRank();
@@ -409,7 +375,7 @@ struct ReduceFamilyDecomposition : public RewritePattern {
                                 PatternRewriter &rw) const override {
     if (!isa<ONNXReduceL1Op, ONNXReduceL2Op, ONNXReduceSumSquareOp,
              ONNXReduceLogSumOp, ONNXReduceLogSumExpOp>(op) ||
-        !allStaticTensors(op))
+        !allStatic(op))
       return failure();
     Builder b(rw, op->getLoc());
     Value x = op->getOperand(0), axes = op->getOperand(1);
@@ -510,7 +476,7 @@ struct NegativeLogLikelihoodLossDecomposition
   using OpRewritePattern::OpRewritePattern;
   LogicalResult matchAndRewrite(ONNXNegativeLogLikelihoodLossOp op,
                                 PatternRewriter &rw) const override {
-    if (!allStaticTensors(op))
+    if (!allStatic(op))
       return failure();
     Builder b(rw, op.getLoc());
     std::optional<int64_t> ignore;
@@ -529,7 +495,7 @@ struct SoftmaxCrossEntropyLossDecomposition
   using OpRewritePattern::OpRewritePattern;
   LogicalResult matchAndRewrite(ONNXSoftmaxCrossEntropyLossOp op,
                                 PatternRewriter &rw) const override {
-    if (!allStaticTensors(op))
+    if (!allStatic(op))
       return failure();
     Builder b(rw, op.getLoc());
     Value logProb = ONNXLogSoftmaxOp::create(rw, op.getLoc(), op.getScores().getType(),
@@ -559,7 +525,7 @@ struct BatchNormalizationDecomposition
   using OpRewritePattern::OpRewritePattern;
   LogicalResult matchAndRewrite(ONNXBatchNormalizationOp op,
                                 PatternRewriter &rw) const override {
-    if (!allStaticTensors(op))
+    if (!allStatic(op))
       return failure();
     Builder b(rw, op.getLoc());
     auto xt = tensorType(op.getX());
@@ -610,7 +576,7 @@ struct InstanceNormalizationDecomposition
   using OpRewritePattern::OpRewritePattern;
   LogicalResult matchAndRewrite(ONNXInstanceNormalizationOp op,
                                 PatternRewriter &rw) const override {
-    if (!allStaticTensors(op))
+    if (!allStatic(op))
       return failure();
     Builder b(rw, op.getLoc());
     int64_t rank = tensorType(op.getInput()).getRank();
@@ -628,7 +594,7 @@ template <typename OpTy, typename ReduceTy>
 struct GlobalPoolDecomposition : public OpRewritePattern<OpTy> {
   using OpRewritePattern<OpTy>::OpRewritePattern;
   LogicalResult matchAndRewrite(OpTy op, PatternRewriter &rw) const override {
-    if (!allStaticTensors(op))
+    if (!allStatic(op))
       return failure();
     Builder b(rw, op.getLoc());
     rw.replaceOp(op, b.reduceFrom<ReduceTy>(op.getX(), 2));
@@ -642,7 +608,7 @@ struct DepthToSpaceDecomposition : public OpRewritePattern<ONNXDepthToSpaceOp> {
   using OpRewritePattern::OpRewritePattern;
   LogicalResult matchAndRewrite(ONNXDepthToSpaceOp op,
                                 PatternRewriter &rw) const override {
-    if (!allStaticTensors(op) || tensorType(op.getInput()).getRank() != 4)
+    if (!allStatic(op) || tensorType(op.getInput()).getRank() != 4)
       return failure();
     Builder b(rw, op.getLoc());
     ArrayRef<int64_t> s = tensorType(op.getInput()).getShape();
@@ -660,7 +626,7 @@ struct SpaceToDepthDecomposition : public OpRewritePattern<ONNXSpaceToDepthOp> {
   using OpRewritePattern::OpRewritePattern;
   LogicalResult matchAndRewrite(ONNXSpaceToDepthOp op,
                                 PatternRewriter &rw) const override {
-    if (!allStaticTensors(op) || tensorType(op.getInput()).getRank() != 4)
+    if (!allStatic(op) || tensorType(op.getInput()).getRank() != 4)
       return failure();
     Builder b(rw, op.getLoc());
     ArrayRef<int64_t> s = tensorType(op.getInput()).getShape();
@@ -677,7 +643,7 @@ struct HardmaxDecomposition : public OpRewritePattern<ONNXHardmaxOp> {
   using OpRewritePattern::OpRewritePattern;
   LogicalResult matchAndRewrite(ONNXHardmaxOp op,
                                 PatternRewriter &rw) const override {
-    if (!allStaticTensors(op))
+    if (!allStatic(op))
       return failure();
     Builder b(rw, op.getLoc());
     auto t = tensorType(op.getInput());
@@ -710,7 +676,7 @@ struct DynamicQuantizeLinearDecomposition
   using OpRewritePattern::OpRewritePattern;
   LogicalResult matchAndRewrite(ONNXDynamicQuantizeLinearOp op,
                                 PatternRewriter &rw) const override {
-    if (!allStaticTensors(op))
+    if (!allStatic(op))
       return failure();
     Builder b(rw, op.getLoc());
     Value x = op.getX();
@@ -741,7 +707,7 @@ struct CastLikeToCast : public OpRewritePattern<ONNXCastLikeOp> {
   using OpRewritePattern::OpRewritePattern;
   LogicalResult matchAndRewrite(ONNXCastLikeOp op,
                                 PatternRewriter &rw) const override {
-    if (!allStaticTensors(op))
+    if (!allStatic(op))
       return failure();
     Builder b(rw, op.getLoc());
     rw.replaceOp(op, b.castTo(op.getInput(),
@@ -756,7 +722,7 @@ struct DropoutToIdentity : public OpRewritePattern<ONNXDropoutOp> {
   using OpRewritePattern::OpRewritePattern;
   LogicalResult matchAndRewrite(ONNXDropoutOp op,
                                 PatternRewriter &rw) const override {
-    if (!allStaticTensors(op) || prism::getUnsupportedReason(op))
+    if (!allStatic(op) || prism::getUnsupportedReason(op))
       return failure();
     Value mask;
     if (!isNone(op.getMask())) {
@@ -912,7 +878,7 @@ struct MsAttentionDecomposition : public OpRewritePattern<ONNXMsAttentionOp> {
   using OpRewritePattern::OpRewritePattern;
   LogicalResult matchAndRewrite(ONNXMsAttentionOp op,
                                 PatternRewriter &rw) const override {
-    if (!allStaticTensors(op))
+    if (!allStatic(op))
       return failure();
     if (prism::getUnsupportedReason(op))
       return failure();
@@ -983,7 +949,7 @@ struct MsMultiHeadAttentionDecomposition
   using OpRewritePattern::OpRewritePattern;
   LogicalResult matchAndRewrite(ONNXMsMultiHeadAttentionOp op,
                                 PatternRewriter &rw) const override {
-    if (!allStaticTensors(op))
+    if (!allStatic(op))
       return failure();
     if (prism::getUnsupportedReason(op))
       return failure();
@@ -1050,7 +1016,7 @@ struct MsEmbedLayerNormalizationDecomposition
   using OpRewritePattern::OpRewritePattern;
   LogicalResult matchAndRewrite(ONNXMsEmbedLayerNormalizationOp op,
                                 PatternRewriter &rw) const override {
-    if (!allStaticTensors(op))
+    if (!allStatic(op))
       return failure();
     Builder b(rw, op.getLoc());
     auto ids = tensorType(op.getInputIds());
@@ -1105,7 +1071,7 @@ prism::getUnsupportedReason(Operation *op) {
       return std::string("do_rotary is not supported");
     if (a.getPastPresentShareBuffer())
       return std::string("past_present_share_buffer is not supported");
-    if (!allStaticTensors(op))
+    if (!allStatic(op))
       return std::nullopt;
     auto in = tensorType(a.getInput());
     int64_t past = isNone(a.getPast()) ? 0 : tensorType(a.getPast()).getDimSize(3);
@@ -1123,7 +1089,7 @@ prism::getUnsupportedReason(Operation *op) {
       return std::string("cache_indirection is not supported");
     if (!m.getQk().use_empty())
       return std::string("the qk output is not supported");
-    if (!allStaticTensors(op))
+    if (!allStatic(op))
       return std::nullopt;
     auto k = tensorType(m.getKey());
     int64_t kv = k.getRank() == 3 ? k.getDimSize(1) : k.getDimSize(2);

@@ -29,28 +29,6 @@ using namespace prism::lowering;
 
 namespace {
 
-bool isNone(Value v) { return !v || isa<NoneType>(v.getType()); }
-
-RankedTensorType tensorType(Value v) {
-  return cast<RankedTensorType>(v.getType());
-}
-
-Value reshape(OpBuilder &b, Location loc, Value x, ArrayRef<int64_t> shape) {
-  auto t = tensorType(x);
-  auto shapeType = RankedTensorType::get({(int64_t)shape.size()}, b.getI64Type());
-  Value s = arith::ConstantOp::create(b, loc, DenseElementsAttr::get(shapeType, shape));
-  return tensor::ReshapeOp::create(b, loc, t.clone(shape), x, s);
-}
-
-Value transpose(OpBuilder &b, Location loc, Value x, ArrayRef<int64_t> perm) {
-  auto t = tensorType(x);
-  SmallVector<int64_t> shape;
-  for (int64_t p : perm)
-    shape.push_back(t.getDimSize(p));
-  Value init = tensor::EmptyOp::create(b, loc, shape, t.getElementType());
-  return linalg::TransposeOp::create(b, loc, x, init, perm)->getResult(0);
-}
-
 Value indexConst(OpBuilder &b, Location l, int64_t v) {
   return arith::ConstantIndexOp::create(b, l, v);
 }
@@ -129,13 +107,13 @@ struct RotaryEmbeddingToGeneric : public OpRewritePattern<ONNXMsRotaryEmbeddingO
     bool bnsh = t.getRank() == 4;
     if (bnsh) {
       heads = t.getDimSize(1), seq = t.getDimSize(2), head = t.getDimSize(3);
-      x = transpose(rw, loc, x, {0, 2, 1, 3});
+      x = transposeTo(rw, loc, x, {0, 2, 1, 3});
     } else {
       seq = t.getDimSize(1);
       heads = op.getNumHeads() ? (int64_t)op.getNumHeads()
                                : t.getDimSize(2) / rotaryDim;
       head = t.getDimSize(2) / heads;
-      x = reshape(rw, loc, x, {batch, seq, heads, head});
+      x = reshapeTo(rw, loc, x, {batch, seq, heads, head});
     }
     // Positions as an index tensor [B, S, 1, 1].
     auto posType = RankedTensorType::get({batch, seq, 1, 1}, rw.getIndexType());
@@ -156,8 +134,8 @@ struct RotaryEmbeddingToGeneric : public OpRewritePattern<ONNXMsRotaryEmbeddingO
         });
     Value r = rotate(rw, loc, x, position, op.getCosCache(), op.getSinCache(),
                      rotaryDim, op.getInterleaved() != 0);
-    r = bnsh ? transpose(rw, loc, r, {0, 2, 1, 3})
-             : reshape(rw, loc, r, t.getShape());
+    r = bnsh ? transposeTo(rw, loc, r, {0, 2, 1, 3})
+             : reshapeTo(rw, loc, r, t.getShape());
     rw.replaceOp(op, r);
     return success();
   }
@@ -196,30 +174,25 @@ struct GroupQueryAttentionToLinalg
       v = slice((heads + kvHeads) * head, kvHeads * head);
     }
     // [B, S, N, H] views.
-    q = reshape(rw, loc, q, {batch, seq, heads, head});
-    k = reshape(rw, loc, k, {batch, seq, kvHeads, head});
-    v = reshape(rw, loc, v, {batch, seq, kvHeads, head});
+    q = reshapeTo(rw, loc, q, {batch, seq, heads, head});
+    k = reshapeTo(rw, loc, k, {batch, seq, kvHeads, head});
+    v = reshapeTo(rw, loc, v, {batch, seq, kvHeads, head});
 
     // past_seqlen[b] = max(seqlens_k[b] + 1 - S, 0) and total[b], as index
     // tensors [B, 1, 1, 1].
     auto lengthType = RankedTensorType::get({batch, 1, 1, 1}, rw.getIndexType());
     Value seqlens = op.getSeqlensK();
-    auto lengths = [&](bool past) {
-      return broadcastGeneric(
-          rw, loc, lengthType, ValueRange{},
-          [&](OpBuilder &b, Location l, ValueRange) -> Value {
-            Value bIdx = linalg::IndexOp::create(b, l, 0);
-            Value s = tensor::ExtractOp::create(b, l, seqlens, ValueRange{bIdx});
-            Value t = arith::AddIOp::create(
-                b, l, arith::IndexCastOp::create(b, l, b.getIndexType(), s),
-                indexConst(b, l, 1));
-            if (!past)
-              return t;
-            Value p = arith::SubIOp::create(b, l, t, indexConst(b, l, seq));
-            return arith::MaxSIOp::create(b, l, p, indexConst(b, l, 0));
-          });
-    };
-    Value pastLen = lengths(true);
+    Value pastLen = broadcastGeneric(
+        rw, loc, lengthType, ValueRange{},
+        [&](OpBuilder &b, Location l, ValueRange) -> Value {
+          Value bIdx = linalg::IndexOp::create(b, l, 0);
+          Value s = tensor::ExtractOp::create(b, l, seqlens, ValueRange{bIdx});
+          Value total = arith::AddIOp::create(
+              b, l, arith::IndexCastOp::create(b, l, b.getIndexType(), s),
+              indexConst(b, l, 1));
+          Value p = arith::SubIOp::create(b, l, total, indexConst(b, l, seq));
+          return arith::MaxSIOp::create(b, l, p, indexConst(b, l, 0));
+        });
 
     if (op.getDoRotary()) {
       auto posType = RankedTensorType::get({batch, seq, 1, 1}, rw.getIndexType());
@@ -321,7 +294,7 @@ struct GroupQueryAttentionToLinalg
     double softcap = op.getSoftcap().convertToDouble();
     int64_t window = (int64_t)op.getLocalWindowSize();
     scores = broadcastGeneric(
-        rw, loc, scoresType, ValueRange{scores, reshape(rw, loc, pastLen, {batch, 1, 1, 1})},
+        rw, loc, scoresType, ValueRange{scores, pastLen},
         [&](OpBuilder &b, Location l, ValueRange a) -> Value {
           auto c = [&](double v) {
             return arith::ConstantOp::create(b, l, elem, b.getFloatAttr(elem, v)).getResult();
@@ -360,7 +333,7 @@ struct GroupQueryAttentionToLinalg
               linalg::YieldOp::create(b, l, Value(arith::AddFOp::create(b, l, a[2], p)));
             })
             .getResult(0);
-    out = reshape(rw, loc, out, {batch, seq, heads * head});
+    out = reshapeTo(rw, loc, out, {batch, seq, heads * head});
     SmallVector<Value> results = {out, presentKey, presentValue};
     if (op->getNumResults() > 3)
       results.push_back(ONNXNoValueOp::create(rw, loc, op->getResult(3).getType()));

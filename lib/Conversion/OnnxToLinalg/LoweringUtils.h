@@ -12,15 +12,35 @@
 #include "mlir/IR/BuiltinTypes.h"
 #include "mlir/IR/PatternMatch.h"
 
+#include "prism/Conversion/OnnxToLinalg/OnnxToLinalg.h"
+
 #include <optional>
 #include <string>
 
 namespace prism::lowering {
 
+/// Whether `v` is an absent optional operand or result (None).
+inline bool isNone(mlir::Value v) {
+  return !v || llvm::isa<mlir::NoneType>(v.getType());
+}
+
+/// `v`'s ranked tensor type (it must have one).
+inline mlir::RankedTensorType tensorType(mlir::Value v) {
+  return llvm::cast<mlir::RankedTensorType>(v.getType());
+}
+
+/// `x` as `shape` (tensor.reshape with a constant shape), or `x` itself.
+mlir::Value reshapeTo(mlir::OpBuilder &b, mlir::Location loc, mlir::Value x,
+                      llvm::ArrayRef<int64_t> shape);
+
+/// `x` with its dims permuted (linalg.transpose).
+mlir::Value transposeTo(mlir::OpBuilder &b, mlir::Location loc, mlir::Value x,
+                        llvm::ArrayRef<int64_t> perm);
+
 /// `v`'s type when it is a statically shaped ranked tensor, else null.
 mlir::RankedTensorType staticType(mlir::Value v);
 
-/// Whether every operand (None aside) and result is a static tensor.
+/// Whether every operand and result (None aside) is a static tensor.
 bool allStatic(mlir::Operation *op);
 
 /// The values of a constant integer tensor, or nullopt.
@@ -71,8 +91,6 @@ void populateResizePatterns(mlir::RewritePatternSet &patterns);
 
 } // namespace prism::lowering
 
-namespace prism {
-std::optional<std::string> getUnsupportedReason(mlir::Operation *op);
-} // namespace prism
+
 
 #endif // PRISM_LIB_CONVERSION_ONNXTOLINALG_LOWERINGUTILS_H

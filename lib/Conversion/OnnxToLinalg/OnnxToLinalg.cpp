@@ -125,6 +125,24 @@ Value wrapIndex(OpBuilder &b, Location l, Value v, int64_t size) {
       arith::MinSIOp::create(b, l, i, arith::ConstantIndexOp::create(b, l, size - 1)));
 }
 
+Value reshapeTo(OpBuilder &b, Location loc, Value x, ArrayRef<int64_t> shape) {
+  auto t = cast<RankedTensorType>(x.getType());
+  if (t.getShape() == shape)
+    return x;
+  auto shapeType = RankedTensorType::get({(int64_t)shape.size()}, b.getI64Type());
+  Value s = arith::ConstantOp::create(b, loc, DenseElementsAttr::get(shapeType, shape));
+  return tensor::ReshapeOp::create(b, loc, t.clone(shape), x, s);
+}
+
+Value transposeTo(OpBuilder &b, Location loc, Value x, ArrayRef<int64_t> perm) {
+  auto t = cast<RankedTensorType>(x.getType());
+  SmallVector<int64_t> shape;
+  for (int64_t p : perm)
+    shape.push_back(t.getDimSize(p));
+  Value init = tensor::EmptyOp::create(b, loc, shape, t.getElementType());
+  return linalg::TransposeOp::create(b, loc, x, init, perm)->getResult(0);
+}
+
 } // namespace prism::lowering
 
 namespace {
@@ -150,9 +168,6 @@ Value buildScalar(OpBuilder &b, Location loc, Operation *op, ValueRange args) {
     if (isa<ONNXSubOp>(op)) return arith::SubFOp::create(b, loc, x, args[1]);
     if (isa<ONNXMulOp>(op)) return arith::MulFOp::create(b, loc, x, args[1]);
     if (isa<ONNXDivOp>(op)) return arith::DivFOp::create(b, loc, x, args[1]);
-    // ONNX's Max/Min propagate NaN, as maximumf/minimumf do.
-    if (isa<ONNXMaxOp>(op)) return arith::MaximumFOp::create(b, loc, x, args[1]);
-    if (isa<ONNXMinOp>(op)) return arith::MinimumFOp::create(b, loc, x, args[1]);
     if (isa<ONNXNegOp>(op)) return arith::NegFOp::create(b, loc, x);
     if (isa<ONNXAbsOp>(op)) return math::AbsFOp::create(b, loc, x);
     if (isa<ONNXExpOp>(op)) return math::ExpOp::create(b, loc, x);
@@ -242,12 +257,6 @@ Value buildScalar(OpBuilder &b, Location loc, Operation *op, ValueRange args) {
   if (isa<ONNXDivOp>(op))
     return isUnsigned ? Value(arith::DivUIOp::create(b, loc, x, args[1]))
                       : Value(arith::DivSIOp::create(b, loc, x, args[1]));
-  if (isa<ONNXMaxOp>(op))
-    return isUnsigned ? Value(arith::MaxUIOp::create(b, loc, x, args[1]))
-                      : Value(arith::MaxSIOp::create(b, loc, x, args[1]));
-  if (isa<ONNXMinOp>(op))
-    return isUnsigned ? Value(arith::MinUIOp::create(b, loc, x, args[1]))
-                      : Value(arith::MinSIOp::create(b, loc, x, args[1]));
   if (isa<ONNXNegOp>(op)) return arith::SubIOp::create(b, loc, zero(), x);
   if (auto shift = dyn_cast<ONNXBitShiftOp>(op))
     return shift.getDirection() == "LEFT"

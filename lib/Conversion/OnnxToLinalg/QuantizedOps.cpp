@@ -25,8 +25,6 @@ using namespace prism::lowering;
 
 namespace {
 
-bool isNone(Value v) { return !v || isa<NoneType>(v.getType()); }
-
 /// `v` (an integer scalar of ONNX type `t`) widened to i32 with its sign.
 Value toI32(OpBuilder &b, Location l, Value v, Type t) {
   Type i32 = b.getI32Type();

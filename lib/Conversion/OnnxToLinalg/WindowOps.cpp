@@ -372,10 +372,10 @@ struct PoolToGeneric : public OpRewritePattern<OpTy> {
     AffineMap kMap = AffineMap::get(loops, 0, kExprs, ctx);
     Value window = tensor::EmptyOp::create(rw, loc, kernel, elem);
     bool isFloat = isa<FloatType>(elem), isUnsigned = elem.isUnsignedInteger();
-    auto pool = [&](Value input, TypedAttr init, bool max) {
-      Value c = arith::ConstantOp::create(rw, loc, init);
+    // One window reduction: `seed` fills the output, `max` or a sum combines.
+    auto pool = [&](Value input, Value seed, bool max) {
       Value acc = linalg::FillOp::create(
-                      rw, loc, ValueRange{c},
+                      rw, loc, ValueRange{seed},
                       ValueRange{tensor::EmptyOp::create(rw, loc, yt.getShape(), elem)})
                       .getResult(0);
       return linalg::GenericOp::create(
@@ -384,20 +384,19 @@ struct PoolToGeneric : public OpRewritePattern<OpTy> {
                  [&](OpBuilder &b, Location l, ValueRange a) {
                    Value x = castScalar(b, l, a[0], signlessOf(elem));
                    Value y = castScalar(b, l, a[2], signlessOf(elem));
-                   Value v = !max     ? Value(arith::AddFOp::create(b, l, x, y))
-                             : isFloat ? Value(arith::MaximumFOp::create(b, l, x, y))
+                   Value v = !max        ? Value(arith::AddFOp::create(b, l, x, y))
+                             : isFloat    ? Value(arith::MaximumFOp::create(b, l, x, y))
                              : isUnsigned ? Value(arith::MaxUIOp::create(b, l, x, y))
                                           : Value(arith::MaxSIOp::create(b, l, x, y));
                    linalg::YieldOp::create(b, l, castScalar(b, l, v, elem));
                  })
           .getResult(0);
     };
-    auto floatAttr = [&](double v) -> TypedAttr { return rw.getFloatAttr(elem, v); };
     if constexpr (isMax) {
       // The lowest value of the type pads and seeds the maximum.
       TypedAttr lowest;
       if (isFloat) {
-        lowest = floatAttr(-INFINITY);
+        lowest = rw.getFloatAttr(elem, -INFINITY);
       } else {
         unsigned width = elem.getIntOrFloatBitWidth();
         lowest = rw.getIntegerAttr(signlessOf(elem),
@@ -407,28 +406,11 @@ struct PoolToGeneric : public OpRewritePattern<OpTy> {
       Value low = arith::ConstantOp::create(rw, loc, lowest);
       if (!isFloat) // tensor.pad and linalg.fill take the element type itself
         low = castScalar(rw, loc, low, elem);
-      Value acc = padInput(rw, loc, op.getX(), *dims, low);
-      Value c = low;
-      Value init = linalg::FillOp::create(
-                       rw, loc, ValueRange{c},
-                       ValueRange{tensor::EmptyOp::create(rw, loc, yt.getShape(), elem)})
-                       .getResult(0);
-      rw.replaceOp(op, linalg::GenericOp::create(
-                           rw, loc, TypeRange{yt}, ValueRange{acc, window}, ValueRange{init},
-                           ArrayRef<AffineMap>{xMap, kMap, yMap}, iterators,
-                           [&](OpBuilder &b, Location l, ValueRange a) {
-                             Value x = castScalar(b, l, a[0], signlessOf(elem));
-                             Value y = castScalar(b, l, a[2], signlessOf(elem));
-                             Value v = isFloat ? Value(arith::MaximumFOp::create(b, l, x, y))
-                                       : isUnsigned ? Value(arith::MaxUIOp::create(b, l, x, y))
-                                                    : Value(arith::MaxSIOp::create(b, l, x, y));
-                             linalg::YieldOp::create(b, l, castScalar(b, l, v, elem));
-                           })
-                           .getResults());
+      rw.replaceOp(op, pool(padInput(rw, loc, op.getX(), *dims, low), low, true));
       return success();
     } else {
       Value zero = arith::ConstantOp::create(rw, loc, elem, rw.getZeroAttr(elem));
-      Value sum = pool(padInput(rw, loc, op.getX(), *dims, zero), floatAttr(0.0), false);
+      Value sum = pool(padInput(rw, loc, op.getX(), *dims, zero), zero, false);
       // The count: ones over the input, explicit padding counted when
       // count_include_pad, ceil_mode's extra cells never.
       Value one = arith::ConstantOp::create(rw, loc, elem, rw.getFloatAttr(elem, 1.0));
@@ -446,7 +428,7 @@ struct PoolToGeneric : public OpRewritePattern<OpTy> {
                        ? padInput(rw, loc, padInput(rw, loc, ones, explicitOnly, one),
                                   extraOnly, zero)
                        : padInput(rw, loc, ones, *dims, zero);
-      Value count = pool(mask, floatAttr(0.0), false);
+      Value count = pool(mask, zero, false);
       rw.replaceOp(op, broadcastGeneric(rw, loc, yt, ValueRange{sum, count},
                                         [](OpBuilder &b, Location l, ValueRange a) -> Value {
                                           return arith::DivFOp::create(b, l, a[0], a[1]);
