@@ -47,7 +47,8 @@ QuantizeLinear MatMulInteger NegativeLogLikelihoodLoss SoftmaxCrossEntropyLoss
 BatchNormalization InstanceNormalization GlobalAveragePool GlobalMaxPool
 DepthToSpace SpaceToDepth Hardmax CumSum OneHot EyeLike BitShift IsNaN IsInf Conv
 MaxPool AveragePool Pad GatherND ScatterND ScatterElements DynamicQuantizeLinear
-Resize ConvTranspose ConvInteger
+Resize ConvTranspose ConvInteger TopK HannWindow HammingWindow BlackmanWindow DFT STFT
+Shrink PRelu MeanVarianceNormalization LRN Det
 Expand Flatten Floor Gather Gelu Gemm Greater GreaterOrEqual Identity
 LayerNormalization Less LessOrEqual Log LogSoftmax MatMul Max Min Mul Neg Not
 Or Pow RMSNormalization Range Reciprocal ReduceMax ReduceMean ReduceMin

@@ -13,6 +13,7 @@
 //===----------------------------------------------------------------------===//
 
 #include "prism/Conversion/Passes.h"
+#include "prism/Dialect/Onnx/OnnxDialect.h"
 #include "prism/Dialect/Onnx/OnnxTypeConversion.h"
 #include "prism/Driver/Diagnostics.h"
 #include "prism/Driver/InputRanges.h"
@@ -91,6 +92,13 @@ cl::opt<bool> noVectorize(
     cl::desc("Lower to scalar loops (skip host-tile-and-vectorize)"),
     cl::init(false), cl::cat(category));
 enum class OutputFormat { Npy, Pb };
+cl::opt<bool> noSpecialize(
+    "no-specialize",
+    cl::desc("Where the model does not compile without input values (Range's "
+             "limits, TopK's k, reduction axes given as inputs), do not "
+             "compile it for the given values of its integer inputs of at "
+             "most 64 elements and its scalar inputs: fail instead"),
+    cl::cat(category));
 cl::opt<OutputFormat> outputFormat(
     "output-format", cl::desc("The outputs' file format"),
     cl::values(clEnumValN(OutputFormat::Npy, "npy", "NumPy .npy (default)"),
@@ -121,6 +129,28 @@ std::vector<int64_t> descriptor(void *data, llvm::ArrayRef<int64_t> shape) {
   return d;
 }
 } // namespace
+
+/// onnx-to-static and the lowering to linalg.
+LogicalResult lowerToLinalg(ModuleOp module, llvm::ArrayRef<std::string> binds) {
+  PassManager pm(module.getContext());
+  prism::OnnxToStaticOptions options;
+  options.dims = binds;
+  prism::buildOnnxToStaticPipeline(pm, options);
+  pm.addNestedPass<func::FuncOp>(prism::createConvertOnnxToLinalg());
+  return pm.run(module);
+}
+
+/// Whether an input is small enough, and of a kind, that shapes may depend
+/// on its value: integer tensors of at most 64 elements, and scalars.
+bool isShapeLikeInput(RankedTensorType type) {
+  if (!type.hasStaticShape())
+    return false;
+  Type elem = type.getElementType();
+  if (elem.isInteger(1) || !elem.isIntOrFloat())
+    return false;
+  return type.getRank() == 0 ||
+         (isa<IntegerType>(elem) && type.getNumElements() <= 64);
+}
 
 int main(int argc, char **argv) {
   llvm::InitLLVM init(argc, argv);
@@ -293,12 +323,35 @@ int main(int argc, char **argv) {
     outputNames.push_back(n ? n.str() : "output" + std::to_string(i));
   }
 
-  PassManager pm(&ctx);
-  prism::OnnxToStaticOptions options;
-  options.dims = binds;
-  prism::buildOnnxToStaticPipeline(pm, options);
-  pm.addNestedPass<func::FuncOp>(prism::createConvertOnnxToLinalg());
-  if (failed(pm.run(*module)))
+  // A JIT knows the inputs before it compiles: where the model needs
+  // values that are inputs to have static shapes or to be lowered (Range's
+  // limits, TopK's k, reduction axes given as inputs), compile it for the
+  // given values of the inputs that may hold them.
+  bool lowered = false;
+  if (!noSpecialize) {
+    OwningOpRef<ModuleOp> attempt = module->clone();
+    ScopedDiagnosticHandler quiet(&ctx, [](Diagnostic &) { return success(); });
+    if (succeeded(lowerToLinalg(*attempt, binds))) {
+      module = std::move(attempt);
+      lowered = true;
+    }
+  }
+  if (!lowered && !noSpecialize) {
+    OpBuilder builder = OpBuilder::atBlockBegin(&func.getBody().front());
+    auto *onnxDialect = ctx.getLoadedDialect<prism::onnx::ONNXDialect>();
+    for (unsigned i = 0; i < func.getNumArguments(); ++i) {
+      auto type = cast<RankedTensorType>(func.getArgument(i).getType());
+      if (!isShapeLikeInput(type) || func.getArgument(i).use_empty())
+        continue;
+      auto value = DenseElementsAttr::getFromRawBuffer(type, args[i]->data);
+      Operation *constant = onnxDialect->materializeConstant(
+          builder, value, type, func.getArgument(i).getLoc());
+      func.getArgument(i).replaceAllUsesWith(constant->getResult(0));
+      llvm::errs() << "prism-run: note: compiling for the given value of "
+                   << "input '" << argName(i) << "'\n";
+    }
+  }
+  if (!lowered && failed(lowerToLinalg(*module, binds)))
     return 1;
   func = *module->getOps<func::FuncOp>().begin();
   std::vector<RankedTensorType> resultTypes;

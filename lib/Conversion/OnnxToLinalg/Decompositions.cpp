@@ -14,6 +14,7 @@
 #include "prism/Dialect/Onnx/OnnxTypeConversion.h"
 
 #include "LoweringUtils.h"
+#include "OnnxBuilder.h"
 
 #include "mlir/Dialect/Arith/IR/Arith.h"
 #include "mlir/Dialect/Traits.h"
@@ -30,139 +31,13 @@ using namespace prism::lowering;
 
 namespace {
 
-/// Builds onnx ops (and a few tensor/linalg ones) on static tensors,
-/// computing each result type.
-class Builder {
-public:
-  Builder(PatternRewriter &rw, Location loc) : rw(rw), loc(loc) {}
-
-  static SmallVector<int64_t> broadcastShape(RankedTensorType a,
-                                             RankedTensorType b) {
-    SmallVector<int64_t> shape;
-    (void)OpTrait::util::getBroadcastedShape(a.getShape(), b.getShape(), shape);
-    return shape;
-  }
-
-  template <typename OpTy> Value binary(Value a, Value b) {
-    auto ta = tensorType(a), tb = tensorType(b);
-    auto type = RankedTensorType::get(broadcastShape(ta, tb), ta.getElementType());
-    return OpTy::create(rw, loc, type, a, b);
-  }
-  Value add(Value a, Value b) { return binary<ONNXAddOp>(a, b); }
-  Value sub(Value a, Value b) { return binary<ONNXSubOp>(a, b); }
-  Value mul(Value a, Value b) { return binary<ONNXMulOp>(a, b); }
-  Value div(Value a, Value b) { return binary<ONNXDivOp>(a, b); }
-
-  template <typename OpTy> Value unary(Value x) {
-    return OpTy::create(rw, loc, x.getType(), x);
-  }
-
-  /// A 0-d constant of `elem`.
-  Value scalar(Type elem, double value) {
-    auto type = RankedTensorType::get({}, elem);
-    Attribute attr = isa<FloatType>(elem)
-                         ? Attribute(rw.getFloatAttr(elem, value))
-                         : Attribute(rw.getIntegerAttr(elem, (int64_t)value));
-    return arith::ConstantOp::create(rw, loc,
-                                     DenseElementsAttr::get(type, attr));
-  }
-  Value scalarLike(Value x, double value) {
-    return scalar(tensorType(x).getElementType(), value);
-  }
-
-  Value castTo(Value x, Type elem) {
-    auto t = tensorType(x);
-    if (t.getElementType() == elem)
-      return x;
-    return ONNXCastOp::create(rw, loc, t.clone(elem), x,
-                              (uint64_t)getOnnxDataType(elem));
-  }
-
-  Value reshape(Value x, ArrayRef<int64_t> shape) {
-    return reshapeTo(rw, loc, x, shape);
-  }
-
-  Value transpose(Value x, ArrayRef<int64_t> perm) {
-    return transposeTo(rw, loc, x, perm);
-  }
-
-  /// x[..., begin:begin+size, ...] along `axis`.
-  Value slice(Value x, int64_t axis, int64_t begin, int64_t size) {
-    auto t = tensorType(x);
-    SmallVector<OpFoldResult> offsets(t.getRank(), rw.getIndexAttr(0));
-    SmallVector<OpFoldResult> sizes, strides(t.getRank(), rw.getIndexAttr(1));
-    for (int64_t d : t.getShape())
-      sizes.push_back(rw.getIndexAttr(d));
-    offsets[axis] = rw.getIndexAttr(begin);
-    sizes[axis] = rw.getIndexAttr(size);
-    SmallVector<int64_t> shape(t.getShape());
-    shape[axis] = size;
-    return tensor::ExtractSliceOp::create(rw, loc, t.clone(shape), x, offsets,
-                                          sizes, strides);
-  }
-
-  Value concat(ValueRange xs, int64_t axis) {
-    auto t = tensorType(xs[0]);
-    SmallVector<int64_t> shape(t.getShape());
-    shape[axis] = 0;
-    for (Value v : xs)
-      shape[axis] += tensorType(v).getDimSize(axis);
-    return ONNXConcatOp::create(rw, loc, t.clone(shape), xs, (uint64_t)axis);
-  }
-
-  Value matmul(Value a, Value b) {
-    auto ta = tensorType(a), tb = tensorType(b);
-    SmallVector<int64_t> batch = broadcastShape(
-        ta.clone(ta.getShape().drop_back(2)), tb.clone(tb.getShape().drop_back(2)));
-    batch.push_back(ta.getDimSize(ta.getRank() - 2));
-    batch.push_back(tb.getDimSize(tb.getRank() - 1));
-    return ONNXMatMulOp::create(rw, loc, ta.clone(batch), a, b);
-  }
-
-  Value softmaxLast(Value x) {
-    return ONNXSoftmaxOp::create(rw, loc, x.getType(), x, (uint64_t)-1);
-  }
-
-  /// ReduceMean (or ReduceSum) over the axes from `fromAxis`, keeping dims.
-  template <typename OpTy> Value reduceFrom(Value x, int64_t fromAxis) {
-    auto t = tensorType(x);
-    SmallVector<int64_t> axes, shape(t.getShape());
-    for (int64_t d = fromAxis; d < t.getRank(); ++d) {
-      axes.push_back(d);
-      shape[d] = 1;
-    }
-    auto axesType = RankedTensorType::get({(int64_t)axes.size()}, rw.getI64Type());
-    Value a = arith::ConstantOp::create(rw, loc,
-                                        DenseElementsAttr::get(axesType, ArrayRef(axes)));
-    return OpTy::create(rw, loc, t.clone(shape), x, a, (uint64_t)1, (uint64_t)0);
-  }
-
-  Value gather(Value data, Value indices) {
-    auto td = tensorType(data), ti = tensorType(indices);
-    SmallVector<int64_t> shape(ti.getShape());
-    shape.append(td.getShape().begin() + 1, td.getShape().end());
-    return ONNXGatherOp::create(rw, loc, td.clone(shape), data, indices,
-                                (uint64_t)0);
-  }
-
-  /// `x` shaped and typed as `type` (optional outputs such as a mean kept
-  /// with or without its reduced dims).
-  Value match(Value x, Type type) {
-    auto t = cast<RankedTensorType>(type);
-    return reshape(castTo(x, t.getElementType()), t.getShape());
-  }
-
-  PatternRewriter &rw;
-  Location loc;
-};
-
 struct Normalized {
   Value y, mean, invStdDev;
 };
 
 /// LayerNormalization (or RMS normalisation when `rms`) of `x` over the axes
 /// from `axis`, computed in f32 for f16/bf16 inputs when `stashF32`.
-Normalized normalize(Builder &b, Value x, Value scale, Value bias, int64_t axis,
+Normalized normalize(OnnxBuilder &b, Value x, Value scale, Value bias, int64_t axis,
                      double epsilon, bool rms, bool stashF32) {
   Type elem = tensorType(x).getElementType();
   Type compute = elem;
@@ -195,7 +70,7 @@ LogicalResult replaceWithOptional(PatternRewriter &rw, Operation *op,
     }
     if (!v)
       return rw.notifyMatchFailure(op, "an output that is not produced is used");
-    results.push_back(Builder(rw, op->getLoc()).match(v, result.getType()));
+    results.push_back(OnnxBuilder(rw, op->getLoc()).match(v, result.getType()));
   }
   rw.replaceOp(op, results);
   return success();
@@ -208,7 +83,7 @@ struct LayerNormalizationDecomposition
                                 PatternRewriter &rw) const override {
     if (!allStatic(op))
       return failure();
-    Builder b(rw, op.getLoc());
+    OnnxBuilder b(rw, op.getLoc());
     int64_t rank = tensorType(op.getX()).getRank();
     int64_t axis = (int64_t)op.getAxis();
     axis = axis < 0 ? axis + rank : axis;
@@ -227,7 +102,7 @@ struct RmsNormalizationDecomposition : public OpRewritePattern<OpTy> {
   LogicalResult matchAndRewrite(OpTy op, PatternRewriter &rw) const override {
     if (!allStatic(op))
       return failure();
-    Builder b(rw, op.getLoc());
+    OnnxBuilder b(rw, op.getLoc());
     int64_t rank = tensorType(op.getX()).getRank();
     int64_t axis = (int64_t)op.getAxis();
     axis = axis < 0 ? axis + rank : axis;
@@ -248,7 +123,7 @@ struct SkipNormalizationDecomposition : public OpRewritePattern<OpTy> {
   LogicalResult matchAndRewrite(OpTy op, PatternRewriter &rw) const override {
     if (!allStatic(op))
       return failure();
-    Builder b(rw, op.getLoc());
+    OnnxBuilder b(rw, op.getLoc());
     Value sum = b.add(op.getInput(), op.getSkip());
     if (!isNone(op.getBias()))
       sum = b.add(sum, op.getBias());
@@ -265,14 +140,14 @@ struct SkipNormalizationDecomposition : public OpRewritePattern<OpTy> {
 };
 
 /// 0.5 * x * (1 + erf(x / sqrt(2))).
-Value geluErf(Builder &b, Value x) {
+Value geluErf(OnnxBuilder &b, Value x) {
   Value erf = b.unary<ONNXErfOp>(b.mul(x, b.scalarLike(x, M_SQRT1_2)));
   return b.mul(b.mul(x, b.scalarLike(x, 0.5)),
                b.add(erf, b.scalarLike(x, 1.0)));
 }
 
 /// 0.5 * x * (1 + tanh(sqrt(2/pi) * (x + 0.044715 x^3))).
-Value geluTanh(Builder &b, Value x) {
+Value geluTanh(OnnxBuilder &b, Value x) {
   Value x3 = b.mul(b.mul(x, x), x);
   Value inner = b.mul(b.add(x, b.mul(x3, b.scalarLike(x, 0.044715))),
                       b.scalarLike(x, std::sqrt(2.0 / M_PI)));
@@ -289,7 +164,7 @@ struct GeluDecomposition : public RewritePattern {
              ONNXMsQuickGeluOp>(op) ||
         !allStatic(op))
       return failure();
-    Builder b(rw, op->getLoc());
+    OnnxBuilder b(rw, op->getLoc());
     Value x = op->getOperand(0), r;
     if (auto g = dyn_cast<ONNXGeluOp>(op)) {
       if (prism::getUnsupportedReason(op))
@@ -319,7 +194,7 @@ struct GemmDecomposition : public OpRewritePattern<ONNXGemmOp> {
                                 PatternRewriter &rw) const override {
     if (!allStatic(op))
       return failure();
-    Builder b(rw, op.getLoc());
+    OnnxBuilder b(rw, op.getLoc());
     Value a = op.getA(), bm = op.getB();
     if (op.getTransA())
       a = b.transpose(a, {1, 0});
@@ -348,7 +223,7 @@ struct SplitToSlices : public OpRewritePattern<ONNXSplitOp> {
                                 PatternRewriter &rw) const override {
     if (!allStatic(op))
       return failure();
-    Builder b(rw, op.getLoc());
+    OnnxBuilder b(rw, op.getLoc());
     int64_t rank = tensorType(op.getInput()).getRank();
     int64_t axis = (int64_t)op.getAxis();
     axis = axis < 0 ? axis + rank : axis;
@@ -377,7 +252,7 @@ struct ReduceFamilyDecomposition : public RewritePattern {
              ONNXReduceLogSumOp, ONNXReduceLogSumExpOp>(op) ||
         !allStatic(op))
       return failure();
-    Builder b(rw, op->getLoc());
+    OnnxBuilder b(rw, op->getLoc());
     Value x = op->getOperand(0), axes = op->getOperand(1);
     auto result = tensorType(op->getResult(0));
     auto keepAttr = op->getAttrOfType<IntegerAttr>("keepdims");
@@ -427,7 +302,7 @@ struct ReduceFamilyDecomposition : public RewritePattern {
 };
 
 /// ReduceSum over every dim, not kept: a 0-d tensor.
-Value sumAll(Builder &b, Value x) {
+Value sumAll(OnnxBuilder &b, Value x) {
   auto t = tensorType(x);
   Value none = ONNXNoValueOp::create(b.rw, b.loc, b.rw.getNoneType());
   return ONNXReduceSumOp::create(b.rw, b.loc,
@@ -438,7 +313,7 @@ Value sumAll(Builder &b, Value x) {
 /// NegativeLogLikelihoodLoss of log-probabilities `x` [N, C, d...] at
 /// `target` [N, d...]: -x[n, target, d...] times the class weight, 0 where
 /// the target is ignore_index; summed, or averaged over the weights.
-Value negativeLogLikelihood(Builder &b, Value x, Value target, Value weight,
+Value negativeLogLikelihood(OnnxBuilder &b, Value x, Value target, Value weight,
                             std::optional<int64_t> ignoreIndex,
                             StringRef reduction) {
   auto xt = tensorType(x);
@@ -478,7 +353,7 @@ struct NegativeLogLikelihoodLossDecomposition
                                 PatternRewriter &rw) const override {
     if (!allStatic(op))
       return failure();
-    Builder b(rw, op.getLoc());
+    OnnxBuilder b(rw, op.getLoc());
     std::optional<int64_t> ignore;
     if (auto i = op.getIgnoreIndex())
       ignore = (int64_t)*i;
@@ -497,7 +372,7 @@ struct SoftmaxCrossEntropyLossDecomposition
                                 PatternRewriter &rw) const override {
     if (!allStatic(op))
       return failure();
-    Builder b(rw, op.getLoc());
+    OnnxBuilder b(rw, op.getLoc());
     Value logProb = ONNXLogSoftmaxOp::create(rw, op.getLoc(), op.getScores().getType(),
                                              op.getScores(), (uint64_t)1);
     std::optional<int64_t> ignore;
@@ -510,7 +385,7 @@ struct SoftmaxCrossEntropyLossDecomposition
 };
 
 /// [C] -> [C, 1, ...]: per-channel parameters against [N, C, spatial...].
-Value perChannel(Builder &b, Value v, int64_t rank) {
+Value perChannel(OnnxBuilder &b, Value v, int64_t rank) {
   SmallVector<int64_t> shape(rank - 1, 1);
   shape[0] = tensorType(v).getDimSize(0);
   return b.reshape(v, shape);
@@ -527,7 +402,7 @@ struct BatchNormalizationDecomposition
                                 PatternRewriter &rw) const override {
     if (!allStatic(op))
       return failure();
-    Builder b(rw, op.getLoc());
+    OnnxBuilder b(rw, op.getLoc());
     auto xt = tensorType(op.getX());
     int64_t rank = xt.getRank();
     Value x = op.getX();
@@ -578,7 +453,7 @@ struct InstanceNormalizationDecomposition
                                 PatternRewriter &rw) const override {
     if (!allStatic(op))
       return failure();
-    Builder b(rw, op.getLoc());
+    OnnxBuilder b(rw, op.getLoc());
     int64_t rank = tensorType(op.getInput()).getRank();
     Normalized n = normalize(b, op.getInput(), perChannel(b, op.getScale(), rank),
                              perChannel(b, op.getB(), rank), 2,
@@ -596,7 +471,7 @@ struct GlobalPoolDecomposition : public OpRewritePattern<OpTy> {
   LogicalResult matchAndRewrite(OpTy op, PatternRewriter &rw) const override {
     if (!allStatic(op))
       return failure();
-    Builder b(rw, op.getLoc());
+    OnnxBuilder b(rw, op.getLoc());
     rw.replaceOp(op, b.reduceFrom<ReduceTy>(op.getX(), 2));
     return success();
   }
@@ -610,7 +485,7 @@ struct DepthToSpaceDecomposition : public OpRewritePattern<ONNXDepthToSpaceOp> {
                                 PatternRewriter &rw) const override {
     if (!allStatic(op) || tensorType(op.getInput()).getRank() != 4)
       return failure();
-    Builder b(rw, op.getLoc());
+    OnnxBuilder b(rw, op.getLoc());
     ArrayRef<int64_t> s = tensorType(op.getInput()).getShape();
     int64_t n = s[0], c = s[1], h = s[2], w = s[3], k = (int64_t)op.getBlocksize();
     bool crd = op.getMode() == "CRD";
@@ -628,7 +503,7 @@ struct SpaceToDepthDecomposition : public OpRewritePattern<ONNXSpaceToDepthOp> {
                                 PatternRewriter &rw) const override {
     if (!allStatic(op) || tensorType(op.getInput()).getRank() != 4)
       return failure();
-    Builder b(rw, op.getLoc());
+    OnnxBuilder b(rw, op.getLoc());
     ArrayRef<int64_t> s = tensorType(op.getInput()).getShape();
     int64_t n = s[0], c = s[1], h = s[2], w = s[3], k = (int64_t)op.getBlocksize();
     Value r = b.reshape(op.getInput(), {n, c, h / k, k, w / k, k});
@@ -645,7 +520,7 @@ struct HardmaxDecomposition : public OpRewritePattern<ONNXHardmaxOp> {
                                 PatternRewriter &rw) const override {
     if (!allStatic(op))
       return failure();
-    Builder b(rw, op.getLoc());
+    OnnxBuilder b(rw, op.getLoc());
     auto t = tensorType(op.getInput());
     int64_t rank = t.getRank();
     int64_t axis = (int64_t)op.getAxis();
@@ -678,7 +553,7 @@ struct DynamicQuantizeLinearDecomposition
                                 PatternRewriter &rw) const override {
     if (!allStatic(op))
       return failure();
-    Builder b(rw, op.getLoc());
+    OnnxBuilder b(rw, op.getLoc());
     Value x = op.getX();
     Type f = tensorType(x).getElementType();
     auto scalarType = RankedTensorType::get({}, f);
@@ -702,6 +577,137 @@ struct DynamicQuantizeLinearDecomposition
   }
 };
 
+/// Shrink: x + bias below -lambd, x - bias above lambd, 0 between.
+struct ShrinkDecomposition : public OpRewritePattern<ONNXShrinkOp> {
+  using OpRewritePattern::OpRewritePattern;
+  LogicalResult matchAndRewrite(ONNXShrinkOp op,
+                                PatternRewriter &rw) const override {
+    if (!allStatic(op))
+      return failure();
+    OnnxBuilder b(rw, op.getLoc());
+    Value x = op.getInput();
+    double lambd = op.getLambd().convertToDouble();
+    double bias = op.getBias().convertToDouble();
+    Value above = b.where(b.compare<ONNXGreaterOp>(x, b.scalarLike(x, lambd)),
+                          b.sub(x, b.scalarLike(x, bias)), b.scalarLike(x, 0));
+    rw.replaceOp(op, b.where(b.compare<ONNXLessOp>(x, b.scalarLike(x, -lambd)),
+                             b.add(x, b.scalarLike(x, bias)), above));
+    return success();
+  }
+};
+
+/// PRelu: slope * x where x < 0, else x (slope broadcast to x).
+struct PReluDecomposition : public OpRewritePattern<ONNXPReluOp> {
+  using OpRewritePattern::OpRewritePattern;
+  LogicalResult matchAndRewrite(ONNXPReluOp op, PatternRewriter &rw) const override {
+    if (!allStatic(op))
+      return failure();
+    OnnxBuilder b(rw, op.getLoc());
+    Value x = op.getX();
+    rw.replaceOp(op, b.where(b.compare<ONNXLessOp>(x, b.scalarLike(x, 0)),
+                             b.mul(x, op.getSlope()), x));
+    return success();
+  }
+};
+
+/// MeanVarianceNormalization as ONNX's reference computes it:
+/// (x - E[x]) / (sqrt(E[x²] - E[x]²) + 1e-9) over `axes`.
+struct MeanVarianceNormalizationDecomposition
+    : public OpRewritePattern<ONNXMeanVarianceNormalizationOp> {
+  using OpRewritePattern::OpRewritePattern;
+  LogicalResult matchAndRewrite(ONNXMeanVarianceNormalizationOp op,
+                                PatternRewriter &rw) const override {
+    if (!allStatic(op))
+      return failure();
+    OnnxBuilder b(rw, op.getLoc());
+    Value x = op.getX();
+    int64_t rank = tensorType(x).getRank();
+    SmallVector<int64_t> axes;
+    for (Attribute a : op.getAxes()) {
+      int64_t v = cast<IntegerAttr>(a).getInt();
+      axes.push_back(v < 0 ? v + rank : v);
+    }
+    Value mean = b.reduce<ONNXReduceMeanOp>(x, axes);
+    Value meanOfSquares = b.reduce<ONNXReduceMeanOp>(b.mul(x, x), axes);
+    Value std = b.unary<ONNXSqrtOp>(b.sub(meanOfSquares, b.mul(mean, mean)));
+    rw.replaceOp(op, b.div(b.sub(x, mean), b.add(std, b.scalarLike(x, 1e-9))));
+    return success();
+  }
+};
+
+/// LRN: x / (bias + alpha / size * Σ x²)^beta, the sum over the channels
+/// from c - floor((size-1)/2) to c + ceil((size-1)/2): the squares padded
+/// with zero channels, summed over `size` shifted slices.
+struct LrnDecomposition : public OpRewritePattern<ONNXLRNOp> {
+  using OpRewritePattern::OpRewritePattern;
+  LogicalResult matchAndRewrite(ONNXLRNOp op, PatternRewriter &rw) const override {
+    if (!allStatic(op) || op.getSize() < 1)
+      return failure();
+    OnnxBuilder b(rw, op.getLoc());
+    Value x = op.getX();
+    auto t = tensorType(x);
+    int64_t size = op.getSize(), channels = t.getDimSize(1);
+    int64_t before = (size - 1) / 2, after = size - 1 - before;
+    Value squares = b.mul(x, x);
+    SmallVector<Value> parts;
+    auto zeros = [&](int64_t count) {
+      SmallVector<int64_t> shape(t.getShape());
+      shape[1] = count;
+      return b.splat(shape, t.getElementType(), 0);
+    };
+    if (before)
+      parts.push_back(zeros(before));
+    parts.push_back(squares);
+    if (after)
+      parts.push_back(zeros(after));
+    Value padded = parts.size() == 1 ? squares : b.concat(parts, 1);
+    Value sum = b.slice(padded, 1, 0, channels);
+    for (int64_t i = 1; i < size; ++i)
+      sum = b.add(sum, b.slice(padded, 1, i, channels));
+    double alpha = op.getAlpha().convertToDouble();
+    Value base = b.add(b.scalarLike(x, op.getBias().convertToDouble()),
+                       b.mul(b.scalarLike(x, alpha / size), sum));
+    rw.replaceOp(op, b.div(x, b.binary<ONNXPowOp>(
+                                  base, b.scalarLike(x, op.getBeta().convertToDouble()))));
+    return success();
+  }
+};
+
+/// Det of 1x1, 2x2 and 3x3 matrices (batched over leading dims), by the
+/// closed forms; larger ones are reported by getUnsupportedReason.
+struct DetDecomposition : public OpRewritePattern<ONNXDetOp> {
+  using OpRewritePattern::OpRewritePattern;
+  LogicalResult matchAndRewrite(ONNXDetOp op, PatternRewriter &rw) const override {
+    if (!allStatic(op))
+      return failure();
+    auto t = tensorType(op.getX());
+    int64_t rank = t.getRank(), n = t.getDimSize(rank - 1);
+    if (n > 3 || n != t.getDimSize(rank - 2))
+      return failure();
+    OnnxBuilder b(rw, op.getLoc());
+    auto resultShape = tensorType(op.getY()).getShape();
+    // a(i, j): the batch of entries [i][j], shaped as the result.
+    auto a = [&](int64_t i, int64_t j) {
+      return b.reshape(b.slice(b.slice(op.getX(), rank - 2, i, 1), rank - 1, j, 1),
+                       resultShape);
+    };
+    auto det2 = [&](int64_t r0, int64_t r1, int64_t c0, int64_t c1) {
+      return b.sub(b.mul(a(r0, c0), a(r1, c1)), b.mul(a(r0, c1), a(r1, c0)));
+    };
+    Value det;
+    if (n == 1)
+      det = a(0, 0);
+    else if (n == 2)
+      det = det2(0, 1, 0, 1);
+    else
+      det = b.add(b.sub(b.mul(a(0, 0), det2(1, 2, 1, 2)),
+                        b.mul(a(0, 1), det2(1, 2, 0, 2))),
+                  b.mul(a(0, 2), det2(1, 2, 0, 1)));
+    rw.replaceOp(op, det);
+    return success();
+  }
+};
+
 /// CastLike: a Cast to the element type of `target_type`.
 struct CastLikeToCast : public OpRewritePattern<ONNXCastLikeOp> {
   using OpRewritePattern::OpRewritePattern;
@@ -709,7 +715,7 @@ struct CastLikeToCast : public OpRewritePattern<ONNXCastLikeOp> {
                                 PatternRewriter &rw) const override {
     if (!allStatic(op))
       return failure();
-    Builder b(rw, op.getLoc());
+    OnnxBuilder b(rw, op.getLoc());
     rw.replaceOp(op, b.castTo(op.getInput(),
                               tensorType(op.getTargetType()).getElementType()));
     return success();
@@ -741,7 +747,7 @@ struct DropoutToIdentity : public OpRewritePattern<ONNXDropoutOp> {
 
 /// Adds `filter` to the scores [.., S, T] where key j is after query i's
 /// position (past + i): the causal mask.
-Value addCausalMask(Builder &b, Value scores, int64_t past, double filter) {
+Value addCausalMask(OnnxBuilder &b, Value scores, int64_t past, double filter) {
   auto t = tensorType(scores);
   int64_t rank = t.getRank();
   Value init = tensor::EmptyOp::create(b.rw, b.loc, t.getShape(),
@@ -775,7 +781,7 @@ Value addCausalMask(Builder &b, Value scores, int64_t past, double filter) {
 /// 0/1 attention mask; null for the dummy [B or 1, 1]. Fails with an error
 /// for the rest (the 4-D Megatron mask, which ONNX Runtime's CPU kernel
 /// rejects too).
-FailureOr<Value> additiveMask(Builder &b, Value mask, int64_t batch,
+FailureOr<Value> additiveMask(OnnxBuilder &b, Value mask, int64_t batch,
                               int64_t seq, int64_t total, Type elem,
                               double filter) {
   auto t = tensorType(mask);
@@ -830,7 +836,7 @@ FailureOr<Value> additiveMask(Builder &b, Value mask, int64_t batch,
 
 /// softmax(scale * Q K^T + bias [+ causal]) V for Q [B, N, S, H], K [B, N, T,
 /// H] and V [B, N, T, Hv].
-Value attend(Builder &b, Value q, Value k, Value v, double scale, Value bias,
+Value attend(OnnxBuilder &b, Value q, Value k, Value v, double scale, Value bias,
              std::optional<int64_t> causalPast, double filter) {
   Value scores = b.matmul(q, b.transpose(k, {0, 1, 3, 2}));
   scores = b.mul(scores, b.scalarLike(scores, scale));
@@ -842,7 +848,7 @@ Value attend(Builder &b, Value q, Value k, Value v, double scale, Value bias,
 }
 
 /// [B, S, N * H] -> [B, N, S, H].
-Value splitHeads(Builder &b, Value x, int64_t heads) {
+Value splitHeads(OnnxBuilder &b, Value x, int64_t heads) {
   auto t = tensorType(x);
   int64_t batch = t.getDimSize(0), seq = t.getDimSize(1);
   Value r = b.reshape(x, {batch, seq, heads, t.getDimSize(2) / heads});
@@ -850,7 +856,7 @@ Value splitHeads(Builder &b, Value x, int64_t heads) {
 }
 
 /// [B, N, S, H] -> [B, S, N * H].
-Value mergeHeads(Builder &b, Value x) {
+Value mergeHeads(OnnxBuilder &b, Value x) {
   auto t = tensorType(x);
   Value r = b.transpose(x, {0, 2, 1, 3});
   return b.reshape(r, {t.getDimSize(0), t.getDimSize(2),
@@ -882,7 +888,7 @@ struct MsAttentionDecomposition : public OpRewritePattern<ONNXMsAttentionOp> {
       return failure();
     if (prism::getUnsupportedReason(op))
       return failure();
-    Builder b(rw, op.getLoc());
+    OnnxBuilder b(rw, op.getLoc());
     auto in = tensorType(op.getInput());
     int64_t batch = in.getDimSize(0), seq = in.getDimSize(1);
     int64_t heads = (int64_t)op.getNumHeads();
@@ -954,7 +960,7 @@ struct MsMultiHeadAttentionDecomposition
     if (prism::getUnsupportedReason(op))
       return failure();
     auto qt = tensorType(op.getQuery());
-    Builder b(rw, op.getLoc());
+    OnnxBuilder b(rw, op.getLoc());
     int64_t heads = (int64_t)op.getNumHeads();
     int64_t batch = qt.getDimSize(0), seq = qt.getDimSize(1);
     int64_t dq = qt.getDimSize(2);
@@ -1018,7 +1024,7 @@ struct MsEmbedLayerNormalizationDecomposition
                                 PatternRewriter &rw) const override {
     if (!allStatic(op))
       return failure();
-    Builder b(rw, op.getLoc());
+    OnnxBuilder b(rw, op.getLoc());
     auto ids = tensorType(op.getInputIds());
     int64_t batch = ids.getDimSize(0), seq = ids.getDimSize(1);
     Value emb = b.gather(op.getWordEmbedding(), op.getInputIds());
@@ -1135,6 +1141,16 @@ prism::getUnsupportedReason(Operation *op) {
          mode.getSplatValue<bool>()))
       return std::string("training mode (random dropout) is not supported");
   }
+  if (auto d = dyn_cast<ONNXDetOp>(op)) {
+    auto t = dyn_cast<RankedTensorType>(d.getX().getType());
+    if (t && t.hasStaticShape() && t.getShape().back() > 3)
+      return std::string("matrices larger than 3x3 are not supported");
+  }
+  if (auto d = dyn_cast<ONNXDetOp>(op)) {
+    auto t = dyn_cast<RankedTensorType>(d.getX().getType());
+    if (t && t.hasStaticShape() && t.getShape().back() > 3)
+      return std::string("matrices larger than 3x3 are not supported");
+  }
   if (auto g = dyn_cast<ONNXGeluOp>(op))
     if (g.getApproximate() != "none" && g.getApproximate() != "tanh")
       return "approximate = \"" + g.getApproximate().str() +
@@ -1159,6 +1175,9 @@ void prism::populateOnnxDecompositionPatterns(RewritePatternSet &patterns) {
                GlobalPoolDecomposition<ONNXGlobalMaxPoolOp, ONNXReduceMaxOp>,
                DepthToSpaceDecomposition, SpaceToDepthDecomposition,
                HardmaxDecomposition, DynamicQuantizeLinearDecomposition,
+               ShrinkDecomposition, PReluDecomposition,
+               MeanVarianceNormalizationDecomposition, LrnDecomposition,
+               DetDecomposition,
                MsAttentionDecomposition, MsMultiHeadAttentionDecomposition,
                MsEmbedLayerNormalizationDecomposition>(patterns.getContext());
 }

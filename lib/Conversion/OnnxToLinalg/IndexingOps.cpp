@@ -3,7 +3,7 @@
 // ArgMax/ArgMin (a reduction carrying the value and its index), Trilu and
 // EyeLike (selects on the row and column index), GatherElements, Tile and
 // OneHot (generics reading at computed coordinates) and CumSum (a reduction
-// over the axis under a triangular mask).
+// over the axis under a triangular mask) and TopK (ranking generics).
 //
 //===----------------------------------------------------------------------===//
 
@@ -623,6 +623,131 @@ struct ScatterElementsToGeneric : public OpRewritePattern<ONNXScatterElementsOp>
   }
 };
 
+/// TopK with a constant k, by ranking: element i's rank along the axis is
+/// the number of elements that come before it (larger, or smaller with
+/// largest = 0; equal ones by lower index, as ONNX's reference), and the
+/// output at position r is the element of rank r. Both steps are generics
+/// over the axis moved last; ranking is quadratic in the axis length.
+struct TopKToGeneric : public OpRewritePattern<ONNXTopKOp> {
+  using OpRewritePattern::OpRewritePattern;
+
+  LogicalResult matchAndRewrite(ONNXTopKOp op,
+                                PatternRewriter &rewriter) const override {
+    auto k = constInts(op.getK());
+    if (!allStatic(op) || !k || k->size() != 1)
+      return failure();
+    auto data = cast<RankedTensorType>(op.getX().getType());
+    Type elem = data.getElementType();
+    bool isFloat = isa<FloatType>(elem), isUnsigned = elem.isUnsignedInteger();
+    if (!isFloat && !isa<IntegerType>(elem))
+      return failure();
+    int64_t rank = data.getRank();
+    int64_t axis = (int64_t)op.getAxis();
+    axis = axis < 0 ? axis + rank : axis;
+    bool largest = op.getLargest() != 0;
+    Location loc = op.getLoc();
+    MLIRContext *ctx = rewriter.getContext();
+
+    // The axis last: x[p..., i].
+    SmallVector<int64_t> perm, inverse(rank);
+    for (int64_t d = 0; d < rank; ++d)
+      if (d != axis)
+        perm.push_back(d);
+    perm.push_back(axis);
+    for (int64_t d = 0; d < rank; ++d)
+      inverse[perm[d]] = d;
+    Type signless = signlessOf(elem);
+    Value x = op.getX();
+    if (signless != elem)
+      x = tensor::BitcastOp::create(rewriter, loc, data.clone(signless), x);
+    x = transposeTo(rewriter, loc, x, perm);
+    auto xType = cast<RankedTensorType>(x.getType());
+
+    auto dims = [&](int64_t count) {
+      SmallVector<AffineExpr> exprs;
+      for (int64_t d = 0; d < count; ++d)
+        exprs.push_back(rewriter.getAffineDimExpr(d));
+      return exprs;
+    };
+    auto rowAnd = [&](ArrayRef<int64_t> lastDims) {
+      SmallVector<AffineExpr> exprs = dims(rank - 1);
+      for (int64_t d : lastDims)
+        exprs.push_back(rewriter.getAffineDimExpr(d));
+      return AffineMap::get(rank + 1, 0, exprs, ctx);
+    };
+    SmallVector<utils::IteratorType> iterators(rank - 1,
+                                               utils::IteratorType::parallel);
+    iterators.push_back(utils::IteratorType::parallel);
+    iterators.push_back(utils::IteratorType::reduction);
+    Type i64 = rewriter.getI64Type();
+    auto zeros = [&](ArrayRef<int64_t> shape, Type type) {
+      Value zero = arith::ConstantOp::create(rewriter, loc, rewriter.getZeroAttr(type));
+      Value empty = tensor::EmptyOp::create(rewriter, loc, shape, type);
+      return linalg::FillOp::create(rewriter, loc, ValueRange{zero}, ValueRange{empty})
+          .getResult(0);
+    };
+
+    // rank[p, i] = #{j : x[p, j] comes before x[p, i]}, dims (p..., i, j).
+    int64_t iDim = rank - 1, jDim = rank;
+    auto ranks = linalg::GenericOp::create(
+        rewriter, loc, TypeRange{xType.clone(i64)}, ValueRange{x, x},
+        ValueRange{zeros(xType.getShape(), i64)},
+        ArrayRef<AffineMap>{rowAnd({iDim}), rowAnd({jDim}), rowAnd({iDim})},
+        iterators, [&](OpBuilder &b, Location l, ValueRange args) {
+          Value xi = args[0], xj = args[1];
+          using F = arith::CmpFPredicate;
+          using I = arith::CmpIPredicate;
+          Value beats, ties;
+          if (isFloat) {
+            beats = arith::CmpFOp::create(b, l, largest ? F::OGT : F::OLT, xj, xi);
+            ties = arith::CmpFOp::create(b, l, F::OEQ, xj, xi);
+          } else {
+            beats = arith::CmpIOp::create(
+                b, l,
+                largest ? (isUnsigned ? I::ugt : I::sgt) : (isUnsigned ? I::ult : I::slt),
+                xj, xi);
+            ties = arith::CmpIOp::create(b, l, I::eq, xj, xi);
+          }
+          Value earlier = arith::CmpIOp::create(
+              b, l, I::ult, linalg::IndexOp::create(b, l, jDim),
+              linalg::IndexOp::create(b, l, iDim));
+          Value before = arith::OrIOp::create(
+              b, l, beats, arith::AndIOp::create(b, l, ties, earlier));
+          Value one = arith::ExtUIOp::create(b, l, i64, before);
+          linalg::YieldOp::create(b, l, ValueRange{arith::AddIOp::create(b, l, args[2], one)});
+        }).getResult(0);
+
+    // out[p, r] = the x[p, i] (and i) with rank[p, i] == r, dims (p..., r, i).
+    SmallVector<int64_t> outShape(xType.getShape());
+    outShape.back() = (*k)[0];
+    int64_t rDim = rank - 1, kDim = rank;
+    auto select = linalg::GenericOp::create(
+        rewriter, loc, TypeRange{xType.clone(outShape), xType.clone(outShape).clone(i64)},
+        ValueRange{x, ranks},
+        ValueRange{zeros(outShape, signless), zeros(outShape, i64)},
+        ArrayRef<AffineMap>{rowAnd({kDim}), rowAnd({kDim}), rowAnd({rDim}),
+                            rowAnd({rDim})},
+        iterators, [&](OpBuilder &b, Location l, ValueRange args) {
+          Value r = arith::IndexCastOp::create(b, l, i64,
+                                               linalg::IndexOp::create(b, l, rDim));
+          Value i = arith::IndexCastOp::create(b, l, i64,
+                                               linalg::IndexOp::create(b, l, kDim));
+          Value match = arith::CmpIOp::create(b, l, arith::CmpIPredicate::eq,
+                                              args[1], r);
+          linalg::YieldOp::create(
+              b, l,
+              ValueRange{arith::SelectOp::create(b, l, match, args[0], args[2]),
+                         arith::SelectOp::create(b, l, match, i, args[3])});
+        });
+    Value values = transposeTo(rewriter, loc, select.getResult(0), inverse);
+    Value indices = transposeTo(rewriter, loc, select.getResult(1), inverse);
+    if (signless != elem)
+      values = tensor::BitcastOp::create(rewriter, loc, op.getValues().getType(), values);
+    rewriter.replaceOp(op, {values, indices});
+    return success();
+  }
+};
+
 } // namespace
 
 void prism::lowering::populateIndexingPatterns(RewritePatternSet &patterns) {
@@ -630,5 +755,5 @@ void prism::lowering::populateIndexingPatterns(RewritePatternSet &patterns) {
                ArgExtremumToGeneric<ONNXArgMinOp, false>, TriluToGeneric,
                GatherElementsToGeneric, TileToGeneric, CumSumToGeneric,
                OneHotToGeneric, EyeLikeToGeneric, GatherNDToGeneric,
-               ScatterNDToGeneric, ScatterElementsToGeneric>(patterns.getContext());
+               ScatterNDToGeneric, ScatterElementsToGeneric, TopKToGeneric>(patterns.getContext());
 }

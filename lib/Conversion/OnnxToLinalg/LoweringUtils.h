@@ -88,6 +88,8 @@ void populateGroupQueryAttentionPatterns(mlir::RewritePatternSet &patterns);
 void populateWindowPatterns(mlir::RewritePatternSet &patterns);
 /// Resize.cpp: Resize (nearest, linear, cubic).
 void populateResizePatterns(mlir::RewritePatternSet &patterns);
+/// SignalOps.cpp: the window functions, DFT and STFT.
+void populateSignalPatterns(mlir::RewritePatternSet &patterns);
 
 } // namespace prism::lowering
 

@@ -1357,6 +1357,7 @@ void prism::populateOnnxToLinalgPatterns(RewritePatternSet &patterns) {
   populateGroupQueryAttentionPatterns(patterns);
   populateWindowPatterns(patterns);
   populateResizePatterns(patterns);
+  populateSignalPatterns(patterns);
   patterns.add<GatherToGeneric, SliceToExtract, ReduceToGeneric>(
       patterns.getContext());
   patterns.add<CompareAndSelect, CastToArith, ExpandToGeneric, ConcatToSlices,

@@ -154,3 +154,65 @@ func.func @embed_layer_norm(%ids: tensor<2x3xi32>, %we: tensor<10x4xf32>, %pe: t
   %o, %mi, %s = "onnx.ms.EmbedLayerNormalization"(%ids, %n, %we, %pe, %n, %g, %b, %m, %n) <{epsilon = 1.0e-12 : f32, mask_index_type = 1 : i64}> : (tensor<2x3xi32>, none, tensor<10x4xf32>, tensor<8x4xf32>, none, tensor<4xf32>, tensor<4xf32>, tensor<2x3xi32>, none) -> (tensor<2x3x4xf32>, tensor<2xi32>, none)
   return %o, %mi : tensor<2x3x4xf32>, tensor<2xi32>
 }
+
+// -----
+
+// Shrink: two selects, x + bias below -lambd, x - bias above lambd, else 0.
+// CHECK-LABEL: func.func @shrink
+// CHECK: arith.cmpf ogt
+// CHECK: arith.select
+// CHECK: arith.cmpf olt
+// CHECK: arith.select
+func.func @shrink(%x: tensor<5xf32>) -> tensor<5xf32> {
+  %0 = "onnx.Shrink"(%x) <{bias = 1.5 : f32, lambd = 1.5 : f32}> : (tensor<5xf32>) -> tensor<5xf32>
+  return %0 : tensor<5xf32>
+}
+
+// -----
+
+// PRelu: slope * x where x < 0 (the slope broadcast along the last dim).
+// CHECK-LABEL: func.func @prelu
+// CHECK: arith.mulf
+// CHECK: arith.cmpf olt
+// CHECK: arith.select
+func.func @prelu(%x: tensor<3x5xf32>, %slope: tensor<5xf32>) -> tensor<3x5xf32> {
+  %0 = "onnx.PRelu"(%x, %slope) : (tensor<3x5xf32>, tensor<5xf32>) -> tensor<3x5xf32>
+  return %0 : tensor<3x5xf32>
+}
+
+// -----
+
+// MeanVarianceNormalization over the default axes 0, 2, 3: two means kept
+// as [1, C, 1, 1], then (x - mean) / (sqrt(E[x²] - mean²) + 1e-9).
+// CHECK-LABEL: func.func @mvn
+// CHECK-COUNT-2: linalg.generic {{.*}}iterator_types = ["reduction", "parallel", "reduction", "reduction"]
+// CHECK: math.sqrt
+// CHECK: arith.divf
+func.func @mvn(%x: tensor<2x3x4x1xf32>) -> tensor<2x3x4x1xf32> {
+  %0 = "onnx.MeanVarianceNormalization"(%x) <{axes = [0, 2, 3]}> : (tensor<2x3x4x1xf32>) -> tensor<2x3x4x1xf32>
+  return %0 : tensor<2x3x4x1xf32>
+}
+
+// -----
+
+// LRN of size 3: the squares padded with one zero channel on each side and
+// summed over three shifted slices of the 4 channels.
+// CHECK-LABEL: func.func @lrn
+// CHECK: tensor.insert_slice {{.*}} into tensor<1x6x2x2xf32>
+// CHECK-COUNT-3: tensor.extract_slice {{.*}} tensor<1x6x2x2xf32> to tensor<1x4x2x2xf32>
+// CHECK: math.powf
+func.func @lrn(%x: tensor<1x4x2x2xf32>) -> tensor<1x4x2x2xf32> {
+  %0 = "onnx.LRN"(%x) <{alpha = 2.0e-04 : f32, beta = 0.5 : f32, bias = 2.0 : f32, size = 3 : i64}> : (tensor<1x4x2x2xf32>) -> tensor<1x4x2x2xf32>
+  return %0 : tensor<1x4x2x2xf32>
+}
+
+// -----
+
+// Det of 2x2 matrices: a00 a11 - a01 a10 over the batch.
+// CHECK-LABEL: func.func @det2
+// CHECK-COUNT-2: arith.mulf
+// CHECK: arith.subf
+func.func @det2(%x: tensor<3x2x2xf32>) -> tensor<3xf32> {
+  %0 = "onnx.Det"(%x) : (tensor<3x2x2xf32>) -> tensor<3xf32>
+  return %0 : tensor<3xf32>
+}

@@ -87,3 +87,21 @@ func.func @gather_nd(%x: tensor<2x3x4xf32>, %i: tensor<5x2xi64>) -> tensor<5x4xf
   %0 = "onnx.GatherND"(%x, %i) <{batch_dims = 0 : i64}> : (tensor<2x3x4xf32>, tensor<5x2xi64>) -> tensor<5x4xf32>
   return %0 : tensor<5x4xf32>
 }
+
+// -----
+
+// TopK (constant k): rank each element against all others along the axis
+// (larger first, ties by lower index), then pick the element of each rank.
+// CHECK-LABEL: func.func @topk
+// CHECK: linalg.transpose {{.*}} permutation = [1, 0]
+// CHECK: linalg.generic {{.*}}iterator_types = ["parallel", "parallel", "reduction"]{{.*}}outs(%{{.*}} : tensor<5x3xi64>)
+// CHECK: arith.cmpf ogt
+// CHECK: arith.cmpf oeq
+// CHECK: linalg.generic {{.*}}outs(%{{.*}}, %{{.*}} : tensor<5x2xf32>, tensor<5x2xi64>)
+// CHECK: arith.select
+// CHECK-COUNT-2: linalg.transpose
+func.func @topk(%x: tensor<3x5xf32>) -> (tensor<2x5xf32>, tensor<2x5xi64>) {
+  %k = "onnx.Constant"() <{value = dense<2> : tensor<1xi64>}> : () -> tensor<1xi64>
+  %v, %i = "onnx.TopK"(%x, %k) <{axis = 0 : i64, largest = 1 : i64, sorted = 1 : i64}> : (tensor<3x5xf32>, tensor<1xi64>) -> (tensor<2x5xf32>, tensor<2x5xi64>)
+  return %v, %i : tensor<2x5xf32>, tensor<2x5xi64>
+}

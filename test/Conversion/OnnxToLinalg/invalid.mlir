@@ -70,3 +70,11 @@ func.func @resize_crop(%x: tensor<1x1x4x4xf32>, %roi: tensor<8xf32>, %sz: tensor
   %0 = "onnx.Resize"(%x, %roi, %n, %sz) <{coordinate_transformation_mode = "tf_crop_and_resize", cubic_coeff_a = -0.75 : f32, exclude_outside = 0 : i64, extrapolation_value = 0.0 : f32, mode = "linear", nearest_mode = "round_prefer_floor"}> : (tensor<1x1x4x4xf32>, tensor<8xf32>, none, tensor<4xi64>) -> tensor<1x1x3x3xf32>
   return %0 : tensor<1x1x3x3xf32>
 }
+
+// -----
+
+func.func @det_4x4(%x: tensor<4x4xf32>) -> tensor<f32> {
+  // expected-error @+1 {{'onnx.Det' cannot run on the host: matrices larger than 3x3 are not supported}}
+  %0 = "onnx.Det"(%x) : (tensor<4x4xf32>) -> tensor<f32>
+  return %0 : tensor<f32>
+}
