@@ -90,6 +90,8 @@ void populateWindowPatterns(mlir::RewritePatternSet &patterns);
 void populateResizePatterns(mlir::RewritePatternSet &patterns);
 /// SignalOps.cpp: the window functions, DFT and STFT.
 void populateSignalPatterns(mlir::RewritePatternSet &patterns);
+/// Einsum.cpp: Einsum as one linalg.generic.
+void populateEinsumPatterns(mlir::RewritePatternSet &patterns);
 
 } // namespace prism::lowering
 

@@ -1358,6 +1358,7 @@ void prism::populateOnnxToLinalgPatterns(RewritePatternSet &patterns) {
   populateWindowPatterns(patterns);
   populateResizePatterns(patterns);
   populateSignalPatterns(patterns);
+  populateEinsumPatterns(patterns);
   patterns.add<GatherToGeneric, SliceToExtract, ReduceToGeneric>(
       patterns.getContext());
   patterns.add<CompareAndSelect, CastToArith, ExpandToGeneric, ConcatToSlices,
