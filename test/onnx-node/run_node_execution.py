@@ -48,7 +48,7 @@ BatchNormalization InstanceNormalization GlobalAveragePool GlobalMaxPool
 DepthToSpace SpaceToDepth Hardmax CumSum OneHot EyeLike BitShift IsNaN IsInf Conv
 MaxPool AveragePool Pad GatherND ScatterND ScatterElements DynamicQuantizeLinear
 Resize ConvTranspose ConvInteger TopK HannWindow HammingWindow BlackmanWindow DFT STFT
-Shrink PRelu MeanVarianceNormalization LRN Det Einsum
+Shrink PRelu MeanVarianceNormalization LRN Det Einsum GridSample
 Expand Flatten Floor Gather Gelu Gemm Greater GreaterOrEqual Identity
 LayerNormalization Less LessOrEqual Log LogSoftmax MatMul Max Min Mul Neg Not
 Or Pow RMSNormalization Range Reciprocal ReduceMax ReduceMean ReduceMin

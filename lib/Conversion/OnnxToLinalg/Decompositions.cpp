@@ -1151,6 +1151,15 @@ prism::getUnsupportedReason(Operation *op) {
     if (t && t.hasStaticShape() && t.getShape().back() > 3)
       return std::string("matrices larger than 3x3 are not supported");
   }
+  if (auto g = dyn_cast<ONNXGridSampleOp>(op)) {
+    if (!llvm::is_contained({"bilinear", "nearest", "bicubic"}, g.getMode()))
+      return "mode = \"" + g.getMode().str() + "\" is not supported";
+    if (!llvm::is_contained({"zeros", "border", "reflection"}, g.getPaddingMode()))
+      return "padding_mode = \"" + g.getPaddingMode().str() + "\" is not supported";
+    auto x = dyn_cast<RankedTensorType>(g.getX().getType());
+    if (x && x.getRank() != 4)
+      return std::string("only 4-D inputs are supported");
+  }
   if (auto g = dyn_cast<ONNXGeluOp>(op))
     if (g.getApproximate() != "none" && g.getApproximate() != "tanh")
       return "approximate = \"" + g.getApproximate().str() +

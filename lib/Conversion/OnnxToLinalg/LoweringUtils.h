@@ -92,6 +92,8 @@ void populateResizePatterns(mlir::RewritePatternSet &patterns);
 void populateSignalPatterns(mlir::RewritePatternSet &patterns);
 /// Einsum.cpp: Einsum as one linalg.generic.
 void populateEinsumPatterns(mlir::RewritePatternSet &patterns);
+/// GridSample.cpp: GridSample (4-D).
+void populateGridSamplePatterns(mlir::RewritePatternSet &patterns);
 
 } // namespace prism::lowering
 

@@ -1359,6 +1359,7 @@ void prism::populateOnnxToLinalgPatterns(RewritePatternSet &patterns) {
   populateResizePatterns(patterns);
   populateSignalPatterns(patterns);
   populateEinsumPatterns(patterns);
+  populateGridSamplePatterns(patterns);
   patterns.add<GatherToGeneric, SliceToExtract, ReduceToGeneric>(
       patterns.getContext());
   patterns.add<CompareAndSelect, CastToArith, ExpandToGeneric, ConcatToSlices,

@@ -78,3 +78,11 @@ func.func @det_4x4(%x: tensor<4x4xf32>) -> tensor<f32> {
   %0 = "onnx.Det"(%x) : (tensor<4x4xf32>) -> tensor<f32>
   return %0 : tensor<f32>
 }
+
+// -----
+
+func.func @grid_sample_mode(%x: tensor<1x1x3x2xf32>, %grid: tensor<1x2x2x2xf32>) -> tensor<1x1x2x2xf32> {
+  // expected-error @+1 {{'onnx.GridSample' cannot run on the host: mode = "linear" is not supported}}
+  %0 = "onnx.GridSample"(%x, %grid) <{align_corners = 0 : i64, mode = "linear", padding_mode = "zeros"}> : (tensor<1x1x3x2xf32>, tensor<1x2x2x2xf32>) -> tensor<1x1x2x2xf32>
+  return %0 : tensor<1x1x2x2xf32>
+}
