@@ -37,7 +37,7 @@ def compare(expected, actual, rtol, atol, atol_of_max=0.0):
     rel = diff / np.maximum(np.abs(e), np.finfo(np.float64).tiny)
     largest = float(np.nanmax(np.abs(e)))
     atol = max(atol, atol_of_max * largest)
-    ok = bool(np.all(diff <= atol + rtol * np.abs(e)))
+    ok = bool(np.all((diff == 0) | (diff <= atol + rtol * np.abs(e))))
     normwise = np.nanmax(diff) / max(largest, np.finfo(np.float64).tiny)
     return ok, "max abs %.3g, max rel %.3g, norm-wise rel %.3g" % (
         np.nanmax(diff), np.nanmax(rel), normwise)

@@ -240,6 +240,9 @@ int main(int argc, char **argv) {
     Tensor &t = it->second;
     auto type = cast<RankedTensorType>(func.getArgument(i).getType());
     auto dtype = toDType(type.getElementType());
+    // NumPy has no bfloat16: its bits come as uint16 (as in ONNX's test data).
+    if (dtype == DType::BF16 && t.dtype == DType::U16)
+      t.dtype = DType::BF16;
     if (!dtype || *dtype != t.dtype)
       return fail("input '" + name + "' is " + t.getTypeString() +
                   " but the model takes element type " +

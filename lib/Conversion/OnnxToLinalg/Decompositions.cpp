@@ -1160,10 +1160,43 @@ prism::getUnsupportedReason(Operation *op) {
     if (x && x.getRank() != 4)
       return std::string("only 4-D inputs are supported");
   }
+  if (auto t = dyn_cast<ONNXTfIdfVectorizerOp>(op)) {
+    if (t.getPoolStrings() || isa<StringType>(getElementTypeOrSelf(t.getX().getType())))
+      return std::string("string tokens are not supported");
+    if (!llvm::is_contained({"TF", "IDF", "TFIDF"}, t.getMode()))
+      return "mode = \"" + t.getMode().str() + "\" is not supported";
+  }
   if (auto g = dyn_cast<ONNXGeluOp>(op))
     if (g.getApproximate() != "none" && g.getApproximate() != "tanh")
       return "approximate = \"" + g.getApproximate().str() +
              "\" is not an ONNX GELU approximation";
+  // RNN, GRU and LSTM (Recurrent.cpp): the activations it has, and every
+  // batch entry running the whole sequence.
+  auto recurrent = [](Value x, uint64_t layout, Value lens,
+                      std::optional<ArrayAttr> activations)
+      -> std::optional<std::string> {
+    if (activations)
+      for (StringRef name : activations->getAsValueRange<StringAttr>())
+        if (!llvm::is_contained({"sigmoid", "tanh", "relu", "softsign", "softplus"},
+                                name.lower()))
+          return "activation \"" + name.str() + "\" is not supported";
+    if (isNone(lens))
+      return std::nullopt;
+    auto n = constInts(lens);
+    if (!n)
+      return std::string("a sequence_lens that is not a constant is not supported");
+    auto t = dyn_cast<RankedTensorType>(x.getType());
+    if (t && t.hasStaticShape() &&
+        llvm::any_of(*n, [&](int64_t l) { return l != t.getDimSize(layout); }))
+      return std::string("a sequence_lens other than the sequence length is not supported");
+    return std::nullopt;
+  };
+  if (auto r = dyn_cast<ONNXRNNOp>(op))
+    return recurrent(r.getX(), r.getLayout(), r.getSequenceLens(), r.getActivations());
+  if (auto g = dyn_cast<ONNXGRUOp>(op))
+    return recurrent(g.getX(), g.getLayout(), g.getSequenceLens(), g.getActivations());
+  if (auto l = dyn_cast<ONNXLSTMOp>(op))
+    return recurrent(l.getX(), l.getLayout(), l.getSequenceLens(), l.getActivations());
   return std::nullopt;
 }
 

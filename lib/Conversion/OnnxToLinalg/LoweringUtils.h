@@ -90,10 +90,14 @@ void populateWindowPatterns(mlir::RewritePatternSet &patterns);
 void populateResizePatterns(mlir::RewritePatternSet &patterns);
 /// SignalOps.cpp: the window functions, DFT and STFT.
 void populateSignalPatterns(mlir::RewritePatternSet &patterns);
+/// Recurrent.cpp: RNN, GRU and LSTM, unrolled over the sequence.
+void populateRecurrentPatterns(mlir::RewritePatternSet &patterns);
 /// Einsum.cpp: Einsum as one linalg.generic.
 void populateEinsumPatterns(mlir::RewritePatternSet &patterns);
 /// GridSample.cpp: GridSample (4-D).
 void populateGridSamplePatterns(mlir::RewritePatternSet &patterns);
+/// TfIdfVectorizer.cpp: TfIdfVectorizer on integer tokens.
+void populateTfIdfPatterns(mlir::RewritePatternSet &patterns);
 
 } // namespace prism::lowering
 

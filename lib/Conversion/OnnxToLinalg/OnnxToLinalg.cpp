@@ -1358,8 +1358,10 @@ void prism::populateOnnxToLinalgPatterns(RewritePatternSet &patterns) {
   populateWindowPatterns(patterns);
   populateResizePatterns(patterns);
   populateSignalPatterns(patterns);
+  populateRecurrentPatterns(patterns);
   populateEinsumPatterns(patterns);
   populateGridSamplePatterns(patterns);
+  populateTfIdfPatterns(patterns);
   patterns.add<GatherToGeneric, SliceToExtract, ReduceToGeneric>(
       patterns.getContext());
   patterns.add<CompareAndSelect, CastToArith, ExpandToGeneric, ConcatToSlices,
