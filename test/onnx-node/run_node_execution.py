@@ -49,7 +49,8 @@ BatchNormalization InstanceNormalization GlobalAveragePool GlobalMaxPool
 DepthToSpace SpaceToDepth Hardmax CumSum OneHot EyeLike BitShift IsNaN IsInf Conv
 MaxPool AveragePool Pad GatherND ScatterND ScatterElements DynamicQuantizeLinear
 Resize ConvTranspose ConvInteger TopK HannWindow HammingWindow BlackmanWindow DFT STFT
-Shrink PRelu MeanVarianceNormalization LRN Det Einsum GridSample
+Shrink PRelu MeanVarianceNormalization LRN Det Einsum GridSample ReverseSequence
+Compress NonZero
 RNN GRU LSTM
 TfIdfVectorizer
 Expand Flatten Floor Gather Gelu Gemm Greater GreaterOrEqual Identity

@@ -141,12 +141,13 @@ LogicalResult lowerToLinalg(ModuleOp module, llvm::ArrayRef<std::string> binds) 
 }
 
 /// Whether an input is small enough, and of a kind, that shapes may depend
-/// on its value: integer tensors of at most 64 elements, and scalars.
+/// on its value: integer (and boolean) tensors of at most 64 elements, and
+/// scalars.
 bool isShapeLikeInput(RankedTensorType type) {
   if (!type.hasStaticShape())
     return false;
   Type elem = type.getElementType();
-  if (elem.isInteger(1) || !elem.isIntOrFloat())
+  if (!elem.isIntOrFloat())
     return false;
   return type.getRank() == 0 ||
          (isa<IntegerType>(elem) && type.getNumElements() <= 64);
@@ -346,7 +347,13 @@ int main(int argc, char **argv) {
       auto type = cast<RankedTensorType>(func.getArgument(i).getType());
       if (!isShapeLikeInput(type) || func.getArgument(i).use_empty())
         continue;
-      auto value = DenseElementsAttr::getFromRawBuffer(type, args[i]->data);
+      DenseElementsAttr value;
+      if (type.getElementType().isInteger(1)) // bytes, not MLIR's packed bits
+        value = DenseElementsAttr::get(
+            type, llvm::to_vector(llvm::map_range(
+                      args[i]->data, [](char c) { return c != 0; })));
+      else
+        value = DenseElementsAttr::getFromRawBuffer(type, args[i]->data);
       Operation *constant = onnxDialect->materializeConstant(
           builder, value, type, func.getArgument(i).getLoc());
       func.getArgument(i).replaceAllUsesWith(constant->getResult(0));

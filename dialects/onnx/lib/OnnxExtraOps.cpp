@@ -911,6 +911,53 @@ static LogicalResult verifyConvLike(Operation *op, bool hasWeights) {
   return success();
 }
 
+/// Compress with a constant condition: as many elements as it selects
+/// (among the first ones, as many as the axis has).
+static std::optional<LogicalResult>
+inferCompress(ONNXCompressOp op, SmallVectorImpl<Type> &types) {
+  auto data = ranked(op.getInput());
+  DenseElementsAttr condition;
+  if (!data || !data.hasStaticShape() ||
+      !matchPattern(op.getCondition(), m_Constant(&condition)))
+    return std::nullopt;
+  std::optional<int64_t> axis = op.getAxis();
+  int64_t rank = data.getRank();
+  if (axis && (*axis < -rank || *axis >= rank))
+    return op.emitOpError("axis ") << *axis << " is out of range for rank " << rank;
+  int64_t length = axis ? data.getDimSize(*axis < 0 ? *axis + rank : *axis)
+                        : data.getNumElements();
+  int64_t count = 0, i = 0;
+  for (bool c : condition.getValues<bool>())
+    if (i++ < length && c)
+      ++count;
+  SmallVector<int64_t> dims(data.getShape());
+  if (axis)
+    dims[*axis < 0 ? *axis + rank : *axis] = count;
+  else
+    dims.assign({count});
+  types.push_back(tensorOf(dims, data.getElementType()));
+  return success();
+}
+
+/// NonZero of a constant: [rank, number of non-zero elements].
+static std::optional<LogicalResult> inferNonZero(ONNXNonZeroOp op,
+                                                 SmallVectorImpl<Type> &types) {
+  DenseElementsAttr x;
+  if (!matchPattern(op.getX(), m_Constant(&x)))
+    return std::nullopt;
+  int64_t count = 0;
+  if (isa<FloatType>(x.getElementType())) {
+    for (const APFloat &v : x.getValues<APFloat>())
+      count += !v.isZero();
+  } else {
+    for (const APInt &v : x.getValues<APInt>())
+      count += !v.isZero();
+  }
+  types.push_back(tensorOf({x.getType().getRank(), count},
+                           IntegerType::get(op.getContext(), 64)));
+  return success();
+}
+
 std::optional<LogicalResult>
 prism::onnx::inferOverride(Operation *op, SmallVectorImpl<Type> &types) {
   // Checks only: ONNX's inference then runs.
@@ -924,6 +971,12 @@ prism::onnx::inferOverride(Operation *op, SmallVectorImpl<Type> &types) {
     return inferRange(range, types);
   if (auto slice = dyn_cast<ONNXSliceOp>(op))
     return inferSlice(slice, types);
+  if (auto compress = dyn_cast<ONNXCompressOp>(op))
+    if (auto r = inferCompress(compress, types))
+      return r;
+  if (auto nonZero = dyn_cast<ONNXNonZeroOp>(op))
+    if (auto r = inferNonZero(nonZero, types))
+      return r;
   if (isa<ONNXGreaterOrEqualOp, ONNXLessOrEqualOp>(op)) {
     auto t = broadcastShapes(op, op->getOperands(),
                              IntegerType::get(op->getContext(), 1));

@@ -708,6 +708,71 @@ struct DetDecomposition : public OpRewritePattern<ONNXDetOp> {
   }
 };
 
+/// Compress with a constant condition: a Gather of the selected indices
+/// (of the flattened input without an axis).
+struct CompressToGather : public OpRewritePattern<ONNXCompressOp> {
+  using OpRewritePattern::OpRewritePattern;
+  LogicalResult matchAndRewrite(ONNXCompressOp op, PatternRewriter &rw) const override {
+    DenseElementsAttr condition;
+    if (!allStatic(op) || !matchPattern(op.getCondition(), m_Constant(&condition)))
+      return failure();
+    OnnxBuilder b(rw, op.getLoc());
+    auto data = tensorType(op.getInput());
+    Value x = op.getInput();
+    int64_t axis = 0;
+    if (auto a = op.getAxis())
+      axis = (int64_t)*a < 0 ? (int64_t)*a + data.getRank() : (int64_t)*a;
+    else
+      x = b.reshape(x, {data.getNumElements()});
+    int64_t length = tensorType(x).getDimSize(axis);
+    SmallVector<int64_t> selected;
+    for (auto [i, c] : llvm::enumerate(condition.getValues<bool>()))
+      if ((int64_t)i < length && c)
+        selected.push_back(i);
+    auto indexType = RankedTensorType::get({(int64_t)selected.size()}, rw.getI64Type());
+    Value indices = arith::ConstantOp::create(
+        rw, op.getLoc(), DenseElementsAttr::get(indexType, ArrayRef(selected)));
+    rw.replaceOpWithNewOp<ONNXGatherOp>(op, op.getType(), x, indices, (uint64_t)axis);
+    return success();
+  }
+};
+
+/// NonZero of a constant is a constant: the coordinates of the non-zero
+/// elements in row-major order, one row per dim.
+struct NonZeroToConstant : public OpRewritePattern<ONNXNonZeroOp> {
+  using OpRewritePattern::OpRewritePattern;
+  LogicalResult matchAndRewrite(ONNXNonZeroOp op, PatternRewriter &rw) const override {
+    DenseElementsAttr x;
+    if (!allStatic(op) || !matchPattern(op.getX(), m_Constant(&x)))
+      return failure();
+    auto shape = x.getType().getShape();
+    int64_t rank = shape.size();
+    SmallVector<bool> nonZero;
+    if (isa<FloatType>(x.getElementType()))
+      for (const APFloat &v : x.getValues<APFloat>())
+        nonZero.push_back(!v.isZero());
+    else
+      for (const APInt &v : x.getValues<APInt>())
+        nonZero.push_back(!v.isZero());
+    int64_t count = llvm::count(nonZero, true);
+    SmallVector<int64_t> coords(rank * count);
+    int64_t k = 0;
+    for (auto [flat, nz] : llvm::enumerate(nonZero)) {
+      if (!nz)
+        continue;
+      int64_t rest = flat;
+      for (int64_t d = rank - 1; d >= 0; --d) {
+        coords[d * count + k] = rest % shape[d];
+        rest /= shape[d];
+      }
+      ++k;
+    }
+    rw.replaceOpWithNewOp<arith::ConstantOp>(
+        op, DenseElementsAttr::get(tensorType(op.getY()), ArrayRef(coords)));
+    return success();
+  }
+};
+
 /// CastLike: a Cast to the element type of `target_type`.
 struct CastLikeToCast : public OpRewritePattern<ONNXCastLikeOp> {
   using OpRewritePattern::OpRewritePattern;
@@ -722,8 +787,8 @@ struct CastLikeToCast : public OpRewritePattern<ONNXCastLikeOp> {
   }
 };
 
-/// Dropout for inference (no training_mode, or a constant false one): the
-/// input unchanged, and an all-true mask.
+/// Dropout for inference (no training_mode, or a constant false one), or
+/// with a constant ratio of 0: the input unchanged, and an all-true mask.
 struct DropoutToIdentity : public OpRewritePattern<ONNXDropoutOp> {
   using OpRewritePattern::OpRewritePattern;
   LogicalResult matchAndRewrite(ONNXDropoutOp op,
@@ -1134,11 +1199,14 @@ prism::getUnsupportedReason(Operation *op) {
     if (r.getIsPackedBatching())
       return std::string("is_packed_batching is not supported");
   if (auto d = dyn_cast<ONNXDropoutOp>(op)) {
-    Value training = d.getTrainingMode();
-    DenseElementsAttr mode;
-    if (!isNone(training) &&
-        (!matchPattern(training, m_Constant(&mode)) ||
-         mode.getSplatValue<bool>()))
+    // Training with a ratio of 0 drops nothing.
+    Value training = d.getTrainingMode(), ratio = d.getRatio();
+    DenseElementsAttr mode, ratioValue;
+    bool inference = isNone(training) || (matchPattern(training, m_Constant(&mode)) &&
+                                          !mode.getSplatValue<bool>());
+    bool dropsNothing = !isNone(ratio) && matchPattern(ratio, m_Constant(&ratioValue)) &&
+                        ratioValue.getSplatValue<APFloat>().isZero();
+    if (!inference && !dropsNothing)
       return std::string("training mode (random dropout) is not supported");
   }
   if (auto d = dyn_cast<ONNXDetOp>(op)) {
@@ -1177,26 +1245,32 @@ prism::getUnsupportedReason(Operation *op) {
       -> std::optional<std::string> {
     if (activations)
       for (StringRef name : activations->getAsValueRange<StringAttr>())
-        if (!llvm::is_contained({"sigmoid", "tanh", "relu", "softsign", "softplus"},
-                                name.lower()))
+        if (!llvm::is_contained(
+                {"sigmoid", "tanh", "relu", "softsign", "softplus"},
+                name.lower()))
           return "activation \"" + name.str() + "\" is not supported";
     if (isNone(lens))
       return std::nullopt;
     auto n = constInts(lens);
     if (!n)
-      return std::string("a sequence_lens that is not a constant is not supported");
+      return std::string("a sequence_lens that is not a constant is not "
+                         "supported");
     auto t = dyn_cast<RankedTensorType>(x.getType());
     if (t && t.hasStaticShape() &&
         llvm::any_of(*n, [&](int64_t l) { return l != t.getDimSize(layout); }))
-      return std::string("a sequence_lens other than the sequence length is not supported");
+      return std::string("a sequence_lens other than the sequence length is "
+                         "not supported");
     return std::nullopt;
   };
   if (auto r = dyn_cast<ONNXRNNOp>(op))
-    return recurrent(r.getX(), r.getLayout(), r.getSequenceLens(), r.getActivations());
+    return recurrent(r.getX(), r.getLayout(), r.getSequenceLens(),
+                     r.getActivations());
   if (auto g = dyn_cast<ONNXGRUOp>(op))
-    return recurrent(g.getX(), g.getLayout(), g.getSequenceLens(), g.getActivations());
+    return recurrent(g.getX(), g.getLayout(), g.getSequenceLens(),
+                     g.getActivations());
   if (auto l = dyn_cast<ONNXLSTMOp>(op))
-    return recurrent(l.getX(), l.getLayout(), l.getSequenceLens(), l.getActivations());
+    return recurrent(l.getX(), l.getLayout(), l.getSequenceLens(),
+                     l.getActivations());
   return std::nullopt;
 }
 
@@ -1219,7 +1293,7 @@ void prism::populateOnnxDecompositionPatterns(RewritePatternSet &patterns) {
                HardmaxDecomposition, DynamicQuantizeLinearDecomposition,
                ShrinkDecomposition, PReluDecomposition,
                MeanVarianceNormalizationDecomposition, LrnDecomposition,
-               DetDecomposition,
+               DetDecomposition, CompressToGather, NonZeroToConstant,
                MsAttentionDecomposition, MsMultiHeadAttentionDecomposition,
                MsEmbedLayerNormalizationDecomposition>(patterns.getContext());
 }

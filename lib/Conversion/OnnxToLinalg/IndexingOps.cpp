@@ -748,6 +748,48 @@ struct TopKToGeneric : public OpRewritePattern<ONNXTopKOp> {
   }
 };
 
+/// ReverseSequence: out[b, t] = x[b, len[b] - 1 - t] for t < len[b] (batch
+/// and time axes as given), else x[b, t]; lengths are read at run time.
+struct ReverseSequenceToGeneric : public OpRewritePattern<ONNXReverseSequenceOp> {
+  using OpRewritePattern::OpRewritePattern;
+
+  LogicalResult matchAndRewrite(ONNXReverseSequenceOp op,
+                                PatternRewriter &rewriter) const override {
+    if (!allStatic(op))
+      return failure();
+    auto type = cast<RankedTensorType>(op.getType());
+    if (!type.getElementType().isIntOrIndexOrFloat())
+      return failure();
+    int64_t rank = type.getRank();
+    int64_t batchAxis = (int64_t)op.getBatchAxis(), timeAxis = (int64_t)op.getTimeAxis();
+    Location loc = op.getLoc();
+    Value init = tensor::EmptyOp::create(rewriter, loc, type.getShape(),
+                                         type.getElementType());
+    AffineMap lensMap = AffineMap::get(rank, 0, rewriter.getAffineDimExpr(batchAxis));
+    auto generic = linalg::GenericOp::create(
+        rewriter, loc, TypeRange{type}, ValueRange{op.getSequenceLens()},
+        ValueRange{init},
+        ArrayRef<AffineMap>{lensMap, rewriter.getMultiDimIdentityMap(rank)},
+        SmallVector<utils::IteratorType>(rank, utils::IteratorType::parallel),
+        [&](OpBuilder &b, Location l, ValueRange args) {
+          SmallVector<Value> coords;
+          for (int64_t d = 0; d < rank; ++d)
+            coords.push_back(linalg::IndexOp::create(b, l, d));
+          Value len = arith::IndexCastOp::create(b, l, b.getIndexType(), args[0]);
+          Value t = coords[timeAxis];
+          Value one = arith::ConstantIndexOp::create(b, l, 1);
+          Value reversed = arith::SubIOp::create(
+              b, l, arith::SubIOp::create(b, l, len, one), t);
+          Value inside = arith::CmpIOp::create(b, l, arith::CmpIPredicate::slt, t, len);
+          coords[timeAxis] = arith::SelectOp::create(b, l, inside, reversed, t);
+          linalg::YieldOp::create(
+              b, l, tensor::ExtractOp::create(b, l, op.getInput(), coords).getResult());
+        });
+    rewriter.replaceOp(op, generic.getResult(0));
+    return success();
+  }
+};
+
 } // namespace
 
 void prism::lowering::populateIndexingPatterns(RewritePatternSet &patterns) {
@@ -755,5 +797,6 @@ void prism::lowering::populateIndexingPatterns(RewritePatternSet &patterns) {
                ArgExtremumToGeneric<ONNXArgMinOp, false>, TriluToGeneric,
                GatherElementsToGeneric, TileToGeneric, CumSumToGeneric,
                OneHotToGeneric, EyeLikeToGeneric, GatherNDToGeneric,
-               ScatterNDToGeneric, ScatterElementsToGeneric, TopKToGeneric>(patterns.getContext());
+               ScatterNDToGeneric, ScatterElementsToGeneric, TopKToGeneric,
+               ReverseSequenceToGeneric>(patterns.getContext());
 }

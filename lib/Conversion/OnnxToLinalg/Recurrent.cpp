@@ -29,7 +29,8 @@ Value activation(OnnxBuilder &b, StringRef name, Value x) {
     return b.unary<ONNXReluOp>(x);
   if (name.equals_insensitive("softsign"))
     return b.unary<ONNXSoftsignOp>(x);
-  assert(name.equals_insensitive("softplus") && "checked by getUnsupportedReason");
+  assert(name.equals_insensitive("softplus") &&
+         "checked by getUnsupportedReason");
   return b.unary<ONNXSoftplusOp>(x);
 }
 
@@ -56,17 +57,19 @@ struct Cell {
   Value withBias(Value x, int64_t first) const {
     if (!rb)
       return x;
-    return b.add(x, b.slice(rb, 0, first * hidden, tensorType(x).getDimSize(1)));
+    return b.add(x,
+                 b.slice(rb, 0, first * hidden, tensorType(x).getDimSize(1)));
   }
   /// Activation `k` of the gate input `x`, clipped first when `clip` is set.
   Value gate(int64_t k, Value x) const {
     if (clip)
-      x = ONNXClipOp::create(b.rw, b.loc, x.getType(), x, b.scalarLike(x, -*clip),
-                             b.scalarLike(x, *clip));
+      x = ONNXClipOp::create(b.rw, b.loc, x.getType(), x,
+                             b.scalarLike(x, -*clip), b.scalarLike(x, *clip));
     return activation(b, activations[k], x);
   }
 };
 
+/// `xs` concatenated along `axis`, or the one value itself.
 Value concatOrSelf(OnnxBuilder &b, ArrayRef<Value> xs, int64_t axis) {
   return xs.size() == 1 ? xs.front() : b.concat(xs, axis);
 }
@@ -94,12 +97,12 @@ LogicalResult unroll(OpTy op, PatternRewriter &rw, int64_t numGates,
   if (seq == 0)
     return rw.notifyMatchFailure(op, "empty sequence");
   // One list of activations per direction, or one for both.
-  int64_t numActivations = defaultActivations.size();
   SmallVector<StringRef> activations(defaultActivations);
   if (std::optional<ArrayAttr> names = op.getActivations())
     activations = llvm::to_vector(names->getAsValueRange<StringAttr>());
-  if ((int64_t)activations.size() != numActivations &&
-      (int64_t)activations.size() != numActivations * numDir)
+  int64_t numActivations = defaultActivations.size();
+  bool perDirection = (int64_t)activations.size() == numActivations * numDir;
+  if (!perDirection && (int64_t)activations.size() != numActivations)
     return rw.notifyMatchFailure(op, "wrong number of activations");
 
   OnnxBuilder b(rw, op.getLoc());
@@ -122,8 +125,10 @@ LogicalResult unroll(OpTy op, PatternRewriter &rw, int64_t numGates,
   // The input projections of every step at once: [seq * batch, input].
   Value x = batchFirst ? b.transpose(op.getX(), {1, 0, 2}) : op.getX();
   Value xs = b.reshape(x, {seq * batch, xType.getDimSize(2)});
-  SmallVector<SmallVector<Value>> ys(seq); // [1, 1, batch, hidden] per direction
-  SmallVector<Value> lastH, lastC;         // [1, batch, hidden] per direction
+  // Per step and direction [1, 1, batch, hidden]; per direction
+  // [1, batch, hidden].
+  SmallVector<SmallVector<Value>> ys(seq);
+  SmallVector<Value> lastH, lastC;
   for (int64_t d = 0; d < numDir; ++d) {
     Value xw = b.matmul(xs, b.transpose(ofDirection(op.getW(), 0, d), {1, 0}));
     Value rb, p;
@@ -138,11 +143,10 @@ LogicalResult unroll(OpTy op, PatternRewriter &rw, int64_t numGates,
       if (!isNone(op.getP()))
         p = ofDirection(op.getP(), 0, d);
     }
-    auto first = activations.begin() +
-                 ((int64_t)activations.size() == numActivations ? 0 : d * numActivations);
     Value rt = b.transpose(ofDirection(op.getR(), 0, d), {1, 0});
-    Cell cell{b,  hidden, rt, rb, p,
-              SmallVector<StringRef, 3>(first, first + numActivations), clip};
+    auto first = activations.begin() + (perDirection ? d * numActivations : 0);
+    SmallVector<StringRef, 3> cellActivations(first, first + numActivations);
+    Cell cell{b, hidden, rt, rb, p, cellActivations, clip};
     // The second direction of a bidirectional op runs backwards.
     bool reverse = direction == "reverse" || d == 1;
     for (int64_t i = 0; i < seq; ++i) {
@@ -171,82 +175,97 @@ LogicalResult unroll(OpTy op, PatternRewriter &rw, int64_t numGates,
     values.push_back(lastStates(lastC));
   SmallVector<Value> results;
   for (auto [result, v] : llvm::zip_equal(op->getResults(), values))
-    results.push_back(isa<NoneType>(result.getType())
-                          ? ONNXNoValueOp::create(rw, op.getLoc(), result.getType())
-                          : v);
+    results.push_back(
+        isa<NoneType>(result.getType())
+            ? ONNXNoValueOp::create(rw, op.getLoc(), result.getType())
+            : v);
   rw.replaceOp(op, results);
   return success();
 }
 
-/// Ht = f(Xt Wᵀ + Ht-1 Rᵀ + Wb + Rb).
-struct RnnUnrolling : public OpRewritePattern<ONNXRNNOp> {
-  using OpRewritePattern::OpRewritePattern;
-  LogicalResult matchAndRewrite(ONNXRNNOp op, PatternRewriter &rw) const override {
-    return unroll(op, rw, /*numGates=*/1, {"Tanh"},
-                  [](const Cell &c, Value xw, State s) -> State {
-                    Value g = c.withBias(c.b.add(xw, c.b.matmul(s.h, c.rt)), 0);
-                    return {c.gate(0, g), {}};
-                  });
-  }
-};
+/// RNN: Ht = f(Xt Wᵀ + Ht-1 Rᵀ + Wb + Rb).
+State rnnStep(const Cell &c, Value xw, State s) {
+  Value g = c.withBias(c.b.add(xw, c.b.matmul(s.h, c.rt)), 0);
+  return {c.gate(0, g), {}};
+}
 
-/// Gates z, r, h:
+/// GRU, gates z, r, h:
 ///   zt = f(Xt Wzᵀ + Ht-1 Rzᵀ + Wbz + Rbz), rt likewise,
 ///   ht = g(Xt Whᵀ + (rt (.) Ht-1) Rhᵀ + Wbh + Rbh), or with
 ///        linear_before_reset g(Xt Whᵀ + rt (.) (Ht-1 Rhᵀ + Rbh) + Wbh),
 ///   Ht = (1 - zt) (.) ht + zt (.) Ht-1.
-struct GruUnrolling : public OpRewritePattern<ONNXGRUOp> {
-  using OpRewritePattern::OpRewritePattern;
-  LogicalResult matchAndRewrite(ONNXGRUOp op, PatternRewriter &rw) const override {
-    bool linearBeforeReset = op.getLinearBeforeReset() != 0;
-    return unroll(op, rw, /*numGates=*/3, {"Sigmoid", "Tanh"},
-                  [&](const Cell &c, Value xw, State s) -> State {
-      OnnxBuilder &b = c.b;
-      // Without linear_before_reset, Rh multiplies rt (.) Ht-1 instead.
-      Value hr = b.matmul(s.h, linearBeforeReset ? c.rt : c.gates(c.rt, 0, 2));
-      Value z = c.gate(0, c.withBias(b.add(c.gates(xw, 0), c.gates(hr, 0)), 0));
-      Value r = c.gate(0, c.withBias(b.add(c.gates(xw, 1), c.gates(hr, 1)), 1));
-      Value rh = linearBeforeReset
-                     ? b.mul(r, c.withBias(c.gates(hr, 2), 2))
-                     : c.withBias(b.matmul(b.mul(r, s.h), c.gates(c.rt, 2)), 2);
-      Value h = c.gate(1, b.add(c.gates(xw, 2), rh));
-      return {b.add(b.mul(b.sub(b.scalarLike(z, 1.0), z), h), b.mul(z, s.h)), {}};
-    });
-  }
-};
+State gruStep(const Cell &c, Value xw, State s, bool linearBeforeReset) {
+  OnnxBuilder &b = c.b;
+  // Without linear_before_reset, Rh multiplies rt (.) Ht-1 instead.
+  Value hr = b.matmul(s.h, linearBeforeReset ? c.rt : c.gates(c.rt, 0, 2));
+  Value z = c.gate(0, c.withBias(b.add(c.gates(xw, 0), c.gates(hr, 0)), 0));
+  Value r = c.gate(0, c.withBias(b.add(c.gates(xw, 1), c.gates(hr, 1)), 1));
+  Value rh = linearBeforeReset
+                 ? b.mul(r, c.withBias(c.gates(hr, 2), 2))
+                 : c.withBias(b.matmul(b.mul(r, s.h), c.gates(c.rt, 2)), 2);
+  Value h = c.gate(1, b.add(c.gates(xw, 2), rh));
+  Value keep = b.mul(z, s.h);
+  return {b.add(b.mul(b.sub(b.scalarLike(z, 1.0), z), h), keep), {}};
+}
 
-/// Gates i, o, f, c with peepholes P (i, o, f):
+/// LSTM, gates i, o, f, c with peepholes P (i, o, f):
 ///   it = f(Xt Wiᵀ + Ht-1 Riᵀ + Pi (.) Ct-1 + Wbi + Rbi),
 ///   ft likewise (or 1 - it with input_forget), ct = g(... without P),
 ///   Ct = ft (.) Ct-1 + it (.) ct,
 ///   ot = f(Xt Woᵀ + Ht-1 Roᵀ + Po (.) Ct + Wbo + Rbo),
 ///   Ht = ot (.) h(Ct).
+State lstmStep(const Cell &c, Value xw, State s, bool inputForget) {
+  OnnxBuilder &b = c.b;
+  Value g = c.withBias(b.add(xw, b.matmul(s.h, c.rt)), 0);
+  auto peephole = [&](Value x, int64_t k, Value cell) {
+    if (!c.p)
+      return x;
+    return b.add(x, b.mul(b.slice(c.p, 0, k * c.hidden, c.hidden), cell));
+  };
+  Value i = c.gate(0, peephole(c.gates(g, 0), 0, s.c));
+  Value f = inputForget ? b.sub(b.scalarLike(i, 1.0), i)
+                        : c.gate(0, peephole(c.gates(g, 2), 2, s.c));
+  Value cell = b.add(b.mul(f, s.c), b.mul(i, c.gate(1, c.gates(g, 3))));
+  Value o = c.gate(0, peephole(c.gates(g, 1), 1, cell));
+  // Clip bounds the gate inputs only, not the cell state h applies to.
+  return {b.mul(o, activation(b, c.activations[2], cell)), cell};
+}
+
+struct RnnUnrolling : public OpRewritePattern<ONNXRNNOp> {
+  using OpRewritePattern::OpRewritePattern;
+  LogicalResult matchAndRewrite(ONNXRNNOp op,
+                                PatternRewriter &rw) const override {
+    return unroll(op, rw, /*numGates=*/1, {"Tanh"}, rnnStep);
+  }
+};
+
+struct GruUnrolling : public OpRewritePattern<ONNXGRUOp> {
+  using OpRewritePattern::OpRewritePattern;
+  LogicalResult matchAndRewrite(ONNXGRUOp op,
+                                PatternRewriter &rw) const override {
+    bool linearBeforeReset = op.getLinearBeforeReset() != 0;
+    return unroll(op, rw, /*numGates=*/3, {"Sigmoid", "Tanh"},
+                  [&](const Cell &c, Value xw, State s) {
+                    return gruStep(c, xw, s, linearBeforeReset);
+                  });
+  }
+};
+
 struct LstmUnrolling : public OpRewritePattern<ONNXLSTMOp> {
   using OpRewritePattern::OpRewritePattern;
-  LogicalResult matchAndRewrite(ONNXLSTMOp op, PatternRewriter &rw) const override {
+  LogicalResult matchAndRewrite(ONNXLSTMOp op,
+                                PatternRewriter &rw) const override {
     bool inputForget = op.getInputForget() != 0;
     return unroll(op, rw, /*numGates=*/4, {"Sigmoid", "Tanh", "Tanh"},
-                  [&](const Cell &c, Value xw, State s) -> State {
-      OnnxBuilder &b = c.b;
-      Value g = c.withBias(b.add(xw, b.matmul(s.h, c.rt)), 0);
-      auto peephole = [&](Value x, int64_t k, Value cellState) {
-        if (!c.p)
-          return x;
-        return b.add(x, b.mul(b.slice(c.p, 0, k * c.hidden, c.hidden), cellState));
-      };
-      Value i = c.gate(0, peephole(c.gates(g, 0), 0, s.c));
-      Value f = inputForget ? b.sub(b.scalarLike(i, 1.0), i)
-                            : c.gate(0, peephole(c.gates(g, 2), 2, s.c));
-      Value cellState = b.add(b.mul(f, s.c), b.mul(i, c.gate(1, c.gates(g, 3))));
-      Value o = c.gate(0, peephole(c.gates(g, 1), 1, cellState));
-      // Clip bounds the gate inputs only, not the cell state h applies to.
-      return {b.mul(o, activation(b, c.activations[2], cellState)), cellState};
-    });
+                  [&](const Cell &c, Value xw, State s) {
+                    return lstmStep(c, xw, s, inputForget);
+                  });
   }
 };
 
 } // namespace
 
 void prism::lowering::populateRecurrentPatterns(RewritePatternSet &patterns) {
-  patterns.add<RnnUnrolling, GruUnrolling, LstmUnrolling>(patterns.getContext());
+  patterns.add<RnnUnrolling, GruUnrolling, LstmUnrolling>(
+      patterns.getContext());
 }

@@ -216,3 +216,41 @@ func.func @det2(%x: tensor<3x2x2xf32>) -> tensor<3xf32> {
   %0 = "onnx.Det"(%x) : (tensor<3x2x2xf32>) -> tensor<3xf32>
   return %0 : tensor<3xf32>
 }
+
+// -----
+
+// Compress with a constant condition gathers the selected indices.
+// CHECK-LABEL: func.func @compress
+// CHECK: linalg.generic
+// CHECK: tensor.extract %arg0
+// CHECK: -> tensor<3x2xf32>
+func.func @compress(%x: tensor<3x4xf32>) -> tensor<3x2xf32> {
+  %c = "onnx.Constant"() <{value = dense<[false, true, true]> : tensor<3xi1>}> : () -> tensor<3xi1>
+  %0 = "onnx.Compress"(%x, %c) <{axis = -1 : i64}> : (tensor<3x4xf32>, tensor<3xi1>) -> tensor<3x2xf32>
+  return %0 : tensor<3x2xf32>
+}
+
+// -----
+
+// NonZero of a constant is the constant of its coordinates.
+// CHECK-LABEL: func.func @nonzero
+// CHECK: arith.constant dense<{{\[}}[0, 1, 1], [0, 0, 1]]> : tensor<2x3xi64>
+func.func @nonzero() -> tensor<2x3xi64> {
+  %c = "onnx.Constant"() <{value = dense<[[true, false], [true, true]]> : tensor<2x2xi1>}> : () -> tensor<2x2xi1>
+  %0 = "onnx.NonZero"(%c) : (tensor<2x2xi1>) -> tensor<2x3xi64>
+  return %0 : tensor<2x3xi64>
+}
+
+// -----
+
+// Dropout in training mode with a constant ratio of 0 drops nothing: the
+// input, and an all-true mask.
+// CHECK-LABEL: func.func @dropout_zero_ratio
+// CHECK: %[[MASK:.*]] = arith.constant dense<true> : tensor<3xi1>
+// CHECK: return %arg0, %[[MASK]]
+func.func @dropout_zero_ratio(%x: tensor<3xf32>) -> (tensor<3xf32>, tensor<3xi1>) {
+  %r = "onnx.Constant"() <{value = dense<0.0> : tensor<f32>}> : () -> tensor<f32>
+  %t = "onnx.Constant"() <{value = dense<true> : tensor<i1>}> : () -> tensor<i1>
+  %0, %1 = "onnx.Dropout"(%x, %r, %t) : (tensor<3xf32>, tensor<f32>, tensor<i1>) -> (tensor<3xf32>, tensor<3xi1>)
+  return %0, %1 : tensor<3xf32>, tensor<3xi1>
+}

@@ -105,3 +105,17 @@ func.func @topk(%x: tensor<3x5xf32>) -> (tensor<2x5xf32>, tensor<2x5xi64>) {
   %v, %i = "onnx.TopK"(%x, %k) <{axis = 0 : i64, largest = 1 : i64, sorted = 1 : i64}> : (tensor<3x5xf32>, tensor<1xi64>) -> (tensor<2x5xf32>, tensor<2x5xi64>)
   return %v, %i : tensor<2x5xf32>, tensor<2x5xi64>
 }
+
+// -----
+
+// ReverseSequence reads each batch's length at run time and reverses the
+// first `length` steps along the time axis.
+// CHECK-LABEL: func.func @reverse_sequence
+// CHECK: linalg.generic {{.*}}ins(%arg1 : tensor<4xi64>)
+// CHECK: arith.cmpi slt
+// CHECK: arith.select
+// CHECK: tensor.extract %arg0
+func.func @reverse_sequence(%x: tensor<4x3xf32>, %lens: tensor<4xi64>) -> tensor<4x3xf32> {
+  %0 = "onnx.ReverseSequence"(%x, %lens) <{batch_axis = 0 : i64, time_axis = 1 : i64}> : (tensor<4x3xf32>, tensor<4xi64>) -> tensor<4x3xf32>
+  return %0 : tensor<4x3xf32>
+}

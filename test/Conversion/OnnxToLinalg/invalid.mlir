@@ -86,3 +86,43 @@ func.func @grid_sample_mode(%x: tensor<1x1x3x2xf32>, %grid: tensor<1x2x2x2xf32>)
   %0 = "onnx.GridSample"(%x, %grid) <{align_corners = 0 : i64, mode = "linear", padding_mode = "zeros"}> : (tensor<1x1x3x2xf32>, tensor<1x2x2x2xf32>) -> tensor<1x1x2x2xf32>
   return %0 : tensor<1x1x2x2xf32>
 }
+
+// -----
+
+// RNN, GRU and LSTM take Sigmoid, Tanh, Relu, Softsign and Softplus.
+func.func @rnn_leaky_relu(%x: tensor<2x1x3xf32>, %w: tensor<1x2x3xf32>, %r: tensor<1x2x2xf32>) -> tensor<1x1x2xf32> {
+  %n = onnx.NoValue
+  // expected-error @+1 {{'onnx.RNN' cannot run on the host: activation "LeakyRelu" is not supported}}
+  %y, %h = "onnx.RNN"(%x, %w, %r, %n, %n, %n) <{activations = ["LeakyRelu"], hidden_size = 2 : i64}> : (tensor<2x1x3xf32>, tensor<1x2x3xf32>, tensor<1x2x2xf32>, none, none, none) -> (none, tensor<1x1x2xf32>)
+  return %h : tensor<1x1x2xf32>
+}
+
+// -----
+
+// Every batch entry runs the whole sequence: a sequence_lens known only at
+// run time is reported...
+func.func @gru_sequence_lens(%x: tensor<2x1x3xf32>, %w: tensor<1x6x3xf32>, %r: tensor<1x6x2xf32>, %l: tensor<1xi32>) -> tensor<1x1x2xf32> {
+  %n = onnx.NoValue
+  // expected-error @+1 {{'onnx.GRU' cannot run on the host: a sequence_lens that is not a constant is not supported}}
+  %y, %h = "onnx.GRU"(%x, %w, %r, %n, %l, %n) <{hidden_size = 2 : i64}> : (tensor<2x1x3xf32>, tensor<1x6x3xf32>, tensor<1x6x2xf32>, none, tensor<1xi32>, none) -> (none, tensor<1x1x2xf32>)
+  return %h : tensor<1x1x2xf32>
+}
+
+// -----
+
+// ... and so is one shorter than the sequence.
+func.func @lstm_short_sequence(%x: tensor<2x1x3xf32>, %w: tensor<1x8x3xf32>, %r: tensor<1x8x2xf32>) -> tensor<1x1x2xf32> {
+  %n = onnx.NoValue
+  %l = arith.constant dense<1> : tensor<1xi32>
+  // expected-error @+1 {{'onnx.LSTM' cannot run on the host: a sequence_lens other than the sequence length is not supported}}
+  %y, %h, %c = "onnx.LSTM"(%x, %w, %r, %n, %l, %n, %n, %n) <{hidden_size = 2 : i64}> : (tensor<2x1x3xf32>, tensor<1x8x3xf32>, tensor<1x8x2xf32>, none, tensor<1xi32>, none, none, none) -> (none, tensor<1x1x2xf32>, none)
+  return %h : tensor<1x1x2xf32>
+}
+
+// -----
+
+func.func @tfidf_strings(%x: tensor<4x!onnx.string>) -> tensor<2xf32> {
+  // expected-error @+1 {{'onnx.TfIdfVectorizer' cannot run on the host: string tokens are not supported}}
+  %0 = "onnx.TfIdfVectorizer"(%x) <{max_gram_length = 1 : i64, max_skip_count = 0 : i64, min_gram_length = 1 : i64, mode = "TF", ngram_counts = [0], ngram_indexes = [0, 1], pool_strings = ["a", "b"]}> : (tensor<4x!onnx.string>) -> tensor<2xf32>
+  return %0 : tensor<2xf32>
+}
