@@ -23,7 +23,7 @@
 #include "mlir/Dialect/Linalg/IR/Linalg.h"
 #include "mlir/Dialect/Tensor/IR/Tensor.h"
 
-#include <map>
+#include <set>
 
 using namespace mlir;
 using namespace prism::onnx;
@@ -42,10 +42,11 @@ struct Pool {
 /// The pool of `op` for `outputSize` coordinates; nullopt if the attributes
 /// are inconsistent.
 std::optional<Pool> buildPool(ONNXTfIdfVectorizerOp op, int64_t outputSize) {
-  if (!op.getPoolInt64s())
+  ArrayAttr poolAttr = op.getPoolInt64sAttr();
+  if (!poolAttr)
     return std::nullopt;
   SmallVector<int64_t> pool, counts, indexes;
-  for (Attribute a : *op.getPoolInt64s())
+  for (Attribute a : poolAttr)
     pool.push_back(cast<IntegerAttr>(a).getInt());
   for (Attribute a : op.getNgramCounts())
     counts.push_back(cast<IntegerAttr>(a).getInt());
@@ -53,12 +54,13 @@ std::optional<Pool> buildPool(ONNXTfIdfVectorizerOp op, int64_t outputSize) {
     indexes.push_back(cast<IntegerAttr>(a).getInt());
   int64_t minLength = op.getMinGramLengthAttr().getInt();
   int64_t maxLength = op.getMaxGramLengthAttr().getInt();
-  if (minLength < 1 || maxLength < minLength)
+  if (minLength < 1 || maxLength < minLength ||
+      op.getMaxSkipCountAttr().getInt() < 0)
     return std::nullopt;
 
   Pool result;
   result.slots.resize(outputSize);
-  std::map<SmallVector<int64_t>, int64_t> seen;
+  std::set<SmallVector<int64_t>> seen;
   int64_t id = 0;
   for (auto [i, begin] : llvm::enumerate(counts)) {
     int64_t length = i + 1;
@@ -73,7 +75,7 @@ std::optional<Pool> buildPool(ONNXTfIdfVectorizerOp op, int64_t outputSize) {
           indexes[id] >= outputSize)
         return std::nullopt;
       SmallVector<int64_t> gram(pool.begin() + p, pool.begin() + p + length);
-      if (!seen.try_emplace(gram, id).second)
+      if (!seen.insert(gram).second)
         continue;
       auto &slot = result.slots[indexes[id]];
       slot.push_back(gram);
@@ -108,8 +110,9 @@ struct TfIdfVectorizerToGeneric
       return failure();
     StringRef mode = op.getMode();
     SmallVector<float> weights;
-    if (mode != "TF" && op.getWeights()) {
-      for (Attribute a : *op.getWeights())
+    if (ArrayAttr weightsAttr = op.getWeightsAttr();
+        weightsAttr && mode != "TF") {
+      for (Attribute a : weightsAttr)
         weights.push_back(cast<FloatAttr>(a).getValueAsDouble());
       if ((int64_t)weights.size() < outputSize)
         return failure();
@@ -120,12 +123,14 @@ struct TfIdfVectorizerToGeneric
     MLIRContext *ctx = rewriter.getContext();
     Type i32 = rewriter.getI32Type(), i64 = rewriter.getI64Type();
     Value x = reshapeTo(rewriter, loc, op.getX(), {rows, length});
-    Value zero = arith::ConstantOp::create(rewriter, loc, rewriter.getI32IntegerAttr(0));
-    Value counts = linalg::FillOp::create(
-                       rewriter, loc, ValueRange{zero},
-                       ValueRange{tensor::EmptyOp::create(
-                           rewriter, loc, ArrayRef<int64_t>{rows, outputSize}, i32)})
-                       .getResult(0);
+    Value zero =
+        arith::ConstantOp::create(rewriter, loc, rewriter.getI32IntegerAttr(0));
+    Value counts =
+        linalg::FillOp::create(
+            rewriter, loc, ValueRange{zero},
+            ValueRange{tensor::EmptyOp::create(
+                rewriter, loc, ArrayRef<int64_t>{rows, outputSize}, i32)})
+            .getResult(0);
 
     // No pool n-gram in range leaves every count 0.
     if (pool->maxSlots > 0) {
@@ -146,7 +151,8 @@ struct TfIdfVectorizerToGeneric
           for (auto [k, token] : llvm::enumerate(gram))
             tokens[k][o * slots + j] = token;
         }
-      auto constant = [&](RankedTensorType type, ArrayRef<int64_t> values) -> Value {
+      auto constant = [&](RankedTensorType type,
+                          ArrayRef<int64_t> values) -> Value {
         return arith::ConstantOp::create(rewriter, loc,
                                          DenseElementsAttr::get(type, values));
       };
@@ -167,7 +173,8 @@ struct TfIdfVectorizerToGeneric
         maps.push_back(poolMap);
       }
       maps.push_back(AffineMap::get(5, 0, {d(0), d(1)}, ctx));
-      SmallVector<utils::IteratorType> iterators(3, utils::IteratorType::reduction);
+      SmallVector<utils::IteratorType> iterators(
+          3, utils::IteratorType::reduction);
       iterators.insert(iterators.begin(), 2, utils::IteratorType::parallel);
       auto body = [&](OpBuilder &b, Location l, ValueRange args) {
         auto index = [&](int64_t v) -> Value {
@@ -181,48 +188,52 @@ struct TfIdfVectorizerToGeneric
         };
         Value row = linalg::IndexOp::create(b, l, 0);
         Value start = linalg::IndexOp::create(b, l, 4);
-        Value stride = arith::IndexCastOp::create(b, l, b.getIndexType(), args[1]);
+        Value stride =
+            arith::IndexCastOp::create(b, l, b.getIndexType(), args[1]);
         Value n = arith::IndexCastOp::create(b, l, b.getIndexType(), args[2]);
         // An n-gram of length n takes this (skip, start) when the slot holds
         // one, n > 1 or skip = 0, and its last token is in the row.
         Value last = arith::AddIOp::create(
             b, l, start,
-            arith::MulIOp::create(b, l, arith::SubIOp::create(b, l, n, index(1)),
-                                  stride));
+            arith::MulIOp::create(
+                b, l, arith::SubIOp::create(b, l, n, index(1)), stride));
         Value match = arith::AndIOp::create(
             b, l, cmp(arith::CmpIPredicate::sgt, n, index(0)),
             cmp(arith::CmpIPredicate::slt, last, index(length)));
         match = arith::AndIOp::create(
             b, l, match,
-            arith::OrIOp::create(b, l, cmp(arith::CmpIPredicate::eq, stride, index(1)),
-                                 cmp(arith::CmpIPredicate::sgt, n, index(1))));
+            arith::OrIOp::create(
+                b, l, cmp(arith::CmpIPredicate::eq, stride, index(1)),
+                cmp(arith::CmpIPredicate::sgt, n, index(1))));
         match = arith::AndIOp::create(
-            b, l, match, cmp(arith::CmpIPredicate::eq, token(args[0]), args[3]));
+            b, l, match,
+            cmp(arith::CmpIPredicate::eq, token(args[0]), args[3]));
         for (int64_t k = 1; k < maxLength; ++k) {
           // Clamped: the token is read whether or not the n-gram fits.
           Value pos = arith::MinSIOp::create(
               b, l,
-              arith::AddIOp::create(b, l, start,
-                                    arith::MulIOp::create(b, l, index(k), stride)),
+              arith::AddIOp::create(
+                  b, l, start, arith::MulIOp::create(b, l, index(k), stride)),
               index(length - 1));
-          Value t = token(tensor::ExtractOp::create(b, l, x, ValueRange{row, pos}));
+          Value t =
+              token(tensor::ExtractOp::create(b, l, x, ValueRange{row, pos}));
           Value same = arith::OrIOp::create(
               b, l, cmp(arith::CmpIPredicate::eq, t, args[3 + k]),
               cmp(arith::CmpIPredicate::sle, n, index(k)));
           match = arith::AndIOp::create(b, l, match, same);
         }
-        Value sum = arith::AddIOp::create(b, l, args.back(),
-                                          arith::ExtUIOp::create(b, l, i32, match));
+        Value sum = arith::AddIOp::create(
+            b, l, args.back(), arith::ExtUIOp::create(b, l, i32, match));
         linalg::YieldOp::create(b, l, sum);
       };
-      counts = linalg::GenericOp::create(rewriter, loc, TypeRange{counts.getType()},
-                                         inputs, ValueRange{counts}, maps, iterators,
-                                         body)
+      counts = linalg::GenericOp::create(
+                   rewriter, loc, TypeRange{counts.getType()}, inputs,
+                   ValueRange{counts}, maps, iterators, body)
                    .getResult(0);
     }
 
-    // The mode: TF the counts, IDF min(count, 1) and TFIDF the counts times
-    // the weights (1 when there are none).
+    // The mode: TF the counts, IDF the weight where the count is not 0 and
+    // TFIDF the counts times the weights (the weights are 1 when absent).
     Type f32 = rewriter.getF32Type();
     auto resultType = RankedTensorType::get({rows, outputSize}, f32);
     SmallVector<Value> inputs{counts};
@@ -235,23 +246,32 @@ struct TfIdfVectorizerToGeneric
       maps.push_back(AffineMap::get(2, 0, {getAffineDimExpr(1, ctx)}, ctx));
     }
     maps.push_back(maps.front());
-    Value init = tensor::EmptyOp::create(rewriter, loc, resultType.getShape(), f32);
-    Value y = linalg::GenericOp::create(
-                  rewriter, loc, TypeRange{resultType}, inputs, ValueRange{init},
-                  maps,
-                  SmallVector<utils::IteratorType>(2, utils::IteratorType::parallel),
-                  [&](OpBuilder &b, Location l, ValueRange args) {
-                    Value c = args[0];
-                    if (mode == "IDF")
-                      c = arith::MinSIOp::create(
-                          b, l, c,
-                          arith::ConstantOp::create(b, l, b.getI32IntegerAttr(1)));
-                    Value v = arith::SIToFPOp::create(b, l, f32, c);
-                    if (!weights.empty())
-                      v = arith::MulFOp::create(b, l, v, args[1]);
-                    linalg::YieldOp::create(b, l, v);
-                  })
-                  .getResult(0);
+    Value init =
+        tensor::EmptyOp::create(rewriter, loc, resultType.getShape(), f32);
+    Value y =
+        linalg::GenericOp::create(
+            rewriter, loc, TypeRange{resultType}, inputs, ValueRange{init},
+            maps,
+            SmallVector<utils::IteratorType>(2, utils::IteratorType::parallel),
+            [&](OpBuilder &b, Location l, ValueRange args) {
+              auto cst = [&](double v) -> Value {
+                return arith::ConstantOp::create(b, l, b.getF32FloatAttr(v));
+              };
+              Value weight = weights.empty() ? cst(1) : args[1];
+              Value v;
+              if (mode == "IDF") {
+                Value found = arith::CmpIOp::create(
+                    b, l, arith::CmpIPredicate::sgt, args[0],
+                    arith::ConstantOp::create(b, l, b.getI32IntegerAttr(0)));
+                v = arith::SelectOp::create(b, l, found, weight, cst(0));
+              } else {
+                v = arith::SIToFPOp::create(b, l, f32, args[0]);
+                if (!weights.empty())
+                  v = arith::MulFOp::create(b, l, v, weight);
+              }
+              linalg::YieldOp::create(b, l, v);
+            })
+            .getResult(0);
     rewriter.replaceOp(op, reshapeTo(rewriter, loc, y, yType.getShape()));
     return success();
   }
