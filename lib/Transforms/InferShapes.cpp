@@ -17,34 +17,61 @@ namespace prism {
 using namespace mlir;
 using namespace prism::onnx;
 
-namespace {
-
-/// Folds `op` into constants or existing values. Returns whether it did.
-bool foldOp(Operation *op, OpBuilder &b) {
+/// Folds `op` into constants or existing values, which it returns (none if
+/// it did not fold).
+static SmallVector<Value> foldOp(Operation *op, OpBuilder &b) {
   if (matchPattern(op, m_Constant()) || op->getNumRegions() != 0)
-    return false;
+    return {};
   SmallVector<OpFoldResult> folded;
   if (failed(op->fold(folded)) || folded.empty())
-    return false;
+    return {};
   SmallVector<Value> replacements;
   b.setInsertionPoint(op);
   for (auto [result, f] : llvm::zip(op->getResults(), folded)) {
     if (auto v = dyn_cast<Value>(f)) {
       if (v == result || v.getType() != result.getType())
-        return false;
+        return {};
       replacements.push_back(v);
       continue;
     }
     Operation *cst = op->getDialect()->materializeConstant(
         b, cast<Attribute>(f), result.getType(), op->getLoc());
     if (!cst)
-      return false;
+      return {};
     replacements.push_back(cst->getResult(0));
   }
   op->replaceAllUsesWith(replacements);
   op->erase();
-  return true;
+  return replacements;
 }
+
+LogicalResult prism::refineAndFold(Operation *op, OpBuilder &b, bool &changed,
+                                  SmallVectorImpl<Value> *replacements) {
+  SmallVector<Type> types;
+  if (failed(inferResultTypes(op, types)))
+    return failure();
+  for (auto [result, t] : llvm::zip(op->getResults(), types)) {
+    if (!t || isa<NoneType>(result.getType()) || t == result.getType())
+      continue;
+    if (!areCompatibleTypes(result.getType(), t))
+      return op->emitOpError("result type ")
+             << result.getType() << " conflicts with the inferred " << t;
+    Type refined = refineType(result.getType(), t);
+    if (refined != result.getType()) {
+      result.setType(refined);
+      changed = true;
+    }
+  }
+  SmallVector<Value> folded = foldOp(op, b);
+  if (replacements)
+    replacements->assign(folded.empty() ? SmallVector<Value>(op->getResults())
+                                        : folded);
+  if (!folded.empty())
+    changed = true;
+  return success();
+}
+
+namespace {
 
 struct OnnxInferShapes
     : public prism::impl::OnnxInferShapesBase<OnnxInferShapes> {
@@ -60,25 +87,8 @@ struct OnnxInferShapes
       WalkResult walk = func.walk([&](Operation *op) {
         if (!isa<ONNXDialect>(op->getDialect()) || isa<ONNXYieldOp>(op))
           return WalkResult::advance();
-        SmallVector<Type> types;
-        if (failed(inferResultTypes(op, types)))
+        if (failed(prism::refineAndFold(op, b, changed)))
           return WalkResult::interrupt();
-        for (auto [result, t] : llvm::zip(op->getResults(), types)) {
-          if (!t || isa<NoneType>(result.getType()) || t == result.getType())
-            continue;
-          if (!areCompatibleTypes(result.getType(), t)) {
-            op->emitOpError("result type ")
-                << result.getType() << " conflicts with the inferred " << t;
-            return WalkResult::interrupt();
-          }
-          Type refined = refineType(result.getType(), t);
-          if (refined != result.getType()) {
-            result.setType(refined);
-            changed = true;
-          }
-        }
-        if (foldOp(op, b))
-          changed = true;
         return WalkResult::advance();
       });
       if (walk.wasInterrupted())

@@ -13,13 +13,15 @@ void prism::buildOnnxToStaticPipeline(OpPassManager &pm,
   bind.dims.assign(options.dims.begin(), options.dims.end());
   pm.addPass(createOnnxBindDims(bind));
   pm.addNestedPass<func::FuncOp>(createOnnxInferShapes());
+  pm.addNestedPass<func::FuncOp>(createOnnxUnrollControlFlow());
+  pm.addNestedPass<func::FuncOp>(createOnnxInferShapes());
   pm.addNestedPass<func::FuncOp>(createOnnxCheckStatic());
 }
 
 void prism::registerTransformsPipelines() {
   PassPipelineRegistration<OnnxToStaticOptions>(
       "onnx-to-static",
-      "Bind dims, infer shapes, fold shape arithmetic and require every "
-      "tensor to be static",
+      "Bind dims, infer shapes, fold shape arithmetic, unroll constant "
+      "control flow and require every tensor to be static",
       buildOnnxToStaticPipeline);
 }

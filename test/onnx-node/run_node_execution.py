@@ -50,7 +50,7 @@ DepthToSpace SpaceToDepth Hardmax CumSum OneHot EyeLike BitShift IsNaN IsInf Con
 MaxPool AveragePool Pad GatherND ScatterND ScatterElements DynamicQuantizeLinear
 Resize ConvTranspose ConvInteger TopK HannWindow HammingWindow BlackmanWindow DFT STFT
 Shrink PRelu MeanVarianceNormalization LRN Det Einsum GridSample ReverseSequence
-Compress NonZero
+Compress NonZero If Loop Scan
 RNN GRU LSTM
 TfIdfVectorizer
 Expand Flatten Floor Gather Gelu Gemm Greater GreaterOrEqual Identity

@@ -299,14 +299,23 @@ OpFoldResult ONNXNotOp::fold(FoldAdaptor adaptor) {
   return checked(*this, fromConst(*a));
 }
 
-OpFoldResult ONNXSqrtOp::fold(FoldAdaptor adaptor) {
-  auto a = operand(adaptor.getOperands(), 0);
-  if (!a || !a->isFloat() || !resultElem(*this))
-    return {};
-  for (auto &v : a->floats)
-    v = std::sqrt(v);
-  return checked(*this, fromConst(*a));
-}
+/// Float-only unary functions (the scalar arithmetic of a Loop's trip
+/// count, as exporters write Range).
+#define FLOAT_UNARY_FOLD(OP, EXPR)                                             \
+  OpFoldResult OP::fold(FoldAdaptor adaptor) {                                 \
+    auto a = operand(adaptor.getOperands(), 0);                                \
+    if (!a || !a->isFloat() || !resultElem(*this))                             \
+      return {};                                                               \
+    for (auto &x : a->floats)                                                  \
+      x = EXPR;                                                                \
+    return checked(*this, fromConst(*a));                                      \
+  }
+
+FLOAT_UNARY_FOLD(ONNXSqrtOp, std::sqrt(x))
+FLOAT_UNARY_FOLD(ONNXCeilOp, std::ceil(x))
+FLOAT_UNARY_FOLD(ONNXFloorOp, std::floor(x))
+FLOAT_UNARY_FOLD(ONNXReluOp, (std::isnan(x) || x > 0) ? x : 0.0)
+#undef FLOAT_UNARY_FOLD
 
 OpFoldResult ONNXCastOp::fold(FoldAdaptor adaptor) {
   auto a = operand(adaptor.getOperands(), 0);

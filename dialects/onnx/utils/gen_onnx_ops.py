@@ -29,7 +29,7 @@ FOLDABLE = {
     "Add", "Sub", "Mul", "Div", "Neg", "Cast", "Concat", "ConstantOfShape",
     "Equal", "Expand", "Gather", "Identity", "Less", "Greater", "Where",
     "Range", "Reshape", "Shape", "Size", "Slice", "Squeeze", "Unsqueeze",
-    "Constant", "Not", "Sqrt", "Min", "Max",
+    "Constant", "Not", "Sqrt", "Min", "Max", "Ceil", "Floor", "Relu",
 }
 
 ELEM = {

@@ -22,11 +22,21 @@ struct OnnxToStaticOptions
                                llvm::cl::desc("Bindings name=value")};
 };
 
-/// Binds dims, infers shapes and checks that every tensor is static.
+/// Binds dims, infers shapes, unrolls constant control flow and checks that
+/// every tensor is static.
 void buildOnnxToStaticPipeline(mlir::OpPassManager &pm,
                                const OnnxToStaticOptions &options);
 
 void registerTransformsPipelines();
+
+/// Re-types an onnx op from its operands (ONNX's inference) and folds it
+/// into constants or existing values if it can (erasing it); `changed` is
+/// set when either happened, and `replacements`, if given, receives the
+/// values that now stand for its results. Fails, with an error at the op,
+/// on conflicting types.
+mlir::LogicalResult
+refineAndFold(mlir::Operation *op, mlir::OpBuilder &b, bool &changed,
+              llvm::SmallVectorImpl<mlir::Value> *replacements = nullptr);
 
 } // namespace prism
 

@@ -33,6 +33,21 @@ def OnnxInferShapes : Pass<"onnx-infer-shapes", "mlir::func::FuncOp"> {
   }];
 }
 
+def OnnxUnrollControlFlow : Pass<"onnx-unroll-control-flow", "mlir::func::FuncOp"> {
+  let summary = "Inline Ifs and unroll Loops and Scans whose control is constant";
+  let description = [{
+    An If whose condition is a constant becomes the ops of the branch it
+    takes. A Loop whose trip count (or condition) is a constant, and whose
+    condition stays constant from iteration to iteration, becomes its
+    iterations, its scan outputs stacked by Unsqueeze and Concat. A Scan of
+    static length becomes its iterations, reading each slice with Gather and
+    stacking its outputs along their axes and directions. Each cloned op is
+    re-typed and folded as it is cloned. Control that is not constant stays
+    for the lowering to report; unrolling more than 4096 iterations is an
+    error.
+  }];
+}
+
 def OnnxCheckStatic : Pass<"onnx-check-static", "mlir::func::FuncOp"> {
   let summary = "Fail unless every tensor is statically shaped";
   let description = [{

@@ -426,6 +426,7 @@ the tensor elementwise.
     TensorOf<[F16, F32, F64, BF16]>:$X);
   let results = (outs
     TensorOf<[F16, F32, F64, BF16]>:$Y);
+  let hasFolder = 1;
   let extraClassDeclaration = [{
     static constexpr int kOnnxOpset = 13;
   }];
@@ -1044,6 +1045,7 @@ the tensor elementwise.
     TensorOf<[F16, F32, F64, BF16]>:$X);
   let results = (outs
     TensorOf<[F16, F32, F64, BF16]>:$Y);
+  let hasFolder = 1;
   let extraClassDeclaration = [{
     static constexpr int kOnnxOpset = 13;
   }];
@@ -3103,6 +3105,7 @@ the tensor elementwise.
     TensorOf<[F32, I32, I8, I16, I64, F16, F64, BF16]>:$X);
   let results = (outs
     TensorOf<[F32, I32, I8, I16, I64, F16, F64, BF16]>:$Y);
+  let hasFolder = 1;
   let extraClassDeclaration = [{
     static constexpr int kOnnxOpset = 14;
   }];

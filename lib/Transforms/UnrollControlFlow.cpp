@@ -1,0 +1,305 @@
+//===- UnrollControlFlow.cpp - If, Loop and Scan with constant control ----===//
+//
+// Static programs have no data-dependent control: once dims are bound and
+// shapes folded, an If's condition, a Loop's trip count and condition and a
+// Scan's length are usually constants. Then the If becomes the branch it
+// takes and the loops become their iterations, each cloned op re-typed and
+// folded as it is cloned (so that the next iteration's condition, or a
+// position inside the body, is a constant in turn). Control that stays
+// dynamic is left for the lowering, which reports it.
+//
+//===----------------------------------------------------------------------===//
+
+#include "prism/Transforms/Passes.h"
+
+#include "prism/Dialect/Onnx/OnnxOps.h"
+
+#include "mlir/IR/Builders.h"
+#include "mlir/IR/IRMapping.h"
+#include "mlir/IR/Matchers.h"
+
+namespace prism {
+#define GEN_PASS_DEF_ONNXUNROLLCONTROLFLOW
+#include "prism/Transforms/Passes.h.inc"
+} // namespace prism
+
+using namespace mlir;
+using namespace prism::onnx;
+
+namespace {
+
+/// Unrolling beyond this many iterations is refused: the program would be
+/// too large to be worth compiling statically.
+constexpr int64_t kMaxIterations = 4096;
+
+bool isNone(Value v) { return !v || isa<NoneType>(v.getType()); }
+
+std::optional<int64_t> constantInt(Value v) {
+  DenseElementsAttr attr;
+  if (isNone(v) || !matchPattern(v, m_Constant(&attr)) ||
+      attr.getNumElements() != 1)
+    return std::nullopt;
+  if (attr.getElementType().isInteger(1))
+    return *attr.getValues<bool>().begin() ? 1 : 0;
+  return (*attr.getValues<APInt>().begin()).getSExtValue();
+}
+
+class Unroller {
+public:
+  explicit Unroller(OpBuilder &b) : b(b) {}
+
+  /// Clones the ops of `region`'s block before the insertion point with
+  /// `mapping` for its arguments, re-typing and folding each; returns what
+  /// the block yields.
+  FailureOr<SmallVector<Value>> inlineRegion(Region &region, IRMapping &mapping) {
+    Block &block = region.front();
+    for (Operation &op : block.without_terminator()) {
+      Operation *copy = b.clone(op, mapping);
+      if (isa<ONNXDialect>(copy->getDialect())) {
+        // Folding may erase the copy: map the originals to what replaced it.
+        SmallVector<Value> results;
+        bool changed = false;
+        if (failed(refine(copy, results, changed)))
+          return failure();
+        for (auto [from, to] : llvm::zip(op.getResults(), results))
+          mapping.map(from, to);
+      }
+    }
+    SmallVector<Value> yielded;
+    for (Value v : block.getTerminator()->getOperands())
+      yielded.push_back(mapping.lookupOrDefault(v));
+    return yielded;
+  }
+
+  /// A scalar i64 or i1 constant.
+  Value constant(Location loc, Type elem, int64_t value) {
+    auto type = RankedTensorType::get({}, elem);
+    Attribute attr = elem.isInteger(1)
+                         ? DenseElementsAttr::get(type, value != 0)
+                         : DenseElementsAttr::get(type, b.getIntegerAttr(elem, value));
+    return b.getContext()
+        ->getLoadedDialect<ONNXDialect>()
+        ->materializeConstant(b, attr, type, loc)
+        ->getResult(0);
+  }
+
+  /// `values` stacked along a new dim `axis`: Unsqueeze each, Concat.
+  FailureOr<Value> stack(Location loc, ArrayRef<Value> values, int64_t axis) {
+    auto axesType = RankedTensorType::get({1}, b.getI64Type());
+    Value axes = b.getContext()
+                     ->getLoadedDialect<ONNXDialect>()
+                     ->materializeConstant(b, DenseElementsAttr::get(axesType, axis),
+                                           axesType, loc)
+                     ->getResult(0);
+    SmallVector<Value> parts;
+    for (Value v : values) {
+      auto t = cast<TensorType>(v.getType());
+      Value u = ONNXUnsqueezeOp::create(
+          b, loc, UnrankedTensorType::get(t.getElementType()), v, axes);
+      FailureOr<Value> r = build(u);
+      if (failed(r))
+        return failure();
+      parts.push_back(*r);
+    }
+    auto elem = cast<TensorType>(values.front().getType()).getElementType();
+    Value concat = ONNXConcatOp::create(b, loc, UnrankedTensorType::get(elem),
+                                        parts, (uint64_t)axis);
+    return build(concat);
+  }
+
+  /// Types and folds a newly built single-result op.
+  FailureOr<Value> build(Value v) {
+    SmallVector<Value> results;
+    bool changed = false;
+    if (failed(refine(v.getDefiningOp(), results, changed)))
+      return failure();
+    return results.front();
+  }
+
+private:
+  LogicalResult refine(Operation *op, SmallVectorImpl<Value> &results,
+                       bool &changed) {
+    // Folding moves its builder to the op it may erase: not `b`.
+    OpBuilder folder(op->getContext());
+    return prism::refineAndFold(op, folder, changed, &results);
+  }
+
+  OpBuilder &b;
+};
+
+struct OnnxUnrollControlFlow
+    : public prism::impl::OnnxUnrollControlFlowBase<OnnxUnrollControlFlow> {
+  using Base::Base;
+
+  void runOnOperation() override {
+    func::FuncOp func = getOperation();
+    // Unrolling one op can make another's control constant: repeat until
+    // nothing is left to unroll.
+    for (bool changed = true; changed;) {
+      changed = false;
+      for (Operation &op : llvm::make_early_inc_range(func.getBody().front())) {
+        FailureOr<bool> done = false;
+        if (auto ifOp = dyn_cast<ONNXIfOp>(op))
+          done = unrollIf(ifOp);
+        else if (auto loop = dyn_cast<ONNXLoopOp>(op))
+          done = unrollLoop(loop);
+        else if (auto scan = dyn_cast<ONNXScanOp>(op))
+          done = unrollScan(scan);
+        if (failed(done))
+          return signalPassFailure();
+        if (*done) {
+          changed = true;
+          break;
+        }
+      }
+    }
+    // Unrolled results may be better typed than the ops they replace.
+    auto ret = cast<func::ReturnOp>(func.getBody().front().getTerminator());
+    func.setType(FunctionType::get(&getContext(), func.getArgumentTypes(),
+                                   ret.getOperandTypes()));
+  }
+
+  FailureOr<bool> unrollIf(ONNXIfOp op) {
+    auto cond = constantInt(op.getCond());
+    if (!cond)
+      return false;
+    OpBuilder b(op);
+    Unroller unroller(b);
+    IRMapping mapping;
+    auto yielded = unroller.inlineRegion(*cond ? op.getThenBranch() : op.getElseBranch(),
+                                         mapping);
+    if (failed(yielded))
+      return failure();
+    op->replaceAllUsesWith(*yielded);
+    op->erase();
+    return true;
+  }
+
+  FailureOr<bool> unrollLoop(ONNXLoopOp op) {
+    std::optional<int64_t> tripCount;
+    if (!isNone(op.getM()) && !(tripCount = constantInt(op.getM())))
+      return false;
+    std::optional<int64_t> cond = 1;
+    if (!isNone(op.getCond()) && !(cond = constantInt(op.getCond())))
+      return false;
+    if (!tripCount && isNone(op.getCond()))
+      return false; // an infinite loop
+    Location loc = op.getLoc();
+    OpBuilder b(op);
+    Unroller unroller(b);
+    Block &body = op.getBody().front();
+    size_t carried = op.getVInitial().size();
+    SmallVector<Value> values(op.getVInitial());
+    SmallVector<SmallVector<Value>> scans(op->getNumResults() - carried);
+    Value condValue = unroller.constant(loc, b.getI1Type(), *cond);
+    int64_t i = 0;
+    for (; *cond && (!tripCount || i < *tripCount); ++i) {
+      if (i == kMaxIterations)
+        return op.emitError("Loop runs more than ")
+               << kMaxIterations << " iterations: too many to unroll";
+      IRMapping mapping;
+      mapping.map(body.getArgument(0), unroller.constant(loc, b.getI64Type(), i));
+      mapping.map(body.getArgument(1), condValue);
+      for (size_t k = 0; k < carried; ++k)
+        mapping.map(body.getArgument(2 + k), values[k]);
+      auto yielded = unroller.inlineRegion(op.getBody(), mapping);
+      if (failed(yielded))
+        return failure();
+      condValue = (*yielded)[0];
+      if (!isNone(op.getCond()) && !(cond = constantInt(condValue)))
+        return op.emitError("Loop's condition is not a compile-time constant "
+                            "after iteration ")
+               << i;
+      for (size_t k = 0; k < carried; ++k)
+        values[k] = (*yielded)[1 + k];
+      for (size_t k = 0; k < scans.size(); ++k)
+        scans[k].push_back((*yielded)[1 + carried + k]);
+    }
+    if (i == 0 && !scans.empty())
+      return op.emitError("Loop with scan outputs runs no iteration: the "
+                          "shape of its empty scan outputs is not supported");
+    for (auto &scan : scans) {
+      auto stacked = unroller.stack(loc, scan, 0);
+      if (failed(stacked))
+        return failure();
+      values.push_back(*stacked);
+    }
+    op->replaceAllUsesWith(values);
+    op->erase();
+    return true;
+  }
+
+  FailureOr<bool> unrollScan(ONNXScanOp op) {
+    int64_t numScanInputs = op.getNumScanInputs();
+    auto operands = op.getInitialStateAndScanInputs();
+    int64_t numStates = operands.size() - numScanInputs;
+    auto attrAt = [](std::optional<ArrayAttr> list, int64_t i) -> int64_t {
+      if (!list || i >= (int64_t)list->size())
+        return 0;
+      return cast<IntegerAttr>((*list)[i]).getInt();
+    };
+    // The scan length: the scanned dim of every scan input.
+    int64_t length = -1;
+    SmallVector<int64_t> axes;
+    for (int64_t j = 0; j < numScanInputs; ++j) {
+      auto t = dyn_cast<RankedTensorType>(operands[numStates + j].getType());
+      if (!t || !t.hasStaticShape())
+        return false;
+      int64_t axis = attrAt(op.getScanInputAxes(), j);
+      axis = axis < 0 ? axis + t.getRank() : axis;
+      axes.push_back(axis);
+      if (length >= 0 && length != t.getDimSize(axis))
+        return op.emitError("scan inputs have different lengths");
+      length = t.getDimSize(axis);
+    }
+    if (length <= 0 || length > kMaxIterations)
+      return op.emitError("Scan of length ") << length << " is not supported";
+    Location loc = op.getLoc();
+    OpBuilder b(op);
+    Unroller unroller(b);
+    Block &body = op.getBody().front();
+    SmallVector<Value> states(operands.take_front(numStates));
+    size_t numScanOutputs = op->getNumResults() - numStates;
+    SmallVector<SmallVector<Value>> scans(numScanOutputs);
+    for (int64_t t = 0; t < length; ++t) {
+      IRMapping mapping;
+      for (int64_t k = 0; k < numStates; ++k)
+        mapping.map(body.getArgument(k), states[k]);
+      for (int64_t j = 0; j < numScanInputs; ++j) {
+        int64_t at = attrAt(op.getScanInputDirections(), j) ? length - 1 - t : t;
+        Value index = unroller.constant(loc, b.getI64Type(), at);
+        Value x = operands[numStates + j];
+        auto slice = unroller.build(ONNXGatherOp::create(
+            b, loc,
+            UnrankedTensorType::get(cast<TensorType>(x.getType()).getElementType()),
+            x, index, (uint64_t)axes[j]));
+        if (failed(slice))
+          return failure();
+        mapping.map(body.getArgument(numStates + j), *slice);
+      }
+      auto yielded = unroller.inlineRegion(op.getBody(), mapping);
+      if (failed(yielded))
+        return failure();
+      for (int64_t k = 0; k < numStates; ++k)
+        states[k] = (*yielded)[k];
+      for (size_t k = 0; k < numScanOutputs; ++k)
+        scans[k].push_back((*yielded)[numStates + k]);
+    }
+    SmallVector<Value> results(states);
+    for (size_t k = 0; k < numScanOutputs; ++k) {
+      if (attrAt(op.getScanOutputDirections(), k))
+        std::reverse(scans[k].begin(), scans[k].end());
+      int64_t axis = attrAt(op.getScanOutputAxes(), k);
+      int64_t rank = cast<RankedTensorType>(scans[k].front().getType()).getRank();
+      auto stacked = unroller.stack(loc, scans[k], axis < 0 ? axis + rank + 1 : axis);
+      if (failed(stacked))
+        return failure();
+      results.push_back(*stacked);
+    }
+    op->replaceAllUsesWith(results);
+    op->erase();
+    return true;
+  }
+};
+
+} // namespace
