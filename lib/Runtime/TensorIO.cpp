@@ -8,6 +8,8 @@
 #include "llvm/Support/raw_ostream.h"
 
 #include "onnx/onnx_pb.h"
+// After onnx_pb.h, which defines the export macros it uses.
+#include "onnx/onnx-data.pb.h"
 
 #include <cstring>
 
@@ -230,14 +232,8 @@ Error prism::runtime::writeNpy(StringRef path, const Tensor &t) {
 // ONNX TensorProto
 //===----------------------------------------------------------------------===//
 
-Expected<Tensor> prism::runtime::readTensorProto(StringRef path) {
-  auto buffer = readFile(path);
-  if (!buffer)
-    return buffer.takeError();
-  TP proto;
-  if (!proto.ParseFromArray((*buffer)->getBufferStart(),
-                            (int)(*buffer)->getBufferSize()))
-    return fail(path, "not an ONNX TensorProto (truncated or corrupt)");
+/// The tensor of a parsed TensorProto (`path` names it in errors).
+static Expected<Tensor> decodeTensorProto(const TP &proto, StringRef path) {
   if (proto.data_location() == TP::EXTERNAL)
     return fail(path, "TensorProto with external data is not supported");
   auto dtype = getDTypeFromOnnx(proto.data_type());
@@ -286,20 +282,106 @@ Expected<Tensor> prism::runtime::readTensorProto(StringRef path) {
   return t;
 }
 
-Error prism::runtime::writeTensorProto(StringRef path, const Tensor &t,
-                                       StringRef name) {
+Expected<Tensor> prism::runtime::readTensorProto(StringRef path) {
+  auto buffer = readFile(path);
+  if (!buffer)
+    return buffer.takeError();
+  TP proto;
+  if (!proto.ParseFromArray((*buffer)->getBufferStart(),
+                            (int)(*buffer)->getBufferSize()))
+    return fail(path, "not an ONNX TensorProto (truncated or corrupt)");
+  return decodeTensorProto(proto, path);
+}
+
+/// The tensors of a parsed SequenceProto.
+static Expected<std::vector<Tensor>>
+decodeSequenceProto(const ::onnx::SequenceProto &proto, StringRef path) {
+  if (proto.elem_type() != ::onnx::SequenceProto::TENSOR &&
+      proto.elem_type() != ::onnx::SequenceProto::UNDEFINED)
+    return fail(path, "only sequences of tensors are supported");
+  std::vector<Tensor> elements;
+  for (const TP &t : proto.tensor_values()) {
+    auto tensor = decodeTensorProto(t, path);
+    if (!tensor)
+      return tensor.takeError();
+    elements.push_back(std::move(*tensor));
+  }
+  return elements;
+}
+
+Expected<std::vector<Tensor>> prism::runtime::readSequenceProto(StringRef path) {
+  auto buffer = readFile(path);
+  if (!buffer)
+    return buffer.takeError();
+  ::onnx::SequenceProto proto;
+  if (!proto.ParseFromArray((*buffer)->getBufferStart(),
+                            (int)(*buffer)->getBufferSize()))
+    return fail(path, "not an ONNX SequenceProto (truncated or corrupt)");
+  return decodeSequenceProto(proto, path);
+}
+
+Expected<OptionalValue> prism::runtime::readOptionalProto(StringRef path) {
+  auto buffer = readFile(path);
+  if (!buffer)
+    return buffer.takeError();
+  ::onnx::OptionalProto proto;
+  if (!proto.ParseFromArray((*buffer)->getBufferStart(),
+                            (int)(*buffer)->getBufferSize()))
+    return fail(path, "not an ONNX OptionalProto (truncated or corrupt)");
+  OptionalValue value;
+  if (proto.has_tensor_value()) {
+    auto t = decodeTensorProto(proto.tensor_value(), path);
+    if (!t)
+      return t.takeError();
+    value.hasValue = true;
+    value.elements.push_back(std::move(*t));
+  } else if (proto.has_sequence_value()) {
+    auto elements = decodeSequenceProto(proto.sequence_value(), path);
+    if (!elements)
+      return elements.takeError();
+    value.hasValue = value.isSequence = true;
+    value.elements = std::move(*elements);
+  } else if (proto.elem_type() != ::onnx::OptionalProto::UNDEFINED &&
+             proto.elem_type() != ::onnx::OptionalProto::TENSOR &&
+             proto.elem_type() != ::onnx::OptionalProto::SEQUENCE) {
+    return fail(path, "only optional tensors and sequences are supported");
+  }
+  return value;
+}
+
+static TP encodeTensorProto(const Tensor &t, StringRef name) {
   TP proto;
   proto.set_name(name.str());
   proto.set_data_type(getOnnxDataType(t.dtype));
   for (int64_t d : t.shape)
     proto.add_dims(d);
   proto.set_raw_data(std::string(t.data.begin(), t.data.end()));
+  return proto;
+}
+
+static Error writeMessage(StringRef path, const google::protobuf::MessageLite &m) {
   std::error_code ec;
   raw_fd_ostream os(path, ec, sys::fs::OF_None);
   if (ec)
     return fail(path, "cannot write: " + ec.message());
-  os << proto.SerializeAsString();
+  os << m.SerializeAsString();
   return Error::success();
+}
+
+Error prism::runtime::writeTensorProto(StringRef path, const Tensor &t,
+                                       StringRef name) {
+  return writeMessage(path, encodeTensorProto(t, name));
+}
+
+Error prism::runtime::writeSequenceProto(StringRef path,
+                                         llvm::ArrayRef<Tensor> elements,
+                                         StringRef name) {
+  ::onnx::SequenceProto proto;
+  proto.set_name(name.str());
+  proto.set_elem_type(::onnx::SequenceProto::TENSOR);
+  for (const Tensor &t : elements)
+    *proto.add_tensor_values() = encodeTensorProto(t, "");
+  return writeMessage(path, proto);
 }
 
 Expected<Tensor> prism::runtime::readTensorFile(StringRef path) {

@@ -5,7 +5,10 @@
 // Scan's length are usually constants. Then the If becomes the branch it
 // takes and the loops become their iterations, each cloned op re-typed and
 // folded as it is cloned (so that the next iteration's condition, or a
-// position inside the body, is a constant in turn). Control that stays
+// position inside the body, is a constant in turn). Sequences and optionals
+// become lists of tensors known at compile time: SequenceAt, SequenceLength,
+// ConcatFromSequence and SequenceMap read those lists, and a sequence the
+// function returns becomes one result per element. Control that stays
 // dynamic is left for the lowering, which reports it.
 //
 //===----------------------------------------------------------------------===//
@@ -116,6 +119,8 @@ public:
     return results.front();
   }
 
+  OpBuilder &builder() { return b; }
+
 private:
   LogicalResult refine(Operation *op, SmallVectorImpl<Value> &results,
                        bool &changed) {
@@ -139,7 +144,13 @@ struct OnnxUnrollControlFlow
       changed = false;
       for (Operation &op : llvm::make_early_inc_range(func.getBody().front())) {
         FailureOr<bool> done = false;
-        if (auto ifOp = dyn_cast<ONNXIfOp>(op))
+        if (isa<ONNXSequenceEmptyOp, ONNXSequenceConstructOp, ONNXSequenceInsertOp,
+                ONNXSequenceEraseOp, ONNXSequenceAtOp, ONNXSequenceLengthOp,
+                ONNXConcatFromSequenceOp, ONNXSplitToSequenceOp,
+                ONNXSequenceMapOp, ONNXOptionalOp, ONNXOptionalHasElementOp,
+                ONNXOptionalGetElementOp, ONNXIdentityOp>(op))
+          done = resolveList(op);
+        else if (auto ifOp = dyn_cast<ONNXIfOp>(op))
           done = unrollIf(ifOp);
         else if (auto loop = dyn_cast<ONNXLoopOp>(op))
           done = unrollLoop(loop);
@@ -153,10 +164,258 @@ struct OnnxUnrollControlFlow
         }
       }
     }
+    expandReturnedSequences(func);
     // Unrolled results may be better typed than the ops they replace.
     auto ret = cast<func::ReturnOp>(func.getBody().front().getTerminator());
     func.setType(FunctionType::get(&getContext(), func.getArgumentTypes(),
                                    ret.getOperandTypes()));
+  }
+
+  /// The elements of a sequence (or optional) known at compile time.
+  DenseMap<Value, SmallVector<Value>> lists;
+
+  bool isList(Value v) {
+    return v && isa<SeqType, OptType>(v.getType());
+  }
+
+  /// A constant position into a list of `size` (ONNX's negative positions
+  /// count from the end; `size` itself appends when `inserting`).
+  std::optional<int64_t> position(Value v, size_t size, bool inserting) {
+    if (isNone(v))
+      return inserting ? std::optional<int64_t>(size)
+                       : std::optional<int64_t>((int64_t)size - 1);
+    auto p = constantInt(v);
+    if (!p)
+      return std::nullopt;
+    int64_t at = *p < 0 ? *p + (int64_t)size : *p;
+    if (at < 0 || at > (int64_t)size - (inserting ? 0 : 1))
+      return std::nullopt;
+    return at;
+  }
+
+  /// Records or reads a list; true when it rewrote the IR.
+  FailureOr<bool> resolveList(Operation &op) {
+    OpBuilder b(&op);
+    Unroller unroller(b);
+    Location loc = op.getLoc();
+    auto known = [&](Value v) { return lists.find(v) != lists.end(); };
+    auto replace = [&](Value v) {
+      op.getResult(0).replaceAllUsesWith(v);
+      op.erase();
+      return true;
+    };
+    if (auto e = dyn_cast<ONNXSequenceEmptyOp>(op)) {
+      lists[e.getOutput()] = {};
+    } else if (auto c = dyn_cast<ONNXSequenceConstructOp>(op)) {
+      lists[c.getOutputSequence()] = SmallVector<Value>(c.getInputs());
+    } else if (auto i = dyn_cast<ONNXSequenceInsertOp>(op)) {
+      if (!known(i.getInputSequence()))
+        return false;
+      SmallVector<Value> list = lists[i.getInputSequence()];
+      auto at = position(i.getPosition(), list.size(), /*inserting=*/true);
+      if (!at)
+        return false;
+      list.insert(list.begin() + *at, i.getTensor());
+      lists[i.getOutputSequence()] = list;
+    } else if (auto e = dyn_cast<ONNXSequenceEraseOp>(op)) {
+      if (!known(e.getInputSequence()))
+        return false;
+      SmallVector<Value> list = lists[e.getInputSequence()];
+      auto at = position(e.getPosition(), list.size(), /*inserting=*/false);
+      if (!at)
+        return false;
+      list.erase(list.begin() + *at);
+      lists[e.getOutputSequence()] = list;
+    } else if (auto a = dyn_cast<ONNXSequenceAtOp>(op)) {
+      if (!known(a.getInputSequence()))
+        return false;
+      ArrayRef<Value> list = lists[a.getInputSequence()];
+      auto at = position(a.getPosition(), list.size(), /*inserting=*/false);
+      if (isNone(a.getPosition()) || !at)
+        return false;
+      return replace(list[*at]);
+    } else if (auto l = dyn_cast<ONNXSequenceLengthOp>(op)) {
+      if (!known(l.getInputSequence()))
+        return false;
+      return replace(unroller.constant(loc, b.getI64Type(),
+                                       lists[l.getInputSequence()].size()));
+    } else if (auto c = dyn_cast<ONNXConcatFromSequenceOp>(op)) {
+      if (!known(c.getInputSequence()) || lists[c.getInputSequence()].empty())
+        return false;
+      SmallVector<Value> list = lists[c.getInputSequence()];
+      int64_t axis = (int64_t)c.getAxis();
+      FailureOr<Value> r;
+      if (c.getNewAxis()) {
+        int64_t rank = cast<RankedTensorType>(list.front().getType()).getRank();
+        r = unroller.stack(loc, list, axis < 0 ? axis + rank + 1 : axis);
+      } else {
+        auto elem = cast<TensorType>(list.front().getType()).getElementType();
+        r = unroller.build(ONNXConcatOp::create(
+            b, loc, UnrankedTensorType::get(elem), list, (uint64_t)axis));
+      }
+      if (failed(r))
+        return failure();
+      return replace(*r);
+    } else if (auto split = dyn_cast<ONNXSplitToSequenceOp>(op)) {
+      return splitToSequence(split, unroller);
+    } else if (auto map = dyn_cast<ONNXSequenceMapOp>(op)) {
+      return sequenceMap(map, unroller);
+    } else if (auto o = dyn_cast<ONNXOptionalOp>(op)) {
+      lists[o.getOutput()] =
+          isNone(o.getInput()) ? SmallVector<Value>{} : SmallVector<Value>{o.getInput()};
+    } else if (auto h = dyn_cast<ONNXOptionalHasElementOp>(op)) {
+      Value in = h.getInput();
+      if (isNone(in) || !isList(in) || known(in))
+        return replace(unroller.constant(
+            loc, b.getI1Type(),
+            !isNone(in) && (!isList(in) || !lists[in].empty())));
+    } else if (auto g = dyn_cast<ONNXOptionalGetElementOp>(op)) {
+      Value in = g.getInput();
+      if (!isa<OptType>(in.getType()))
+        return replace(in);
+      if (!known(in))
+        return false;
+      if (lists[in].empty())
+        return op.emitError("OptionalGetElement of an empty optional");
+      return replace(lists[in].front());
+    } else if (auto id = dyn_cast<ONNXIdentityOp>(op)) {
+      if (known(id.getInput()))
+        lists[id.getOutput()] = lists[id.getInput()];
+    }
+    return false;
+  }
+
+  /// SplitToSequence of a static tensor with a constant (or no) split.
+  FailureOr<bool> splitToSequence(ONNXSplitToSequenceOp op, Unroller &unroller) {
+    auto t = dyn_cast<RankedTensorType>(op.getInput().getType());
+    if (!t || !t.hasStaticShape())
+      return false;
+    int64_t axis = (int64_t)op.getAxis();
+    axis = axis < 0 ? axis + t.getRank() : axis;
+    int64_t length = t.getDimSize(axis);
+    SmallVector<int64_t> sizes;
+    bool squeeze = false;
+    if (isNone(op.getSplit())) {
+      sizes.assign(length, 1);
+      squeeze = op.getKeepdims() == 0;
+    } else {
+      DenseElementsAttr attr;
+      if (!matchPattern(op.getSplit(), m_Constant(&attr)))
+        return false;
+      if (attr.getType().getRank() == 0) {
+        int64_t chunk = (*attr.getValues<APInt>().begin()).getSExtValue();
+        if (chunk <= 0)
+          return op.emitError("split must be positive");
+        for (int64_t at = 0; at < length; at += chunk)
+          sizes.push_back(std::min(chunk, length - at));
+      } else {
+        for (const APInt &v : attr.getValues<APInt>())
+          sizes.push_back(v.getSExtValue());
+      }
+    }
+    OpBuilder &b = unroller.builder();
+    Location loc = op.getLoc();
+    SmallVector<Value> list;
+    int64_t begin = 0;
+    for (int64_t size : sizes) {
+      auto bounds = [&](int64_t v) {
+        auto type = RankedTensorType::get({1}, b.getI64Type());
+        return b.getContext()
+            ->getLoadedDialect<ONNXDialect>()
+            ->materializeConstant(b, DenseElementsAttr::get(type, v), type, loc)
+            ->getResult(0);
+      };
+      Value none = ONNXNoValueOp::create(b, loc, b.getNoneType());
+      auto slice = unroller.build(ONNXSliceOp::create(
+          b, loc, UnrankedTensorType::get(t.getElementType()), op.getInput(),
+          bounds(begin), bounds(begin + size), bounds(axis), none));
+      if (failed(slice))
+        return failure();
+      Value part = *slice;
+      if (squeeze) {
+        auto squeezed = unroller.build(ONNXSqueezeOp::create(
+            b, loc, UnrankedTensorType::get(t.getElementType()), part, bounds(axis)));
+        if (failed(squeezed))
+          return failure();
+        part = *squeezed;
+      }
+      list.push_back(part);
+      begin += size;
+    }
+    lists[op.getOutputSequence()] = list;
+    return false;
+  }
+
+  /// SequenceMap: the body once per element (sequences among the additional
+  /// inputs are iterated along, tensors passed to every copy).
+  FailureOr<bool> sequenceMap(ONNXSequenceMapOp op, Unroller &unroller) {
+    SmallVector<Value> inputs{op.getInputSequence()};
+    llvm::append_range(inputs, op.getAdditionalInputs());
+    std::optional<size_t> length;
+    for (Value v : inputs) {
+      if (!isList(v))
+        continue;
+      auto it = lists.find(v);
+      if (it == lists.end())
+        return false;
+      if (length && *length != it->second.size())
+        return op.emitError("SequenceMap's sequences have different lengths");
+      length = it->second.size();
+    }
+    SmallVector<SmallVector<Value>> results(op->getNumResults());
+    Block &body = op.getBody().front();
+    for (size_t i = 0; i < *length; ++i) {
+      IRMapping mapping;
+      for (auto [arg, v] : llvm::zip(body.getArguments(), inputs))
+        mapping.map(arg, isList(v) ? lists[v][i] : v);
+      auto yielded = unroller.inlineRegion(op.getBody(), mapping);
+      if (failed(yielded))
+        return failure();
+      for (auto [k, y] : llvm::enumerate(*yielded))
+        results[k].push_back(y);
+    }
+    for (auto [result, list] : llvm::zip(op->getResults(), results))
+      lists[result] = list;
+    return false;
+  }
+
+  /// A returned sequence becomes one result per element, each named after
+  /// the sequence with its index in `onnx.sequence_index`.
+  void expandReturnedSequences(func::FuncOp func) {
+    auto ret = cast<func::ReturnOp>(func.getBody().front().getTerminator());
+    // Sequences not known here (or empty) stay, for the lowering to report.
+    auto expandable = [&](Value v) {
+      auto it = lists.find(v);
+      return isa<SeqType>(v.getType()) && it != lists.end() && !it->second.empty();
+    };
+    if (!llvm::all_of(ret.getOperands(),
+                      [&](Value v) { return !isList(v) || expandable(v); }) ||
+        llvm::none_of(ret.getOperands(), expandable))
+      return;
+    SmallVector<Value> operands;
+    SmallVector<DictionaryAttr> attrs;
+    MLIRContext *ctx = func.getContext();
+    for (auto [i, v] : llvm::enumerate(ret.getOperands())) {
+      DictionaryAttr attr = func.getResultAttrDict(i);
+      if (!isa<SeqType>(v.getType())) {
+        operands.push_back(v);
+        attrs.push_back(attr ? attr : DictionaryAttr::get(ctx));
+        continue;
+      }
+      for (auto [k, element] : llvm::enumerate(lists.find(v)->second)) {
+        NamedAttrList named(attr);
+        named.set("onnx.sequence_index",
+                  IntegerAttr::get(IntegerType::get(ctx, 64), k));
+        operands.push_back(element);
+        attrs.push_back(named.getDictionary(ctx));
+      }
+    }
+    OpBuilder b(ret);
+    func::ReturnOp::create(b, ret.getLoc(), operands);
+    ret.erase();
+    func.setType(FunctionType::get(ctx, func.getArgumentTypes(),
+                                   ValueRange(operands).getTypes()));
+    func.setAllResultAttrs(attrs);
   }
 
   FailureOr<bool> unrollIf(ONNXIfOp op) {

@@ -72,3 +72,52 @@ func.func @if_dynamic(%c: tensor<i1>) -> tensor<2xf32> {
   return %0 : tensor<2xf32>
 }
 
+
+// -----
+
+// Sequences are lists known at compile time: SequenceAt reads an element,
+// SequenceLength is a constant, ConcatFromSequence a Concat.
+// CHECK-LABEL: func.func @sequence
+// CHECK-NOT: onnx.Sequence
+// CHECK: %[[C:.*]] = "onnx.Concat"(%arg0, %arg1, %arg0) <{axis = 0 : i64}> : (tensor<2xf32>, tensor<3xf32>, tensor<2xf32>) -> tensor<7xf32>
+// CHECK: return %arg1, %{{.*}}, %[[C]] : tensor<3xf32>, tensor<i64>, tensor<7xf32>
+func.func @sequence(%a: tensor<2xf32>, %b: tensor<3xf32>) -> (tensor<*xf32>, tensor<i64>, tensor<*xf32>) {
+  %s = "onnx.SequenceConstruct"(%a, %b) : (tensor<2xf32>, tensor<3xf32>) -> !onnx.seq<tensor<*xf32>>
+  %none = onnx.NoValue
+  %t = "onnx.SequenceInsert"(%s, %a, %none) : (!onnx.seq<tensor<*xf32>>, tensor<2xf32>, none) -> !onnx.seq<tensor<*xf32>>
+  %one = "onnx.Constant"() <{value = dense<1> : tensor<i64>}> : () -> tensor<i64>
+  %at = "onnx.SequenceAt"(%t, %one) : (!onnx.seq<tensor<*xf32>>, tensor<i64>) -> tensor<*xf32>
+  %n = "onnx.SequenceLength"(%t) : (!onnx.seq<tensor<*xf32>>) -> tensor<i64>
+  %c = "onnx.ConcatFromSequence"(%t) <{axis = 0 : i64, new_axis = 0 : i64}> : (!onnx.seq<tensor<*xf32>>) -> tensor<*xf32>
+  return %at, %n, %c : tensor<*xf32>, tensor<i64>, tensor<*xf32>
+}
+
+// -----
+
+// SequenceMap runs its body once per element; a returned sequence becomes
+// one result per element, indexed by onnx.sequence_index.
+// CHECK-LABEL: func.func @sequence_map
+// CHECK-SAME: -> (tensor<2xf32> {onnx.name = "out", onnx.sequence_index = 0 : i64}, tensor<3xf32> {onnx.name = "out", onnx.sequence_index = 1 : i64})
+// CHECK-COUNT-2: onnx.Add
+func.func @sequence_map(%a: tensor<2xf32>, %b: tensor<3xf32>, %x: tensor<f32>) -> (!onnx.seq<tensor<*xf32>> {onnx.name = "out"}) {
+  %s = "onnx.SequenceConstruct"(%a, %b) : (tensor<2xf32>, tensor<3xf32>) -> !onnx.seq<tensor<*xf32>>
+  %m = "onnx.SequenceMap"(%s, %x) ({
+  ^bb0(%e: tensor<*xf32>, %y: tensor<f32>):
+    %r = "onnx.Add"(%e, %y) : (tensor<*xf32>, tensor<f32>) -> tensor<*xf32>
+    onnx.Yield %r : tensor<*xf32>
+  }) : (!onnx.seq<tensor<*xf32>>, tensor<f32>) -> !onnx.seq<tensor<*xf32>>
+  return %m : !onnx.seq<tensor<*xf32>>
+}
+
+// -----
+
+// An Optional of a tensor has an element, which OptionalGetElement reads.
+// CHECK-LABEL: func.func @optional
+// CHECK: %[[T:.*]] = "onnx.Constant"() <{value = dense<true> : tensor<i1>}>
+// CHECK: return %[[T]], %arg0
+func.func @optional(%a: tensor<2xf32>) -> (tensor<i1>, tensor<*xf32>) {
+  %o = "onnx.Optional"(%a) <{type = tensor<2xf32>}> : (tensor<2xf32>) -> !onnx.opt<tensor<2xf32>>
+  %h = "onnx.OptionalHasElement"(%o) : (!onnx.opt<tensor<2xf32>>) -> tensor<i1>
+  %g = "onnx.OptionalGetElement"(%o) : (!onnx.opt<tensor<2xf32>>) -> tensor<*xf32>
+  return %h, %g : tensor<i1>, tensor<*xf32>
+}

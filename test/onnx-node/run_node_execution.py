@@ -50,9 +50,13 @@ DepthToSpace SpaceToDepth Hardmax CumSum OneHot EyeLike BitShift IsNaN IsInf Con
 MaxPool AveragePool Pad GatherND ScatterND ScatterElements DynamicQuantizeLinear
 Resize ConvTranspose ConvInteger TopK HannWindow HammingWindow BlackmanWindow DFT STFT
 Shrink PRelu MeanVarianceNormalization LRN Det Einsum GridSample ReverseSequence
-Compress NonZero If Loop Scan
+Compress NonZero If Loop Scan SequenceEmpty SequenceConstruct SequenceInsert SequenceErase
+SequenceAt SequenceLength ConcatFromSequence SplitToSequence SequenceMap Optional
+OptionalHasElement OptionalGetElement
 RNN GRU LSTM
 TfIdfVectorizer
+MaxUnpool RoiAlign
+QLinearMatMul QLinearConv MelWeightMatrix
 Expand Flatten Floor Gather Gelu Gemm Greater GreaterOrEqual Identity
 LayerNormalization Less LessOrEqual Log LogSoftmax MatMul Max Min Mul Neg Not
 Or Pow RMSNormalization Range Reciprocal ReduceMax ReduceMean ReduceMin
@@ -78,7 +82,8 @@ def graph_io(model_path):
     model = nt.onnx.load(str(model_path), load_external_data=False)
     inits = {i.name for i in model.graph.initializer}
     return ([i.name for i in model.graph.input if i.name not in inits],
-            [o.name for o in model.graph.output])
+            [(o.name, o.type.HasField("sequence_type"))
+             for o in model.graph.output])
 
 
 def sanitize(name):
@@ -91,6 +96,17 @@ def compare(expected, actual):
     with ONNX's tolerances), else what differs."""
     ok, detail = compare_outputs.compare(expected, actual, RTOL, ATOL)
     return None if ok else detail
+
+
+def read_values(path, is_sequence):
+    """The tensors of a TensorProto file, or of a SequenceProto one."""
+    if not is_sequence:
+        tensor = nt.onnx.TensorProto()
+        tensor.ParseFromString(path.read_bytes())
+        return [numpy_helper.to_array(tensor)]
+    sequence = nt.onnx.SequenceProto()
+    sequence.ParseFromString(path.read_bytes())
+    return [numpy_helper.to_array(t) for t in sequence.tensor_values]
 
 
 def run_test(test, bin_dir, timeout):
@@ -119,22 +135,22 @@ def run_test(test, bin_dir, timeout):
             error = nt.first_error(done.stderr, test.model, done.returncode)
             if error:
                 return error.replace(str(test.model.parent) + "/", "")
-            for i, name in enumerate(outputs):
-                tensor = nt.onnx.TensorProto()
-                tensor.ParseFromString((data / f"output_{i}.pb").read_bytes())
-                expected = numpy_helper.to_array(tensor)
+            for i, (name, is_sequence) in enumerate(outputs):
                 actual_path = Path(out) / (sanitize(name) + ".pb")
                 if not actual_path.exists():
                     return f"no output {name}"
-                actual = nt.onnx.TensorProto()
-                actual.ParseFromString(actual_path.read_bytes())
-                actual = numpy_helper.to_array(actual)
-                if expected.dtype == np.uint16 and actual.dtype == np.float32:
-                    # ONNX's test data stores bfloat16 as its uint16 bits.
-                    expected = (expected.astype(np.uint32) << 16).view(np.float32)
-                diff = compare(expected, actual)
-                if diff:
-                    return f"{data.name}: output '{name}': {diff}"
+                expected = read_values(data / f"output_{i}.pb", is_sequence)
+                actual = read_values(actual_path, is_sequence)
+                if len(expected) != len(actual):
+                    return (f"{data.name}: output '{name}': {len(actual)} "
+                            f"elements, expected {len(expected)}")
+                for e, a in zip(expected, actual):
+                    if e.dtype == np.uint16 and a.dtype == np.float32:
+                        # ONNX's test data stores bfloat16 as its uint16 bits.
+                        e = (e.astype(np.uint32) << 16).view(np.float32)
+                    diff = compare(e, a)
+                    if diff:
+                        return f"{data.name}: output '{name}': {diff}"
     return None
 
 

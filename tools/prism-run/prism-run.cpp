@@ -14,6 +14,7 @@
 
 #include "prism/Conversion/Passes.h"
 #include "prism/Dialect/Onnx/OnnxDialect.h"
+#include "prism/Dialect/Onnx/OnnxOps.h"
 #include "prism/Dialect/Onnx/OnnxTypeConversion.h"
 #include "prism/Driver/Diagnostics.h"
 #include "prism/Driver/InputRanges.h"
@@ -198,6 +199,89 @@ int main(int argc, char **argv) {
     dims[name.str()] = v;
   }
 
+  // Input files by name.
+  llvm::StringMap<std::string> files;
+  for (const std::string &spec : inputs) {
+    auto [name, file] = llvm::StringRef(spec).split('=');
+    if (file.empty())
+      return fail("--input " + spec + ": expected NAME=FILE");
+    files[name] = file.str();
+  }
+  // A sequence input becomes one tensor input per element (named NAME[k])
+  // gathered by a SequenceConstruct, an optional one an Optional of what it
+  // holds: sequences and optionals are resolved at compile time.
+  llvm::StringMap<Tensor> given;
+  for (int i = 0; i < (int)func.getNumArguments(); ++i) {
+    Type argType = func.getArgument(i).getType();
+    if (!isa<prism::onnx::SeqType, prism::onnx::OptType>(argType))
+      continue;
+    std::string name = nameAttrOf(i);
+    auto file = files.find(name);
+    if (file == files.end())
+      return fail("input '" + name + "' is " +
+                  (isa<prism::onnx::SeqType>(argType) ? "a sequence" : "an optional") +
+                  ": give it with --input " + name + "=FILE (an ONNX " +
+                  (isa<prism::onnx::SeqType>(argType) ? "SequenceProto" : "OptionalProto") +
+                  ")");
+    OptionalValue value;
+    if (isa<prism::onnx::SeqType>(argType)) {
+      auto elements = readSequenceProto(file->second);
+      if (!elements)
+        return fail("input '" + name + "': " + llvm::toString(elements.takeError()));
+      value = {true, true, std::move(*elements)};
+    } else {
+      auto read = readOptionalProto(file->second);
+      if (!read)
+        return fail("input '" + name + "': " + llvm::toString(read.takeError()));
+      value = std::move(*read);
+    }
+    Location loc = func.getArgument(i).getLoc();
+    Type held = argType;
+    if (auto opt = dyn_cast<prism::onnx::OptType>(argType))
+      held = opt.getElementType();
+    auto seqType = dyn_cast<prism::onnx::SeqType>(held);
+    if (value.isSequence != (bool)seqType && value.hasValue)
+      return fail("input '" + name + "': the file holds a " +
+                  (value.isSequence ? "sequence" : "tensor") +
+                  " where the model takes the other");
+    Type elem = cast<TensorType>(seqType ? seqType.getElementType() : held)
+                    .getElementType();
+    SmallVector<Value> parts;
+    for (auto [k, t] : llvm::enumerate(value.elements)) {
+      std::string part = name + (seqType ? "[" + std::to_string(k) + "]" : "");
+      auto attrs = DictionaryAttr::get(
+          &ctx, {NamedAttribute(StringAttr::get(&ctx, "onnx.name"),
+                                StringAttr::get(&ctx, part))});
+      unsigned at = i + 1 + k;
+      if (failed(func.insertArgument(at, RankedTensorType::get(t.shape, elem),
+                                     attrs, loc)))
+        return fail("input '" + name + "': cannot expand it");
+      parts.push_back(func.getArgument(at));
+      given[part] = std::move(t);
+    }
+    OpBuilder builder = OpBuilder::atBlockBegin(&func.getBody().front());
+    Value v;
+    if (seqType && value.hasValue)
+      v = parts.empty() ? prism::onnx::ONNXSequenceEmptyOp::create(
+                              builder, loc, seqType, /*dtype=*/nullptr)
+                              .getResult()
+                        : prism::onnx::ONNXSequenceConstructOp::create(
+                              builder, loc, seqType, parts)
+                              .getResult();
+    else if (value.hasValue)
+      v = parts.front();
+    if (isa<prism::onnx::OptType>(argType)) {
+      Value none = prism::onnx::ONNXNoValueOp::create(builder, loc,
+                                                      builder.getNoneType());
+      v = prism::onnx::ONNXOptionalOp::create(builder, loc, argType,
+                                              v ? v : none, TypeAttr::get(held));
+    }
+    func.getArgument(i).replaceAllUsesWith(v);
+    if (failed(func.eraseArgument(i)))
+      return fail("input '" + name + "': cannot expand it");
+    files.erase(name);
+    i += (int)value.elements.size() - 1;
+  }
   for (unsigned i = 0; i < func.getNumArguments(); ++i)
     if (!isa<RankedTensorType>(func.getArgument(i).getType()))
       return fail("input '" + (nameAttrOf(i)) + "' is not a ranked tensor (" +
@@ -207,16 +291,12 @@ int main(int argc, char **argv) {
                     os << func.getArgument(i).getType();
                     return s;
                   }() +
-                  "): the host runs tensor inputs only");
+                  "): the host runs tensor and sequence inputs only");
   // Inputs by name, checked against the model.
-  llvm::StringMap<Tensor> given;
-  for (const std::string &spec : inputs) {
-    auto [name, file] = llvm::StringRef(spec).split('=');
-    if (file.empty())
-      return fail("--input " + spec + ": expected NAME=FILE");
+  for (auto &[name, file] : files) {
     auto t = readTensorFile(file);
     if (!t)
-      return fail("input '" + name + "': " + llvm::toString(t.takeError()));
+      return fail("input '" + name.str() + "': " + llvm::toString(t.takeError()));
     given[name] = std::move(*t);
   }
   auto argName = nameAttrOf;
@@ -321,11 +401,6 @@ int main(int argc, char **argv) {
   std::vector<std::string> binds;
   for (auto &[name, value] : dims)
     binds.push_back(name + "=" + std::to_string(value));
-  std::vector<std::string> outputNames;
-  for (unsigned i = 0; i < func.getNumResults(); ++i) {
-    auto n = func.getResultAttrOfType<StringAttr>(i, "onnx.name");
-    outputNames.push_back(n ? n.str() : "output" + std::to_string(i));
-  }
 
   // A JIT knows the inputs before it compiles: where the model needs
   // values that are inputs to have static shapes or to be lowered (Range's
@@ -364,6 +439,15 @@ int main(int argc, char **argv) {
   if (!lowered && failed(lowerToLinalg(*module, binds)))
     return 1;
   func = *module->getOps<func::FuncOp>().begin();
+  // Each result's output name, and its index in a returned sequence.
+  std::vector<std::string> outputNames;
+  std::vector<std::optional<int64_t>> sequenceIndex;
+  for (unsigned i = 0; i < func.getNumResults(); ++i) {
+    auto n = func.getResultAttrOfType<StringAttr>(i, "onnx.name");
+    outputNames.push_back(n ? n.str() : "output" + std::to_string(i));
+    auto k = func.getResultAttrOfType<IntegerAttr>(i, "onnx.sequence_index");
+    sequenceIndex.push_back(k ? std::optional<int64_t>(k.getInt()) : std::nullopt);
+  }
   std::vector<RankedTensorType> resultTypes;
   for (Type t : func.getResultTypes())
     resultTypes.push_back(cast<RankedTensorType>(t));
@@ -441,8 +525,9 @@ int main(int argc, char **argv) {
 
   if (std::error_code ec = llvm::sys::fs::create_directories(outputDir))
     return fail("cannot create " + outputDir + ": " + ec.message());
+  std::vector<Tensor> outs;
   size_t at = 0;
-  for (auto [i, type] : llvm::enumerate(resultTypes)) {
+  for (auto type : resultTypes) {
     Tensor out;
     out.dtype = *toDType(type.getElementType());
     out.shape.assign(type.getShape().begin(), type.getShape().end());
@@ -451,17 +536,45 @@ int main(int argc, char **argv) {
     int64_t offset = results[at + 2];
     out.data.assign(aligned + offset * getDTypeSize(out.dtype),
                     aligned + offset * getDTypeSize(out.dtype) + bytes);
-    at += 3 + 2 * type.getRank();
     // Results are the caller's to free (the deallocation pipeline copies
     // any that alias inputs or constants).
-    std::free((void *)(intptr_t)results[at - 3 - 2 * type.getRank()]);
+    std::free((void *)(intptr_t)results[at]);
+    at += 3 + 2 * type.getRank();
+    outs.push_back(std::move(out));
+  }
+  bool pb = outputFormat == OutputFormat::Pb;
+  for (size_t i = 0; i < outs.size();) {
+    const std::string &name = outputNames[i];
     llvm::SmallString<256> path(outputDir);
-    bool pb = outputFormat == OutputFormat::Pb;
-    llvm::sys::path::append(path, sanitizeFileName(outputNames[i]) +
-                                      (pb ? ".pb" : ".npy"));
-    if (llvm::Error err = pb ? writeTensorProto(path, out, outputNames[i])
-                             : writeNpy(path, out))
-      return fail(llvm::toString(std::move(err)));
+    if (!sequenceIndex[i]) {
+      llvm::sys::path::append(path, sanitizeFileName(name) + (pb ? ".pb" : ".npy"));
+      if (llvm::Error err = pb ? writeTensorProto(path, outs[i], name)
+                               : writeNpy(path, outs[i]))
+        return fail(llvm::toString(std::move(err)));
+      ++i;
+      continue;
+    }
+    // A sequence: NAME.pb (a SequenceProto), or NAME/K.npy per element.
+    size_t end = i;
+    while (end < outs.size() && outputNames[end] == name && sequenceIndex[end])
+      ++end;
+    llvm::ArrayRef<Tensor> elements(outs.data() + i, end - i);
+    if (pb) {
+      llvm::sys::path::append(path, sanitizeFileName(name) + ".pb");
+      if (llvm::Error err = writeSequenceProto(path, elements, name))
+        return fail(llvm::toString(std::move(err)));
+    } else {
+      llvm::sys::path::append(path, sanitizeFileName(name));
+      if (std::error_code ec = llvm::sys::fs::create_directories(path))
+        return fail("cannot create " + path + ": " + ec.message());
+      for (auto [k, t] : llvm::enumerate(elements)) {
+        llvm::SmallString<256> file(path);
+        llvm::sys::path::append(file, std::to_string(k) + ".npy");
+        if (llvm::Error err = writeNpy(file, t))
+          return fail(llvm::toString(std::move(err)));
+      }
+    }
+    i = end;
   }
   return 0;
 }

@@ -51,6 +51,20 @@ llvm::Expected<Tensor> readTensorProto(llvm::StringRef path);
 llvm::Error writeTensorProto(llvm::StringRef path, const Tensor &tensor,
                              llvm::StringRef name);
 
+/// Reads an ONNX `SequenceProto` file of tensors, and writes one.
+llvm::Expected<std::vector<Tensor>> readSequenceProto(llvm::StringRef path);
+llvm::Error writeSequenceProto(llvm::StringRef path,
+                               llvm::ArrayRef<Tensor> elements,
+                               llvm::StringRef name);
+
+/// An ONNX `OptionalProto`: empty, a tensor, or a sequence of tensors.
+struct OptionalValue {
+  bool hasValue = false;
+  bool isSequence = false;
+  std::vector<Tensor> elements; // the tensor, or the sequence's elements
+};
+llvm::Expected<OptionalValue> readOptionalProto(llvm::StringRef path);
+
 /// Reads either format, telling them apart by `.npy`'s magic bytes.
 llvm::Expected<Tensor> readTensorFile(llvm::StringRef path);
 

@@ -1184,16 +1184,18 @@ prism::getUnsupportedReason(Operation *op) {
   if (auto r = dyn_cast<ONNXResizeOp>(op)) {
     StringRef t = r.getCoordinateTransformationMode();
     if (!llvm::is_contained({"half_pixel", "pytorch_half_pixel", "align_corners",
-                             "asymmetric", "tf_half_pixel_for_nn"}, t))
+                             "asymmetric", "tf_half_pixel_for_nn",
+                             "tf_crop_and_resize"}, t))
       return "coordinate_transformation_mode = \"" + t.str() + "\" is not supported";
+    // The crop box: a start and an end per dim.
+    auto xType = dyn_cast<RankedTensorType>(r.getX().getType());
+    auto roiType = dyn_cast<RankedTensorType>(r.getRoi().getType());
+    if (t == "tf_crop_and_resize" && xType &&
+        (!roiType || !roiType.hasStaticShape() ||
+         roiType.getNumElements() != 2 * xType.getRank()))
+      return std::string("tf_crop_and_resize needs an roi of 2 * rank values");
     if (!llvm::is_contained({"nearest", "linear", "cubic"}, r.getMode()))
       return "mode = \"" + r.getMode().str() + "\" is not supported";
-  }
-  if (auto m = dyn_cast<ONNXMaxPoolOp>(op)) {
-    if (!m.getIndices().use_empty())
-      return std::string("the Indices output is not supported");
-    if (m.getStorageOrder())
-      return std::string("storage_order = 1 is not supported");
   }
   if (auto r = dyn_cast<ONNXMsRotaryEmbeddingOp>(op))
     if (r.getIsPackedBatching())

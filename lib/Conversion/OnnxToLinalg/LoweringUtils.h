@@ -78,7 +78,7 @@ mlir::Value minusZeroPoint(mlir::PatternRewriter &rw, mlir::Location loc,
 
 /// Patterns of IndexingOps.cpp (ArgMax/ArgMin, Trilu, GatherElements, Tile)
 /// and QuantizedOps.cpp (DequantizeLinear, QuantizeLinear, MatMulInteger,
-/// MatMulNBits).
+/// QLinearMatMul, QLinearConv, MatMulNBits).
 void populateIndexingPatterns(mlir::RewritePatternSet &patterns);
 void populateQuantizedPatterns(mlir::RewritePatternSet &patterns);
 /// GroupQueryAttention.cpp: com.microsoft GroupQueryAttention and
@@ -88,7 +88,7 @@ void populateGroupQueryAttentionPatterns(mlir::RewritePatternSet &patterns);
 void populateWindowPatterns(mlir::RewritePatternSet &patterns);
 /// Resize.cpp: Resize (nearest, linear, cubic).
 void populateResizePatterns(mlir::RewritePatternSet &patterns);
-/// SignalOps.cpp: the window functions, DFT and STFT.
+/// SignalOps.cpp: the window functions, MelWeightMatrix, DFT and STFT.
 void populateSignalPatterns(mlir::RewritePatternSet &patterns);
 /// Recurrent.cpp: RNN, GRU and LSTM, unrolled over the sequence.
 void populateRecurrentPatterns(mlir::RewritePatternSet &patterns);
@@ -96,6 +96,8 @@ void populateRecurrentPatterns(mlir::RewritePatternSet &patterns);
 void populateEinsumPatterns(mlir::RewritePatternSet &patterns);
 /// GridSample.cpp: GridSample (4-D).
 void populateGridSamplePatterns(mlir::RewritePatternSet &patterns);
+/// PoolingExtras.cpp: MaxUnpool and RoiAlign.
+void populatePoolingExtrasPatterns(mlir::RewritePatternSet &patterns);
 /// TfIdfVectorizer.cpp: TfIdfVectorizer on integer tokens.
 void populateTfIdfPatterns(mlir::RewritePatternSet &patterns);
 

@@ -1361,6 +1361,7 @@ void prism::populateOnnxToLinalgPatterns(RewritePatternSet &patterns) {
   populateRecurrentPatterns(patterns);
   populateEinsumPatterns(patterns);
   populateGridSamplePatterns(patterns);
+  populatePoolingExtrasPatterns(patterns);
   populateTfIdfPatterns(patterns);
   patterns.add<GatherToGeneric, SliceToExtract, ReduceToGeneric>(
       patterns.getContext());

@@ -1,9 +1,10 @@
 //===- QuantizedOps.cpp - Quantized onnx ops, exactly ---------------------===//
 //
-// DequantizeLinear, QuantizeLinear, MatMulInteger and com.microsoft's
-// MatMulNBits with ONNX's integer semantics: zero points subtracted in
-// int32, round-half-to-even and saturation when quantizing, int32
-// accumulation for MatMulInteger, 4-bit (or 2- to 8-bit) blocks unpacked
+// DequantizeLinear, QuantizeLinear, MatMulInteger, QLinearMatMul,
+// QLinearConv and com.microsoft's MatMulNBits with ONNX's integer
+// semantics: zero points subtracted in int32, round-half-to-even and
+// saturation when quantizing, int32 accumulation for MatMulInteger and the
+// QLinear ops (then requantized), 4-bit (or 2- to 8-bit) blocks unpacked
 // from their bytes for MatMulNBits.
 //
 //===----------------------------------------------------------------------===//
@@ -199,6 +200,149 @@ struct MatMulIntegerDecomposition : public OpRewritePattern<ONNXMatMulIntegerOp>
   }
 };
 
+/// Whether `v` is one value (per tensor) or a 1-D tensor of `size` values.
+bool isPerTensorOrAxis(Value v, int64_t size) {
+  auto t = tensorType(v);
+  return t.getNumElements() == 1 ? t.getRank() <= 1
+                                 : t.getRank() == 1 && t.getDimSize(0) == size;
+}
+
+/// The int32 accumulator `acc` (plus an int32 `bias` along dim 1 when given)
+/// requantized to `result`: saturate(round_half_even(acc * (s0 * s1 /
+/// y_scale)) + y_zero_point), the factor in f32 and the product in f64 as
+/// ONNX's reference computes them (f32 would round sums above 2^24).
+/// Each of `scales` is per tensor or along the dim given with it.
+Value requantize(PatternRewriter &rw, Location loc, RankedTensorType result,
+                 Value acc, Value bias,
+                 ArrayRef<std::pair<Value, int64_t>> scales, Value yScale,
+                 Value yZeroPoint) {
+  int64_t rank = result.getRank();
+  MLIRContext *ctx = rw.getContext();
+  auto map = [&](Value v, int64_t axis) {
+    return parameterMap(tensorType(v), rank, axis, /*block=*/1, ctx);
+  };
+  SmallVector<Value> inputs = {acc, scales[0].first, scales[1].first, yScale,
+                               yZeroPoint};
+  SmallVector<AffineMap> maps = {rw.getMultiDimIdentityMap(rank),
+                                 map(scales[0].first, scales[0].second),
+                                 map(scales[1].first, scales[1].second),
+                                 map(yScale, 0), map(yZeroPoint, 0)};
+  if (bias) {
+    inputs.push_back(bias);
+    maps.push_back(map(bias, 1));
+  }
+  maps.push_back(rw.getMultiDimIdentityMap(rank));
+  Type out = result.getElementType();
+  Type zpType = getElementTypeOrSelf(yZeroPoint.getType());
+  unsigned width = out.getIntOrFloatBitWidth();
+  bool isUnsigned = out.isUnsignedInteger();
+  double lo = isUnsigned ? 0.0 : -std::ldexp(1.0, width - 1);
+  double hi = isUnsigned ? std::ldexp(1.0, width) - 1 : std::ldexp(1.0, width - 1) - 1;
+  Value init = tensor::EmptyOp::create(rw, loc, result.getShape(), out);
+  SmallVector<utils::IteratorType> iterators(rank, utils::IteratorType::parallel);
+  return linalg::GenericOp::create(
+             rw, loc, TypeRange{result}, inputs, ValueRange{init}, maps,
+             iterators,
+             [&](OpBuilder &b, Location l, ValueRange args) {
+               FloatType f64 = b.getF64Type();
+               auto c = [&](double v) {
+                 return arith::ConstantOp::create(b, l, f64, b.getFloatAttr(f64, v));
+               };
+               Value sum = args[0];
+               if (bias)
+                 sum = arith::AddIOp::create(b, l, sum, args[5]);
+               Value factor = arith::DivFOp::create(
+                   b, l, arith::MulFOp::create(b, l, args[1], args[2]), args[3]);
+               Value q = math::RoundEvenOp::create(
+                   b, l,
+                   arith::MulFOp::create(b, l, arith::SIToFPOp::create(b, l, f64, sum),
+                                         arith::ExtFOp::create(b, l, f64, factor)));
+               Value zp = castScalar(b, l, args[4], signlessOf(zpType));
+               q = arith::AddFOp::create(
+                   b, l, q,
+                   zpType.isUnsignedInteger()
+                       ? Value(arith::UIToFPOp::create(b, l, f64, zp))
+                       : Value(arith::SIToFPOp::create(b, l, f64, zp)));
+               q = arith::MaximumFOp::create(
+                   b, l, c(lo), arith::MinimumFOp::create(b, l, q, c(hi)));
+               Type s = signlessOf(out);
+               Value y = isUnsigned ? Value(arith::FPToUIOp::create(b, l, s, q))
+                                    : Value(arith::FPToSIOp::create(b, l, s, q));
+               linalg::YieldOp::create(b, l, castScalar(b, l, y, out));
+             })
+      .getResult(0);
+}
+
+/// QLinearMatMul: MatMulInteger's int32 product, requantized; A's scale may
+/// be one per row, B's one per column.
+struct QLinearMatMulDecomposition : public OpRewritePattern<ONNXQLinearMatMulOp> {
+  using OpRewritePattern::OpRewritePattern;
+
+  LogicalResult matchAndRewrite(ONNXQLinearMatMulOp op,
+                                PatternRewriter &rw) const override {
+    if (!allStatic(op))
+      return failure();
+    auto result = tensorType(op.getY());
+    int64_t rank = result.getRank();
+    // Per-row parameters need rows: A and the result at least 2-D.
+    int64_t rows = tensorType(op.getA()).getRank() >= 2 && rank >= 2
+                       ? result.getDimSize(rank - 2)
+                       : 1;
+    int64_t columns = result.getDimSize(rank - 1);
+    if (!isPerTensorOrAxis(op.getAScale(), rows) ||
+        !isPerTensorOrAxis(op.getAZeroPoint(), rows) ||
+        !isPerTensorOrAxis(op.getBScale(), columns) ||
+        !isPerTensorOrAxis(op.getBZeroPoint(), columns) ||
+        !isPerTensorOrAxis(op.getYScale(), 1) ||
+        !isPerTensorOrAxis(op.getYZeroPoint(), 1))
+      return failure();
+    Location loc = op.getLoc();
+    Value acc = ONNXMatMulIntegerOp::create(
+        rw, loc, result.clone(rw.getI32Type()), op.getA(), op.getB(),
+        op.getAZeroPoint(), op.getBZeroPoint());
+    rw.replaceOp(op, requantize(rw, loc, result, acc, /*bias=*/nullptr,
+                                {{op.getAScale(), std::max<int64_t>(rank - 2, 0)},
+                                 {op.getBScale(), rank - 1}},
+                                op.getYScale(), op.getYZeroPoint()));
+    return success();
+  }
+};
+
+/// QLinearConv: ConvInteger's int32 sums plus the int32 bias, requantized;
+/// W's scale and zero point may be one per output channel.
+struct QLinearConvDecomposition : public OpRewritePattern<ONNXQLinearConvOp> {
+  using OpRewritePattern::OpRewritePattern;
+
+  LogicalResult matchAndRewrite(ONNXQLinearConvOp op,
+                                PatternRewriter &rw) const override {
+    if (!allStatic(op))
+      return failure();
+    auto result = tensorType(op.getY());
+    if (result.getRank() < 3)
+      return failure();
+    int64_t channels = result.getDimSize(1);
+    if (!isPerTensorOrAxis(op.getXScale(), 1) ||
+        !isPerTensorOrAxis(op.getXZeroPoint(), 1) ||
+        !isPerTensorOrAxis(op.getWScale(), channels) ||
+        !isPerTensorOrAxis(op.getWZeroPoint(), channels) ||
+        !isPerTensorOrAxis(op.getYScale(), 1) ||
+        !isPerTensorOrAxis(op.getYZeroPoint(), 1) ||
+        (!isNone(op.getB()) && !isPerTensorOrAxis(op.getB(), channels)))
+      return failure();
+    Location loc = op.getLoc();
+    Value acc = ONNXConvIntegerOp::create(
+        rw, loc, result.clone(rw.getI32Type()), op.getX(), op.getW(),
+        op.getXZeroPoint(), op.getWZeroPoint(), op.getAutoPadAttr(),
+        op.getDilationsAttr(), op.getGroupAttr(), op.getKernelShapeAttr(),
+        op.getPadsAttr(), op.getStridesAttr());
+    Value bias = isNone(op.getB()) ? Value() : op.getB();
+    rw.replaceOp(op, requantize(rw, loc, result, acc, bias,
+                                {{op.getXScale(), 0}, {op.getWScale(), 1}},
+                                op.getYScale(), op.getYZeroPoint()));
+    return success();
+  }
+};
+
 /// MatMulNBits: A x dequantize(B)^T (+ bias). B holds N rows of K weights
 /// in blocks of block_size, `bits` bits each, packed low bits first into
 /// [N, K / block_size, block_size * bits / 8] bytes; scales [N * blocks];
@@ -313,6 +457,7 @@ Value prism::lowering::minusZeroPoint(PatternRewriter &rw, Location loc, Value v
 
 void prism::lowering::populateQuantizedPatterns(RewritePatternSet &patterns) {
   patterns.add<DequantizeLinearToGeneric, QuantizeLinearToGeneric,
-               MatMulIntegerDecomposition, MatMulNBitsDecomposition>(
+               MatMulIntegerDecomposition, QLinearMatMulDecomposition,
+               QLinearConvDecomposition, MatMulNBitsDecomposition>(
       patterns.getContext());
 }

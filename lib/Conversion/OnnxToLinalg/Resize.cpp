@@ -4,7 +4,8 @@
 // resized dim maps its output coordinate back to the input by the
 // coordinate transformation mode, then reads one (nearest), two (linear)
 // or four (cubic) input cells along it; a multi-dim resize reads the
-// product of the taps.
+// product of the taps. tf_crop_and_resize maps the output onto the roi's
+// crop box and gives extrapolation_value outside the input.
 //
 //===----------------------------------------------------------------------===//
 
@@ -73,6 +74,27 @@ struct ResizeToGeneric : public OpRewritePattern<ONNXResizeOp> {
     double a = op.getCubicCoeffA().convertToDouble();
     bool excludeOutside = op.getExcludeOutside() != 0;
     Value source = op.getX();
+    // tf_crop_and_resize's box per dim (start, end), constant or read at run
+    // time.
+    bool crop = transform == "tf_crop_and_resize";
+    SmallVector<double> roi;
+    SmallVector<Value> runtimeRoi;
+    if (crop) {
+      if (auto v = constFloats(op.getRoi()); v && (int64_t)v->size() == 2 * rank) {
+        roi = *v;
+      } else {
+        for (int64_t i = 0; i < 2 * rank; ++i) {
+          Value at = arith::ConstantIndexOp::create(rw, loc, i);
+          Value v = tensor::ExtractOp::create(rw, loc, op.getRoi(), ValueRange{at});
+          if (v.getType().getIntOrFloatBitWidth() < 32)
+            v = arith::ExtFOp::create(rw, loc, f32, v);
+          else if (v.getType() != f32)
+            v = arith::TruncFOp::create(rw, loc, f32, v);
+          runtimeRoi.push_back(v);
+        }
+      }
+    }
+    double extrapolation = op.getExtrapolationValue().convertToDouble();
     Value r = broadcastGeneric(
         rw, loc, yt, ValueRange{},
         [&](OpBuilder &b, Location l, ValueRange) -> Value {
@@ -96,10 +118,14 @@ struct ResizeToGeneric : public OpRewritePattern<ONNXResizeOp> {
           };
           // Per dim: the taps (input index, weight).
           SmallVector<SmallVector<std::pair<Value, Value>>> taps;
+          // Whether a crop coordinate falls outside the input.
+          Value outside;
           for (int64_t d = 0; d < rank; ++d) {
             Value out = linalg::IndexOp::create(b, l, d);
             int64_t in = xt.getDimSize(d), outLen = yt.getDimSize(d);
-            if (in == outLen && !runtimeScales[d] && scales[d] == 1.0) {
+            // (A crop maps every output of a dim of 1 to its one input.)
+            if ((!crop || in == 1) && in == outLen && !runtimeScales[d] &&
+                scales[d] == 1.0) {
               taps.push_back({{out, c(1.0)}});
               continue;
             }
@@ -114,8 +140,31 @@ struct ResizeToGeneric : public OpRewritePattern<ONNXResizeOp> {
               Value v = arith::DivFOp::create(
                   b, l, arith::MulFOp::create(b, l, xo, c((double)(in - 1))), den);
               x = arith::SelectOp::create(b, l, zeroLen, c(0.0), v);
-            }
-            else if (transform == "asymmetric")
+            } else if (crop) {
+              // x * (end - start) * (in - 1) / (len - 1) + start * (in - 1)
+              // (the box's middle when len = 1), len = in * scale unrounded,
+              // in ONNX's order of operations.
+              Value start = runtimeRoi.empty() ? c(roi[d]) : runtimeRoi[d];
+              Value end = runtimeRoi.empty() ? c(roi[rank + d]) : runtimeRoi[rank + d];
+              Value width = arith::SubFOp::create(b, l, end, start);
+              Value len = arith::MulFOp::create(b, l, c((double)in), scale);
+              Value single = arith::CmpFOp::create(b, l, arith::CmpFPredicate::OEQ, len, c(1.0));
+              Value v = arith::DivFOp::create(
+                  b, l,
+                  arith::MulFOp::create(b, l, arith::MulFOp::create(b, l, xo, width),
+                                        c((double)(in - 1))),
+                  arith::SubFOp::create(b, l, len, c(1.0)));
+              Value middle = arith::DivFOp::create(
+                  b, l, arith::MulFOp::create(b, l, width, c((double)(in - 1))), c(2.0));
+              x = arith::SelectOp::create(b, l, single, middle, v);
+              x = arith::AddFOp::create(
+                  b, l, x, arith::MulFOp::create(b, l, start, c((double)(in - 1))));
+              Value beyond = arith::OrIOp::create(
+                  b, l, arith::CmpFOp::create(b, l, arith::CmpFPredicate::OLT, x, c(0.0)),
+                  arith::CmpFOp::create(b, l, arith::CmpFPredicate::OGT, x,
+                                        c((double)(in - 1))));
+              outside = outside ? Value(arith::OrIOp::create(b, l, outside, beyond)) : beyond;
+            } else if (transform == "asymmetric")
               x = arith::DivFOp::create(b, l, xo, scale);
             else if (transform == "tf_half_pixel_for_nn")
               x = arith::DivFOp::create(b, l, arith::AddFOp::create(b, l, xo, c(0.5)), scale);
@@ -214,6 +263,8 @@ struct ResizeToGeneric : public OpRewritePattern<ONNXResizeOp> {
             if (d < 0)
               break;
           }
+          if (outside)
+            sum = arith::SelectOp::create(b, l, outside, c(extrapolation), sum);
           return elem == f32 ? sum : Value(arith::TruncFOp::create(b, l, elem, sum));
         });
     rw.replaceOp(op, r);

@@ -1,6 +1,7 @@
 //===- SignalOps.cpp - Windows, DFT and STFT as onnx ops ------------------===//
 //
-// The window functions with a constant size are constants. DFT is two
+// The window functions with a constant size are constants, and so is
+// MelWeightMatrix with constant inputs. DFT is two
 // matrix products with constant cosine and sine matrices (real and
 // imaginary parts); STFT gathers the frames, applies the window and is a
 // DFT over each frame. Quadratic in the transform length: these serve
@@ -10,6 +11,8 @@
 
 #include "LoweringUtils.h"
 #include "OnnxBuilder.h"
+
+#include "mlir/IR/Matchers.h"
 
 #include <cmath>
 
@@ -44,6 +47,88 @@ struct WindowToConstant : public OpRewritePattern<OpTy> {
   }
 
   double a0, a1, a2;
+};
+
+/// The one value of a constant float scalar, or nullopt.
+std::optional<double> constFloat(Value v) {
+  DenseFPElementsAttr attr;
+  if (!matchPattern(v, m_Constant(&attr)) || attr.getNumElements() != 1)
+    return std::nullopt;
+  return (*attr.getValues<APFloat>().begin()).convertToDouble();
+}
+
+/// NumPy's float floor division (npy_divmod): floor((a - fmod(a, b)) / b),
+/// which differs from floor(a / b) where the quotient rounds up.
+double floorDivide(double a, double b) {
+  double mod = std::fmod(a, b);
+  double div = (a - mod) / b;
+  if (mod != 0 && (b < 0) != (mod < 0))
+    div -= 1.0;
+  if (div == 0)
+    return 0.0;
+  double floored = std::floor(div);
+  return div - floored > 0.5 ? floored + 1.0 : floored;
+}
+
+/// MelWeightMatrix with constant inputs: the [dft_length / 2 + 1,
+/// num_mel_bins] matrix of triangular filters, computed as ONNX's reference
+/// computes it (in f64, as NumPy 1.x promotes its scalars; the bin edges by
+/// NumPy's floor division), so that the filters' integer edges match it.
+struct MelWeightMatrixToConstant : public OpRewritePattern<ONNXMelWeightMatrixOp> {
+  using OpRewritePattern::OpRewritePattern;
+
+  LogicalResult matchAndRewrite(ONNXMelWeightMatrixOp op,
+                                PatternRewriter &rw) const override {
+    auto melBins = constInts(op.getNumMelBins());
+    auto dftLength = constInts(op.getDftLength());
+    auto sampleRate = constInts(op.getSampleRate());
+    std::optional<double> lower = constFloat(op.getLowerEdgeHertz());
+    std::optional<double> upper = constFloat(op.getUpperEdgeHertz());
+    if (!allStatic(op) || !melBins || melBins->size() != 1 || !dftLength ||
+        dftLength->size() != 1 || !sampleRate || sampleRate->size() != 1 ||
+        !lower || !upper)
+      return failure();
+    int64_t mels = (*melBins)[0], length = (*dftLength)[0], rate = (*sampleRate)[0];
+    int64_t bins = length / 2 + 1;
+    auto type = tensorType(op.getOutput());
+    if (mels <= 0 || rate <= 0 || type.getShape() != ArrayRef<int64_t>{bins, mels})
+      return failure();
+    // The mels + 2 edges evenly spaced in mel, as spectrum bins.
+    auto mel = [](double hz) { return 2595.0 * std::log10(1.0 + hz / 700.0); };
+    double lowMel = mel(*lower);
+    double melStep = (mel(*upper) - lowMel) / double(mels + 2);
+    SmallVector<int64_t> edges;
+    for (int64_t i = 0; i < mels + 2; ++i) {
+      double hz = 700.0 * (std::pow(10.0, (double(i) * melStep + lowMel) / 2595.0) - 1.0);
+      edges.push_back((int64_t)floorDivide(double(length + 1) * hz, double(rate)));
+    }
+    SmallVector<double> values(bins * mels, 0.0);
+    auto set = [&](int64_t j, int64_t i, double v) -> bool {
+      if (j < 0 || j >= bins)
+        return false;
+      values[j * mels + i] = v;
+      return true;
+    };
+    for (int64_t i = 0; i < mels; ++i) {
+      int64_t left = edges[i], center = edges[i + 1], right = edges[i + 2];
+      // Edges outside the spectrum (upper_edge_hertz above the Nyquist
+      // frequency) index outside the matrix in the reference: rejected.
+      if (center == left) {
+        if (!set(center, i, 1.0))
+          return failure();
+      } else {
+        for (int64_t j = left; j <= center; ++j)
+          if (!set(j, i, double(j - left) / double(center - left)))
+            return failure();
+      }
+      for (int64_t j = center; j < right; ++j)
+        if (!set(j, i, double(right - j) / double(right - center)))
+          return failure();
+    }
+    OnnxBuilder b(rw, op.getLoc());
+    rw.replaceOp(op, b.constant(type.getShape(), type.getElementType(), values));
+    return success();
+  }
 };
 
 /// DFT along `axis` of a real ([..., 1]) or complex ([..., 2]) signal:
@@ -178,5 +263,5 @@ void prism::lowering::populateSignalPatterns(RewritePatternSet &patterns) {
   patterns.add<WindowToConstant<ONNXHammingWindowOp>>(ctx, 25.0 / 46.0,
                                                       21.0 / 46.0, 0.0);
   patterns.add<WindowToConstant<ONNXBlackmanWindowOp>>(ctx, 0.42, 0.5, 0.08);
-  patterns.add<DftDecomposition, StftDecomposition>(ctx);
+  patterns.add<MelWeightMatrixToConstant, DftDecomposition, StftDecomposition>(ctx);
 }

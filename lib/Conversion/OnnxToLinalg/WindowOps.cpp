@@ -18,6 +18,7 @@
 #include "mlir/Dialect/Tensor/IR/Tensor.h"
 
 #include <cmath>
+#include <limits>
 
 using namespace mlir;
 using namespace prism::onnx;
@@ -321,10 +322,118 @@ struct ConvIntegerToConv : public OpRewritePattern<ONNXConvIntegerOp> {
   }
 };
 
-/// MaxPool (without the Indices output) and AveragePool: a reduction
-/// generic over (n, c, o..., k...) on the input padded with -inf or 0;
-/// the average divides by the window's count of input cells (and explicit
-/// padding when count_include_pad), counted the same way on a padded mask.
+/// MaxPool with its Indices: one reduction with two results, the maximum
+/// and the flat index (row-major over N, C and the input's spatial dims)
+/// of the cell holding it. ONNX Runtime keeps the first maximum in window
+/// order, which is the lowest such index: taking the lower index among
+/// equal values keeps that whatever order the loops run in. Padding cells
+/// hold the seed, never exceed it, and are never taken. storage_order = 1
+/// then renumbers the spatial part column-major.
+std::pair<Value, Value> maxWithIndices(PatternRewriter &rw, Location loc,
+                                       ONNXMaxPoolOp op, Value padded, Value window,
+                                       Value low, ArrayRef<WindowDim> dims,
+                                       ArrayRef<AffineMap> maps,
+                                       ArrayRef<utils::IteratorType> iterators) {
+  auto xt = tensorType(op.getX());
+  auto yt = tensorType(op.getY());
+  auto it = tensorType(op.getIndices());
+  Type elem = yt.getElementType(), i64 = rw.getI64Type();
+  bool isFloat = isa<FloatType>(elem), isUnsigned = elem.isUnsignedInteger();
+  int64_t r = dims.size();
+  auto fill = [&](Value v, RankedTensorType t) {
+    Value empty = tensor::EmptyOp::create(rw, loc, t.getShape(), t.getElementType());
+    return linalg::FillOp::create(rw, loc, ValueRange{v}, ValueRange{empty}).getResult(0);
+  };
+  Value noCell = arith::ConstantOp::create(
+      rw, loc, rw.getI64IntegerAttr(std::numeric_limits<int64_t>::max()));
+  auto generic = linalg::GenericOp::create(
+      rw, loc, TypeRange{yt, it}, ValueRange{padded, window},
+      ValueRange{fill(low, yt), fill(noCell, it)}, maps, iterators,
+      [&](OpBuilder &b, Location l, ValueRange a) {
+        auto idx = [&](int64_t v) {
+          return arith::ConstantIndexOp::create(b, l, v).getResult();
+        };
+        Value x = castScalar(b, l, a[0], signlessOf(elem));
+        Value y = castScalar(b, l, a[2], signlessOf(elem));
+        // The input cell: its flat index and whether it is not padding.
+        Value flat = arith::AddIOp::create(
+            b, l,
+            arith::MulIOp::create(b, l, linalg::IndexOp::create(b, l, 0),
+                                  idx(xt.getDimSize(1))),
+            linalg::IndexOp::create(b, l, 1));
+        Value valid = arith::ConstantOp::create(b, l, b.getBoolAttr(true));
+        for (int64_t i = 0; i < r; ++i) {
+          int64_t size = xt.getDimSize(2 + i);
+          Value o = linalg::IndexOp::create(b, l, 2 + i);
+          Value k = linalg::IndexOp::create(b, l, 2 + r + i);
+          Value pos = arith::SubIOp::create(
+              b, l,
+              arith::AddIOp::create(b, l, arith::MulIOp::create(b, l, o, idx(dims[i].stride)),
+                                    arith::MulIOp::create(b, l, k, idx(dims[i].dilation))),
+              idx(dims[i].before));
+          Value inside = arith::AndIOp::create(
+              b, l, arith::CmpIOp::create(b, l, arith::CmpIPredicate::sge, pos, idx(0)),
+              arith::CmpIOp::create(b, l, arith::CmpIPredicate::slt, pos, idx(size)));
+          valid = arith::AndIOp::create(b, l, valid, inside);
+          flat = arith::AddIOp::create(b, l, arith::MulIOp::create(b, l, flat, idx(size)),
+                                       pos);
+        }
+        Value cell = arith::IndexCastOp::create(b, l, i64, flat);
+        Value greater, equal, max;
+        if (isFloat) {
+          greater = arith::CmpFOp::create(b, l, arith::CmpFPredicate::OGT, x, y);
+          equal = arith::CmpFOp::create(b, l, arith::CmpFPredicate::OEQ, x, y);
+          max = arith::MaximumFOp::create(b, l, x, y);
+        } else {
+          greater = arith::CmpIOp::create(
+              b, l, isUnsigned ? arith::CmpIPredicate::ugt : arith::CmpIPredicate::sgt, x, y);
+          equal = arith::CmpIOp::create(b, l, arith::CmpIPredicate::eq, x, y);
+          max = isUnsigned ? Value(arith::MaxUIOp::create(b, l, x, y))
+                           : Value(arith::MaxSIOp::create(b, l, x, y));
+        }
+        Value earlier = arith::CmpIOp::create(b, l, arith::CmpIPredicate::slt, cell, a[3]);
+        Value take = arith::AndIOp::create(
+            b, l, valid,
+            arith::OrIOp::create(b, l, greater, arith::AndIOp::create(b, l, equal, earlier)));
+        linalg::YieldOp::create(
+            b, l, ValueRange{castScalar(b, l, max, elem),
+                             arith::SelectOp::create(b, l, take, cell, a[3])});
+      });
+  Value indices = generic.getResult(1);
+  if (op.getStorageOrder()) {
+    ArrayRef<int64_t> spatial = xt.getShape().drop_front(2);
+    int64_t total = 1;
+    SmallVector<int64_t> weights; // column-major: the first dim fastest
+    for (int64_t size : spatial) {
+      weights.push_back(total);
+      total *= size;
+    }
+    indices = broadcastGeneric(
+        rw, loc, it, ValueRange{indices}, [&](OpBuilder &b, Location l, ValueRange a) {
+          auto c = [&](int64_t v) {
+            return arith::ConstantOp::create(b, l, b.getI64IntegerAttr(v)).getResult();
+          };
+          Value channels = arith::MulIOp::create(
+              b, l, arith::DivSIOp::create(b, l, a[0], c(total)), c(total));
+          Value rest = arith::RemSIOp::create(b, l, a[0], c(total));
+          Value column = channels;
+          for (int64_t i = r - 1; i >= 0; --i) {
+            Value digit = arith::RemSIOp::create(b, l, rest, c(spatial[i]));
+            rest = arith::DivSIOp::create(b, l, rest, c(spatial[i]));
+            column = arith::AddIOp::create(
+                b, l, column, arith::MulIOp::create(b, l, digit, c(weights[i])));
+          }
+          return column;
+        });
+  }
+  return {generic.getResult(0), indices};
+}
+
+/// MaxPool and AveragePool: a reduction generic over (n, c, o..., k...) on
+/// the input padded with -inf or 0; the average divides by the window's
+/// count of input cells (and explicit padding when count_include_pad),
+/// counted the same way on a padded mask. MaxPool's Indices come from a
+/// second result of the same reduction (see maxWithIndices).
 template <typename OpTy, bool isMax>
 struct PoolToGeneric : public OpRewritePattern<OpTy> {
   using OpRewritePattern<OpTy>::OpRewritePattern;
@@ -332,9 +441,6 @@ struct PoolToGeneric : public OpRewritePattern<OpTy> {
   LogicalResult matchAndRewrite(OpTy op, PatternRewriter &rw) const override {
     if (!allStatic(op))
       return failure();
-    if constexpr (isMax)
-      if (!op.getIndices().use_empty() || op.getStorageOrder() != 0)
-        return failure();
     auto xt = cast<RankedTensorType>(op.getX().getType());
     auto yt = cast<RankedTensorType>(op.getY().getType());
     Type elem = yt.getElementType();
@@ -406,7 +512,14 @@ struct PoolToGeneric : public OpRewritePattern<OpTy> {
       Value low = arith::ConstantOp::create(rw, loc, lowest);
       if (!isFloat) // tensor.pad and linalg.fill take the element type itself
         low = castScalar(rw, loc, low, elem);
-      rw.replaceOp(op, pool(padInput(rw, loc, op.getX(), *dims, low), low, true));
+      Value padded = padInput(rw, loc, op.getX(), *dims, low);
+      if (op.getIndices().use_empty()) {
+        rw.replaceOp(op, {pool(padded, low, true), Value()});
+        return success();
+      }
+      auto [y, indices] = maxWithIndices(rw, loc, op, padded, window, low, *dims,
+                                         {xMap, kMap, yMap, yMap}, iterators);
+      rw.replaceOp(op, {y, indices});
       return success();
     } else {
       Value zero = arith::ConstantOp::create(rw, loc, elem, rw.getZeroAttr(elem));

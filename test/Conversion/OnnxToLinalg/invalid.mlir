@@ -64,10 +64,10 @@ func.func @gqa_smooth(%q: tensor<1x1x32xf32>, %k: tensor<1x1x16xf32>, %v: tensor
 
 // -----
 
-func.func @resize_crop(%x: tensor<1x1x4x4xf32>, %roi: tensor<8xf32>, %sz: tensor<4xi64>) -> tensor<1x1x3x3xf32> {
+func.func @resize_crop_without_roi(%x: tensor<1x1x4x4xf32>, %sz: tensor<4xi64>) -> tensor<1x1x3x3xf32> {
   %n = onnx.NoValue
-  // expected-error @+1 {{'onnx.Resize' cannot run on the host: coordinate_transformation_mode = "tf_crop_and_resize" is not supported}}
-  %0 = "onnx.Resize"(%x, %roi, %n, %sz) <{coordinate_transformation_mode = "tf_crop_and_resize", cubic_coeff_a = -0.75 : f32, exclude_outside = 0 : i64, extrapolation_value = 0.0 : f32, mode = "linear", nearest_mode = "round_prefer_floor"}> : (tensor<1x1x4x4xf32>, tensor<8xf32>, none, tensor<4xi64>) -> tensor<1x1x3x3xf32>
+  // expected-error @+1 {{'onnx.Resize' cannot run on the host: tf_crop_and_resize needs an roi of 2 * rank values}}
+  %0 = "onnx.Resize"(%x, %n, %n, %sz) <{coordinate_transformation_mode = "tf_crop_and_resize", cubic_coeff_a = -0.75 : f32, exclude_outside = 0 : i64, extrapolation_value = 0.0 : f32, mode = "linear", nearest_mode = "round_prefer_floor"}> : (tensor<1x1x4x4xf32>, none, none, tensor<4xi64>) -> tensor<1x1x3x3xf32>
   return %0 : tensor<1x1x3x3xf32>
 }
 

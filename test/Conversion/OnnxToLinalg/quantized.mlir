@@ -64,3 +64,61 @@ func.func @matmul_nbits(%a: tensor<2x32xf32>, %b: tensor<8x2x8xui8>, %s: tensor<
   %0 = "onnx.ms.MatMulNBits"(%a, %b, %s, %n, %n, %n) <{K = 32 : i64, N = 8 : i64, accuracy_level = 0 : i64, bits = 4 : i64, block_size = 16 : i64}> : (tensor<2x32xf32>, tensor<8x2x8xui8>, tensor<16xf32>, none, none, none) -> tensor<2x8xf32>
   return %0 : tensor<2x8xf32>
 }
+
+// -----
+
+// QLinearMatMul: MatMulInteger's int32 product (A's per-row zero point as
+// [M, 1]), then one generic requantizing it: the f32 factor a_scale *
+// b_scale / y_scale, the product in f64 rounded half to even, plus y's zero
+// point, saturated to i8; A's scale read per row, the others per tensor.
+// CHECK-DAG: #[[ID:map[0-9]*]] = affine_map<(d0, d1) -> (d0, d1)>
+// CHECK-DAG: #[[ROW:map[0-9]*]] = affine_map<(d0, d1) -> (d0)>
+// CHECK-DAG: #[[ONE:map[0-9]*]] = affine_map<(d0, d1) -> ()>
+// CHECK-LABEL: func.func @qlinear_matmul
+// CHECK-DAG: %[[LO:.*]] = arith.constant -1.280000e+02 : f64
+// CHECK-DAG: %[[HI:.*]] = arith.constant 1.270000e+02 : f64
+// CHECK: tensor.reshape %{{.*}} -> tensor<2x1xi32>
+// CHECK: %[[ACC:.*]] = linalg.matmul ins(%{{.*}}, %{{.*}} : tensor<2x3xi32>, tensor<3x4xi32>)
+// CHECK: linalg.generic {indexing_maps = [#[[ID]], #[[ROW]], #[[ONE]], #[[ONE]], #[[ONE]], #[[ID]]], {{.*}} ins(%[[ACC]], %arg1, %arg4, %arg6, %arg7 :
+// CHECK: ^bb0(%[[SUM:.*]]: i32, %[[AS:.*]]: f32, %[[BS:.*]]: f32, %[[YS:.*]]: f32, %[[YZ:.*]]: i8, %{{.*}}: i8):
+// CHECK: %[[P:.*]] = arith.mulf %[[AS]], %[[BS]] : f32
+// CHECK: %[[F:.*]] = arith.divf %[[P]], %[[YS]] : f32
+// CHECK: %[[F64:.*]] = arith.extf %[[F]] : f32 to f64
+// CHECK: %[[S:.*]] = arith.sitofp %[[SUM]] : i32 to f64
+// CHECK: %[[V:.*]] = arith.mulf %[[S]], %[[F64]] : f64
+// CHECK: %[[R:.*]] = math.roundeven %[[V]] : f64
+// CHECK: %[[Z:.*]] = arith.sitofp %[[YZ]] : i8 to f64
+// CHECK: %[[Q:.*]] = arith.addf %[[R]], %[[Z]] : f64
+// CHECK: %[[MIN:.*]] = arith.minimumf %[[Q]], %[[HI]] : f64
+// CHECK: %[[MAX:.*]] = arith.maximumf %[[MIN]], %[[LO]] : f64
+// CHECK: arith.fptosi %[[MAX]] : f64 to i8
+func.func @qlinear_matmul(%a: tensor<2x3xui8>, %as: tensor<2xf32>, %az: tensor<2xui8>, %b: tensor<3x4xi8>, %bs: tensor<f32>, %bz: tensor<i8>, %ys: tensor<f32>, %yz: tensor<i8>) -> tensor<2x4xi8> {
+  %0 = "onnx.QLinearMatMul"(%a, %as, %az, %b, %bs, %bz, %ys, %yz) : (tensor<2x3xui8>, tensor<2xf32>, tensor<2xui8>, tensor<3x4xi8>, tensor<f32>, tensor<i8>, tensor<f32>, tensor<i8>) -> tensor<2x4xi8>
+  return %0 : tensor<2x4xi8>
+}
+
+// -----
+
+// QLinearConv with per-output-channel w scale and zero point and a bias:
+// ConvInteger's int32 sums (W's zero points as [M, 1, 1, 1]), the bias
+// added in int32 along the channel dim before requantizing, which reads the
+// w scale per channel and saturates to [0, 255] for the ui8 output.
+// CHECK-DAG: #[[ID:map[0-9]*]] = affine_map<(d0, d1, d2, d3) -> (d0, d1, d2, d3)>
+// CHECK-DAG: #[[CHANNEL:map[0-9]*]] = affine_map<(d0, d1, d2, d3) -> (d1)>
+// CHECK-DAG: #[[ONE:map[0-9]*]] = affine_map<(d0, d1, d2, d3) -> ()>
+// CHECK-LABEL: func.func @qlinear_conv
+// CHECK-DAG: arith.constant 0.000000e+00 : f64
+// CHECK-DAG: arith.constant 2.550000e+02 : f64
+// CHECK: tensor.reshape %{{.*}} -> tensor<3x1x1x1xi32>
+// CHECK: %[[ACC:.*]] = linalg.generic {{.*}} iterator_types = ["parallel", "parallel", "parallel", "parallel", "reduction", "reduction", "reduction"]
+// CHECK: linalg.generic {indexing_maps = [#[[ID]], #[[ONE]], #[[CHANNEL]], #[[ONE]], #[[ONE]], #[[CHANNEL]], #[[ID]]], {{.*}} ins(%[[ACC]], %arg1, %arg4, %arg6, %arg7, %arg8 :
+// CHECK: ^bb0(%[[SUM:.*]]: i32, %{{.*}}: f32, %{{.*}}: f32, %{{.*}}: f32, %{{.*}}: ui8, %[[BIAS:.*]]: i32, %{{.*}}: ui8):
+// CHECK: %[[B:.*]] = arith.addi %[[SUM]], %[[BIAS]] : i32
+// CHECK: arith.sitofp %[[B]] : i32 to f64
+// CHECK: math.roundeven
+// CHECK: arith.uitofp %{{.*}} : i8 to f64
+// CHECK: arith.fptoui %{{.*}} : f64 to i8
+func.func @qlinear_conv(%x: tensor<1x2x4x4xui8>, %xs: tensor<f32>, %xz: tensor<ui8>, %w: tensor<3x2x1x1xi8>, %ws: tensor<3xf32>, %wz: tensor<3xi8>, %ys: tensor<f32>, %yz: tensor<ui8>, %bias: tensor<3xi32>) -> tensor<1x3x4x4xui8> {
+  %0 = "onnx.QLinearConv"(%x, %xs, %xz, %w, %ws, %wz, %ys, %yz, %bias) <{auto_pad = "NOTSET", group = 1 : i64}> : (tensor<1x2x4x4xui8>, tensor<f32>, tensor<ui8>, tensor<3x2x1x1xi8>, tensor<3xf32>, tensor<3xi8>, tensor<f32>, tensor<ui8>, tensor<3xi32>) -> tensor<1x3x4x4xui8>
+  return %0 : tensor<1x3x4x4xui8>
+}

@@ -56,3 +56,21 @@ func.func @stft(%s: tensor<1x6x1xf32>, %w: tensor<4xf32>) -> tensor<1x2x3x2xf32>
   %0 = "onnx.STFT"(%s, %step, %w, %none) <{onesided = 1 : i64}> : (tensor<1x6x1xf32>, tensor<i64>, tensor<4xf32>, none) -> tensor<1x2x3x2xf32>
   return %0 : tensor<1x2x3x2xf32>
 }
+
+// -----
+
+// MelWeightMatrix with constant inputs is a constant: 2 mel bins over a
+// 16-point DFT at 1600 Hz from 0 to 800 Hz have their edges at bins 1, 2, 3
+// and 5 (as ONNX's reference floors them), two overlapping triangles.
+// CHECK-LABEL: func.func @mel_weight_matrix
+// CHECK: arith.constant dense<{{\[}}[0.000000e+00, 0.000000e+00], [1.000000e+00, 0.000000e+00], [5.000000e-01, 5.000000e-01], [0.000000e+00, 1.000000e+00], [0.000000e+00, 5.000000e-01], [0.000000e+00, 0.000000e+00], [0.000000e+00, 0.000000e+00], [0.000000e+00, 0.000000e+00], [0.000000e+00, 0.000000e+00]]> : tensor<9x2xf32>
+// CHECK-NOT: onnx.MelWeightMatrix
+func.func @mel_weight_matrix() -> tensor<9x2xf32> {
+  %mels = "onnx.Constant"() <{value = dense<2> : tensor<i32>}> : () -> tensor<i32>
+  %len = "onnx.Constant"() <{value = dense<16> : tensor<i32>}> : () -> tensor<i32>
+  %rate = "onnx.Constant"() <{value = dense<1600> : tensor<i32>}> : () -> tensor<i32>
+  %lo = "onnx.Constant"() <{value = dense<0.0> : tensor<f32>}> : () -> tensor<f32>
+  %hi = "onnx.Constant"() <{value = dense<800.0> : tensor<f32>}> : () -> tensor<f32>
+  %0 = "onnx.MelWeightMatrix"(%mels, %len, %rate, %lo, %hi) <{output_datatype = 1 : i64}> : (tensor<i32>, tensor<i32>, tensor<i32>, tensor<f32>, tensor<f32>) -> tensor<9x2xf32>
+  return %0 : tensor<9x2xf32>
+}

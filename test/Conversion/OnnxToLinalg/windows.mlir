@@ -85,3 +85,28 @@ func.func @conv_integer(%x: tensor<1x1x3x3xui8>, %w: tensor<1x1x2x2xui8>, %xz: t
   %0 = "onnx.ConvInteger"(%x, %w, %xz, %n) <{auto_pad = "NOTSET", group = 1 : i64}> : (tensor<1x1x3x3xui8>, tensor<1x1x2x2xui8>, tensor<ui8>, none) -> tensor<1x1x2x2xi32>
   return %0 : tensor<1x1x2x2xi32>
 }
+
+// -----
+
+// MaxPool with Indices and storage_order = 1: one reduction with two
+// results, the maximum and the lowest flat index (row-major) of an input
+// cell holding it, padding cells never taken; then the spatial part
+// renumbered column-major.
+// CHECK-LABEL: func.func @max_pool_indices
+// CHECK: %[[NONE:.*]] = linalg.fill ins(%c9223372036854775807_i64 : i64) outs(%{{.*}} : tensor<1x2x3x3xi64>)
+// CHECK: %[[POOL:.*]]:2 = linalg.generic {{.*}} outs(%{{.*}}, %[[NONE]] : tensor<1x2x3x3xf32>, tensor<1x2x3x3xi64>)
+// CHECK: ^bb0(%[[X:.*]]: f32, %{{.*}}: f32, %[[Y:.*]]: f32, %[[I:.*]]: i64):
+// CHECK: %[[CELL:.*]] = arith.index_cast %{{.*}} : index to i64
+// CHECK: arith.cmpf ogt, %[[X]], %[[Y]]
+// CHECK: arith.cmpf oeq, %[[X]], %[[Y]]
+// CHECK: %[[MAX:.*]] = arith.maximumf %[[X]], %[[Y]]
+// CHECK: arith.cmpi slt, %[[CELL]], %[[I]]
+// CHECK: %[[TAKEN:.*]] = arith.select %{{.*}}, %[[CELL]], %[[I]] : i64
+// CHECK: linalg.yield %[[MAX]], %[[TAKEN]] : f32, i64
+// CHECK: %[[COLUMN:.*]] = linalg.generic {{.*}} ins(%[[POOL]]#1 : tensor<1x2x3x3xi64>)
+// CHECK: arith.remsi
+// CHECK: return %[[POOL]]#0, %[[COLUMN]]
+func.func @max_pool_indices(%x: tensor<1x2x5x5xf32>) -> (tensor<1x2x3x3xf32>, tensor<1x2x3x3xi64>) {
+  %0, %i = "onnx.MaxPool"(%x) <{auto_pad = "NOTSET", ceil_mode = 0 : i64, kernel_shape = [3, 3], pads = [1, 1, 1, 1], storage_order = 1 : i64, strides = [2, 2]}> : (tensor<1x2x5x5xf32>) -> (tensor<1x2x3x3xf32>, tensor<1x2x3x3xi64>)
+  return %0, %i : tensor<1x2x3x3xf32>, tensor<1x2x3x3xi64>
+}
