@@ -843,9 +843,9 @@ Value addCausalMask(OnnxBuilder &b, Value scores, int64_t past, double filter) {
 
 /// The additive mask [B, 1, S or 1, T] of ONNX Runtime's mask_index forms:
 /// [B] valid lengths, [2B] ends and starts, [B, T] 0/1 key padding, [B, S, T]
-/// 0/1 attention mask; null for the dummy [B or 1, 1]. Fails with an error
-/// for the rest (the 4-D Megatron mask, which ONNX Runtime's CPU kernel
-/// rejects too).
+/// 0/1 attention mask, Megatron's [B, 1, M, M] 0/1 mask over absolute
+/// positions (which only ONNX Runtime's CUDA kernel takes); null for the
+/// dummy [B or 1, 1]. Fails for the rest.
 FailureOr<Value> additiveMask(OnnxBuilder &b, Value mask, int64_t batch,
                               int64_t seq, int64_t total, Type elem,
                               double filter) {
@@ -874,6 +874,16 @@ FailureOr<Value> additiveMask(OnnxBuilder &b, Value mask, int64_t batch,
     Value keep = ONNXGreaterOp::create(b.rw, b.loc, boolType(t.getShape()), m,
                                        b.scalar(i32, 0));
     return b.reshape(select(keep), {batch, 1, seq, total});
+  }
+  if (t.getRank() == 4 && t.getDimSize(0) == batch && t.getDimSize(1) == 1 &&
+      t.getDimSize(2) == t.getDimSize(3) && t.getDimSize(2) >= total) {
+    // Megatron's mask over absolute positions, as ONNX Runtime's CUDA
+    // kernel reads it: query i is row past + i, key j column j.
+    Value rows = b.slice(b.slice(m, 2, total - seq, seq), 3, 0, total);
+    Value keep = ONNXGreaterOp::create(b.rw, b.loc,
+                                       boolType({batch, 1, seq, total}), rows,
+                                       b.scalar(i32, 0));
+    return select(keep);
   }
   if (t.getRank() == 1 &&
       (t.getDimSize(0) == batch || t.getDimSize(0) == 2 * batch)) {
@@ -935,12 +945,15 @@ bool isSupportedMask(Value mask, int64_t batch, int64_t seq, int64_t total) {
   ArrayRef<int64_t> s = tensorType(mask).getShape();
   return (s.size() == 1 && (s[0] == batch || s[0] == 2 * batch)) ||
          (s.size() == 2 && (s[1] == 1 || (s[0] == batch && s[1] == total))) ||
-         (s.size() == 3 && s[0] == batch && s[1] == seq && s[2] == total);
+         (s.size() == 3 && s[0] == batch && s[1] == seq && s[2] == total) ||
+         (s.size() == 4 && s[0] == batch && s[1] == 1 && s[2] == s[3] &&
+          s[2] >= total);
 }
 
 constexpr const char *kMaskForms =
-    "the host takes [batch], [2 * batch], [batch, total_sequence] and "
-    "[batch, sequence, total_sequence]";
+    "the host takes [batch], [2 * batch], [batch, total_sequence], "
+    "[batch, sequence, total_sequence] and Megatron's [batch, 1, "
+    "max_sequence, max_sequence] with max_sequence >= total_sequence";
 
 /// com.microsoft Attention: the QKV projection, optional past state [2, B, N,
 /// P, H] (present is past with this step appended), mask_index, attention

@@ -254,3 +254,17 @@ func.func @dropout_zero_ratio(%x: tensor<3xf32>) -> (tensor<3xf32>, tensor<3xi1>
   %0, %1 = "onnx.Dropout"(%x, %r, %t) : (tensor<3xf32>, tensor<f32>, tensor<i1>) -> (tensor<3xf32>, tensor<3xi1>)
   return %0, %1 : tensor<3xf32>, tensor<3xi1>
 }
+
+// -----
+
+// Megatron's 4-D mask [B, 1, M, M] over absolute positions: with a past of
+// 2 and 2 new tokens, query i reads row 2 + i, keys the first 4 columns.
+// CHECK-LABEL: func.func @megatron_mask
+// CHECK: tensor.extract_slice %{{.*}}[0, 0, 2, 0] [1, 1, 2, 8] [1, 1, 1, 1] : tensor<1x1x8x8xi32> to tensor<1x1x2x8xi32>
+// CHECK: tensor.extract_slice %{{.*}}[0, 0, 0, 0] [1, 1, 2, 4] [1, 1, 1, 1] : tensor<1x1x2x8xi32> to tensor<1x1x2x4xi32>
+// CHECK: arith.cmpi sgt
+func.func @megatron_mask(%x: tensor<1x2x8xf32>, %w: tensor<8x24xf32>, %m: tensor<1x1x8x8xi32>, %past: tensor<2x1x2x2x4xf32>) -> tensor<1x2x8xf32> {
+  %n = onnx.NoValue
+  %o, %p = "onnx.ms.Attention"(%x, %w, %n, %m, %past, %n, %n) <{do_rotary = 0 : i64, num_heads = 2 : i64, past_present_share_buffer = 0 : i64, rotary_embedding_dim = 0 : i64, unidirectional = 0 : i64}> : (tensor<1x2x8xf32>, tensor<8x24xf32>, none, tensor<1x1x8x8xi32>, tensor<2x1x2x2x4xf32>, none, none) -> (tensor<1x2x8xf32>, tensor<2x1x2x4x4xf32>)
+  return %o : tensor<1x2x8xf32>
+}

@@ -36,11 +36,12 @@ func.func @unsigned_abs(%x: tensor<4xui8>) -> tensor<4xui8> {
 
 // -----
 
-// The 4-D (Megatron) mask is reported once, before anything is rewritten.
-func.func @megatron_mask(%x: tensor<1x2x8xf32>, %w: tensor<8x24xf32>, %m: tensor<1x1x4x4xi32>) -> tensor<1x2x8xf32> {
+// A mask of an unknown form (a 4-D mask smaller than the total sequence) is
+// reported once, before anything is rewritten.
+func.func @short_4d_mask(%x: tensor<1x2x8xf32>, %w: tensor<8x24xf32>, %m: tensor<1x1x1x1xi32>) -> tensor<1x2x8xf32> {
   %n = onnx.NoValue
-  // expected-error @+1 {{'onnx.ms.Attention' cannot run on the host: mask_index of type tensor<1x1x4x4xi32> is not supported (the host takes [batch], [2 * batch], [batch, total_sequence] and [batch, sequence, total_sequence])}}
-  %o, %p = "onnx.ms.Attention"(%x, %w, %n, %m, %n, %n, %n) <{do_rotary = 0 : i64, num_heads = 2 : i64, past_present_share_buffer = 0 : i64, rotary_embedding_dim = 0 : i64, unidirectional = 0 : i64}> : (tensor<1x2x8xf32>, tensor<8x24xf32>, none, tensor<1x1x4x4xi32>, none, none, none) -> (tensor<1x2x8xf32>, none)
+  // expected-error @+1 {{'onnx.ms.Attention' cannot run on the host: mask_index of type tensor<1x1x1x1xi32> is not supported (the host takes [batch], [2 * batch], [batch, total_sequence], [batch, sequence, total_sequence] and Megatron's [batch, 1, max_sequence, max_sequence] with max_sequence >= total_sequence)}}
+  %o, %p = "onnx.ms.Attention"(%x, %w, %n, %m, %n, %n, %n) <{do_rotary = 0 : i64, num_heads = 2 : i64, past_present_share_buffer = 0 : i64, rotary_embedding_dim = 0 : i64, unidirectional = 0 : i64}> : (tensor<1x2x8xf32>, tensor<8x24xf32>, none, tensor<1x1x1x1xi32>, none, none, none) -> (tensor<1x2x8xf32>, none)
   return %o : tensor<1x2x8xf32>
 }
 
