@@ -373,6 +373,24 @@ Error prism::runtime::writeTensorProto(StringRef path, const Tensor &t,
   return writeMessage(path, encodeTensorProto(t, name));
 }
 
+Error prism::runtime::writeOptionalProto(StringRef path,
+                                         const OptionalValue &value,
+                                         StringRef name) {
+  ::onnx::OptionalProto proto;
+  proto.set_name(name.str());
+  if (value.hasValue && value.isSequence) {
+    proto.set_elem_type(::onnx::OptionalProto::SEQUENCE);
+    auto *seq = proto.mutable_sequence_value();
+    seq->set_elem_type(::onnx::SequenceProto::TENSOR);
+    for (const Tensor &t : value.elements)
+      *seq->add_tensor_values() = encodeTensorProto(t, "");
+  } else if (value.hasValue) {
+    proto.set_elem_type(::onnx::OptionalProto::TENSOR);
+    *proto.mutable_tensor_value() = encodeTensorProto(value.elements.front(), "");
+  }
+  return writeMessage(path, proto);
+}
+
 Error prism::runtime::writeSequenceProto(StringRef path,
                                          llvm::ArrayRef<Tensor> elements,
                                          StringRef name) {

@@ -21,6 +21,8 @@
 #include "mlir/IR/IRMapping.h"
 #include "mlir/IR/Matchers.h"
 
+#include <functional>
+
 namespace prism {
 #define GEN_PASS_DEF_ONNXUNROLLCONTROLFLOW
 #include "prism/Transforms/Passes.h.inc"
@@ -57,8 +59,19 @@ public:
   FailureOr<SmallVector<Value>> inlineRegion(Region &region, IRMapping &mapping) {
     Block &block = region.front();
     for (Operation &op : block.without_terminator()) {
+      // A loop that carries an optional in may yield what it holds: getting
+      // the element of a non-optional is the value itself.
+      if (auto get = dyn_cast<ONNXOptionalGetElementOp>(op)) {
+        Value in = mapping.lookupOrDefault(get.getInput());
+        if (!isa<OptType>(in.getType())) {
+          mapping.map(get.getOutput(), in);
+          continue;
+        }
+      }
       Operation *copy = b.clone(op, mapping);
-      if (isa<ONNXDialect>(copy->getDialect())) {
+      // Ops with regions are re-typed once unrolled themselves (their bodies
+      // may hold values of another iteration's types until then).
+      if (isa<ONNXDialect>(copy->getDialect()) && copy->getNumRegions() == 0) {
         // Folding may erase the copy: map the originals to what replaced it.
         SmallVector<Value> results;
         bool changed = false;
@@ -138,29 +151,44 @@ struct OnnxUnrollControlFlow
 
   void runOnOperation() override {
     func::FuncOp func = getOperation();
-    // Unrolling one op can make another's control constant: repeat until
-    // nothing is left to unroll.
+    // Unrolling one op can make another's control constant, and resolving a
+    // list can make an op foldable: repeat until nothing changes. Ops built
+    // before the current one restart the sweep; folds do not.
+    OpBuilder folder(&getContext());
     for (bool changed = true; changed;) {
       changed = false;
       for (Operation &op : llvm::make_early_inc_range(func.getBody().front())) {
         FailureOr<bool> done = false;
+        bool restart = true;
         if (isa<ONNXSequenceEmptyOp, ONNXSequenceConstructOp, ONNXSequenceInsertOp,
                 ONNXSequenceEraseOp, ONNXSequenceAtOp, ONNXSequenceLengthOp,
                 ONNXConcatFromSequenceOp, ONNXSplitToSequenceOp,
                 ONNXSequenceMapOp, ONNXOptionalOp, ONNXOptionalHasElementOp,
-                ONNXOptionalGetElementOp, ONNXIdentityOp>(op))
+                ONNXOptionalGetElementOp>(op) ||
+            (isa<ONNXIdentityOp>(op) && isList(op.getOperand(0)))) {
           done = resolveList(op);
-        else if (auto ifOp = dyn_cast<ONNXIfOp>(op))
+        } else if (auto ifOp = dyn_cast<ONNXIfOp>(op)) {
           done = unrollIf(ifOp);
-        else if (auto loop = dyn_cast<ONNXLoopOp>(op))
+        } else if (auto loop = dyn_cast<ONNXLoopOp>(op)) {
           done = unrollLoop(loop);
-        else if (auto scan = dyn_cast<ONNXScanOp>(op))
+        } else if (auto scan = dyn_cast<ONNXScanOp>(op)) {
           done = unrollScan(scan);
+        } else if (isa<ONNXDialect>(op.getDialect()) && op.getNumRegions() == 0 &&
+                   op.getNumResults() == 1 && !matchPattern(&op, m_Constant())) {
+          Value result = op.getResult(0);
+          SmallVector<Value> replacements;
+          bool refined = false;
+          if (failed(prism::refineAndFold(&op, folder, refined, &replacements)))
+            return signalPassFailure();
+          done = replacements.front() != result;
+          restart = false;
+        }
         if (failed(done))
           return signalPassFailure();
         if (*done) {
           changed = true;
-          break;
+          if (restart)
+            break;
         }
       }
     }
@@ -264,11 +292,12 @@ struct OnnxUnrollControlFlow
       lists[o.getOutput()] =
           isNone(o.getInput()) ? SmallVector<Value>{} : SmallVector<Value>{o.getInput()};
     } else if (auto h = dyn_cast<ONNXOptionalHasElementOp>(op)) {
+      // A tensor or a sequence (opset 18) has an element; an optional may.
       Value in = h.getInput();
-      if (isNone(in) || !isList(in) || known(in))
+      if (isNone(in) || !isa<OptType>(in.getType()) || known(in))
         return replace(unroller.constant(
             loc, b.getI1Type(),
-            !isNone(in) && (!isList(in) || !lists[in].empty())));
+            !isNone(in) && (!isa<OptType>(in.getType()) || !lists[in].empty())));
     } else if (auto g = dyn_cast<ONNXOptionalGetElementOp>(op)) {
       Value in = g.getInput();
       if (!isa<OptType>(in.getType()))
@@ -380,36 +409,64 @@ struct OnnxUnrollControlFlow
   }
 
   /// A returned sequence becomes one result per element, each named after
-  /// the sequence with its index in `onnx.sequence_index`.
+  /// the sequence with its index in `onnx.sequence_index`; a returned
+  /// optional becomes what it holds, marked `onnx.optional`, or, empty, a
+  /// name in the function's `onnx.empty_optionals`.
   void expandReturnedSequences(func::FuncOp func) {
     auto ret = cast<func::ReturnOp>(func.getBody().front().getTerminator());
-    // Sequences not known here (or empty) stay, for the lowering to report.
-    auto expandable = [&](Value v) {
+    auto known = [&](Value v) -> const SmallVector<Value> * {
       auto it = lists.find(v);
-      return isa<SeqType>(v.getType()) && it != lists.end() && !it->second.empty();
+      return it == lists.end() ? nullptr : &it->second;
     };
-    if (!llvm::all_of(ret.getOperands(),
-                      [&](Value v) { return !isList(v) || expandable(v); }) ||
-        llvm::none_of(ret.getOperands(), expandable))
+    // Lists not known here (or empty sequences) stay, for the lowering to
+    // report.
+    std::function<bool(Value)> expandable = [&](Value v) {
+      auto *list = known(v);
+      if (!isList(v))
+        return true;
+      if (!list)
+        return false;
+      if (isa<SeqType>(v.getType()))
+        return !list->empty();
+      return list->empty() || expandable(list->front());
+    };
+    if (!llvm::all_of(ret.getOperands(), expandable) ||
+        llvm::none_of(ret.getOperands(), [&](Value v) { return isList(v); }))
       return;
     SmallVector<Value> operands;
     SmallVector<DictionaryAttr> attrs;
+    SmallVector<Attribute> emptyOptionals;
     MLIRContext *ctx = func.getContext();
-    for (auto [i, v] : llvm::enumerate(ret.getOperands())) {
-      DictionaryAttr attr = func.getResultAttrDict(i);
+    for (auto [i, returned] : llvm::enumerate(ret.getOperands())) {
+      NamedAttrList named(func.getResultAttrDict(i));
+      Value v = returned;
+      // A loop may carry an optional in and yield what it holds.
+      if (isa<OptType>(func.getFunctionType().getResult(i)))
+        named.set("onnx.optional", UnitAttr::get(ctx));
+      if (isa<OptType>(v.getType())) {
+        if (known(v)->empty()) {
+          emptyOptionals.push_back(named.get("onnx.name")
+                                       ? named.get("onnx.name")
+                                       : StringAttr::get(ctx, "output" + std::to_string(i)));
+          continue;
+        }
+        v = known(v)->front();
+      }
       if (!isa<SeqType>(v.getType())) {
         operands.push_back(v);
-        attrs.push_back(attr ? attr : DictionaryAttr::get(ctx));
+        attrs.push_back(named.getDictionary(ctx));
         continue;
       }
-      for (auto [k, element] : llvm::enumerate(lists.find(v)->second)) {
-        NamedAttrList named(attr);
-        named.set("onnx.sequence_index",
-                  IntegerAttr::get(IntegerType::get(ctx, 64), k));
+      for (auto [k, element] : llvm::enumerate(*known(v))) {
+        NamedAttrList elementAttrs(named);
+        elementAttrs.set("onnx.sequence_index",
+                         IntegerAttr::get(IntegerType::get(ctx, 64), k));
         operands.push_back(element);
-        attrs.push_back(named.getDictionary(ctx));
+        attrs.push_back(elementAttrs.getDictionary(ctx));
       }
     }
+    if (!emptyOptionals.empty())
+      func->setAttr("onnx.empty_optionals", ArrayAttr::get(ctx, emptyOptionals));
     OpBuilder b(ret);
     func::ReturnOp::create(b, ret.getLoc(), operands);
     ret.erase();

@@ -121,3 +121,28 @@ func.func @optional(%a: tensor<2xf32>) -> (tensor<i1>, tensor<*xf32>) {
   %g = "onnx.OptionalGetElement"(%o) : (!onnx.opt<tensor<2xf32>>) -> tensor<*xf32>
   return %h, %g : tensor<i1>, tensor<*xf32>
 }
+
+// -----
+
+// Resolving a list can make its users fold (Not of OptionalHasElement) and
+// an If's condition constant; a returned optional becomes what it holds,
+// marked onnx.optional, and an empty one is listed by name.
+// CHECK-LABEL: func.func @optional_if
+// CHECK-SAME: -> (tensor<2xf32> {onnx.name = "held", onnx.optional})
+// CHECK-SAME: onnx.empty_optionals = ["none"]
+// CHECK-NOT: onnx.If
+// CHECK: return %arg0
+func.func @optional_if(%a: tensor<2xf32>) -> (!onnx.opt<tensor<2xf32>> {onnx.name = "held"}, !onnx.opt<tensor<2xf32>> {onnx.name = "none"}) {
+  %o = "onnx.Optional"(%a) <{type = tensor<2xf32>}> : (tensor<2xf32>) -> !onnx.opt<tensor<2xf32>>
+  %n = onnx.NoValue
+  %e = "onnx.Optional"(%n) <{type = tensor<2xf32>}> : (none) -> !onnx.opt<tensor<2xf32>>
+  %h = "onnx.OptionalHasElement"(%o) : (!onnx.opt<tensor<2xf32>>) -> tensor<i1>
+  %not = "onnx.Not"(%h) : (tensor<i1>) -> tensor<i1>
+  %r = "onnx.If"(%not) ({
+    %z = "onnx.Optional"(%n) <{type = tensor<2xf32>}> : (none) -> !onnx.opt<tensor<2xf32>>
+    onnx.Yield %z : !onnx.opt<tensor<2xf32>>
+  }, {
+    onnx.Yield %o : !onnx.opt<tensor<2xf32>>
+  }) : (tensor<i1>) -> !onnx.opt<tensor<2xf32>>
+  return %r, %e : !onnx.opt<tensor<2xf32>>, !onnx.opt<tensor<2xf32>>
+}

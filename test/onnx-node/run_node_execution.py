@@ -82,7 +82,7 @@ def graph_io(model_path):
     model = nt.onnx.load(str(model_path), load_external_data=False)
     inits = {i.name for i in model.graph.initializer}
     return ([i.name for i in model.graph.input if i.name not in inits],
-            [(o.name, o.type.HasField("sequence_type"))
+            [(o.name, o.type.WhichOneof("value"))
              for o in model.graph.output])
 
 
@@ -98,15 +98,24 @@ def compare(expected, actual):
     return None if ok else detail
 
 
-def read_values(path, is_sequence):
-    """The tensors of a TensorProto file, or of a SequenceProto one."""
-    if not is_sequence:
-        tensor = nt.onnx.TensorProto()
-        tensor.ParseFromString(path.read_bytes())
-        return [numpy_helper.to_array(tensor)]
-    sequence = nt.onnx.SequenceProto()
-    sequence.ParseFromString(path.read_bytes())
-    return [numpy_helper.to_array(t) for t in sequence.tensor_values]
+def read_values(path, kind):
+    """The tensors of a TensorProto file, or of a SequenceProto or an
+    OptionalProto one (kind: the output's TypeProto field)."""
+    data = path.read_bytes()
+    if kind == "sequence_type":
+        sequence = nt.onnx.SequenceProto()
+        sequence.ParseFromString(data)
+        return [numpy_helper.to_array(t) for t in sequence.tensor_values]
+    if kind == "optional_type":
+        optional = nt.onnx.OptionalProto()
+        optional.ParseFromString(data)
+        if optional.HasField("tensor_value"):
+            return [numpy_helper.to_array(optional.tensor_value)]
+        return [numpy_helper.to_array(t)
+                for t in optional.sequence_value.tensor_values]
+    tensor = nt.onnx.TensorProto()
+    tensor.ParseFromString(data)
+    return [numpy_helper.to_array(tensor)]
 
 
 def run_test(test, bin_dir, timeout):
@@ -135,12 +144,12 @@ def run_test(test, bin_dir, timeout):
             error = nt.first_error(done.stderr, test.model, done.returncode)
             if error:
                 return error.replace(str(test.model.parent) + "/", "")
-            for i, (name, is_sequence) in enumerate(outputs):
+            for i, (name, kind) in enumerate(outputs):
                 actual_path = Path(out) / (sanitize(name) + ".pb")
                 if not actual_path.exists():
                     return f"no output {name}"
-                expected = read_values(data / f"output_{i}.pb", is_sequence)
-                actual = read_values(actual_path, is_sequence)
+                expected = read_values(data / f"output_{i}.pb", kind)
+                actual = read_values(actual_path, kind)
                 if len(expected) != len(actual):
                     return (f"{data.name}: output '{name}': {len(actual)} "
                             f"elements, expected {len(expected)}")

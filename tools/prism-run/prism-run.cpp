@@ -442,12 +442,18 @@ int main(int argc, char **argv) {
   // Each result's output name, and its index in a returned sequence.
   std::vector<std::string> outputNames;
   std::vector<std::optional<int64_t>> sequenceIndex;
+  std::vector<bool> optional;
   for (unsigned i = 0; i < func.getNumResults(); ++i) {
     auto n = func.getResultAttrOfType<StringAttr>(i, "onnx.name");
     outputNames.push_back(n ? n.str() : "output" + std::to_string(i));
     auto k = func.getResultAttrOfType<IntegerAttr>(i, "onnx.sequence_index");
     sequenceIndex.push_back(k ? std::optional<int64_t>(k.getInt()) : std::nullopt);
+    optional.push_back((bool)func.getResultAttr(i, "onnx.optional"));
   }
+  std::vector<std::string> emptyOptionals;
+  if (auto names = func->getAttrOfType<ArrayAttr>("onnx.empty_optionals"))
+    for (Attribute n : names)
+      emptyOptionals.push_back(cast<StringAttr>(n).str());
   std::vector<RankedTensorType> resultTypes;
   for (Type t : func.getResultTypes())
     resultTypes.push_back(cast<RankedTensorType>(t));
@@ -543,13 +549,27 @@ int main(int argc, char **argv) {
     outs.push_back(std::move(out));
   }
   bool pb = outputFormat == OutputFormat::Pb;
+  // An optional output is an OptionalProto in .pb; in .npy, what it holds
+  // (and no file when it is empty).
+  for (const std::string &name : emptyOptionals) {
+    llvm::SmallString<256> path(outputDir);
+    llvm::sys::path::append(path, sanitizeFileName(name) + ".pb");
+    if (!pb)
+      llvm::errs() << "prism-run: note: output '" << name
+                   << "' is an empty optional: no .npy file\n";
+    else if (llvm::Error err = writeOptionalProto(path, OptionalValue(), name))
+      return fail(llvm::toString(std::move(err)));
+  }
   for (size_t i = 0; i < outs.size();) {
     const std::string &name = outputNames[i];
     llvm::SmallString<256> path(outputDir);
     if (!sequenceIndex[i]) {
       llvm::sys::path::append(path, sanitizeFileName(name) + (pb ? ".pb" : ".npy"));
-      if (llvm::Error err = pb ? writeTensorProto(path, outs[i], name)
-                               : writeNpy(path, outs[i]))
+      llvm::Error err = !pb ? writeNpy(path, outs[i])
+                        : optional[i]
+                            ? writeOptionalProto(path, {true, false, {outs[i]}}, name)
+                            : writeTensorProto(path, outs[i], name);
+      if (err)
         return fail(llvm::toString(std::move(err)));
       ++i;
       continue;
@@ -561,7 +581,10 @@ int main(int argc, char **argv) {
     llvm::ArrayRef<Tensor> elements(outs.data() + i, end - i);
     if (pb) {
       llvm::sys::path::append(path, sanitizeFileName(name) + ".pb");
-      if (llvm::Error err = writeSequenceProto(path, elements, name))
+      llvm::Error err =
+          optional[i] ? writeOptionalProto(path, {true, true, elements.vec()}, name)
+                      : writeSequenceProto(path, elements, name);
+      if (err)
         return fail(llvm::toString(std::move(err)));
     } else {
       llvm::sys::path::append(path, sanitizeFileName(name));

@@ -64,6 +64,8 @@ struct OptionalValue {
   std::vector<Tensor> elements; // the tensor, or the sequence's elements
 };
 llvm::Expected<OptionalValue> readOptionalProto(llvm::StringRef path);
+llvm::Error writeOptionalProto(llvm::StringRef path, const OptionalValue &value,
+                               llvm::StringRef name);
 
 /// Reads either format, telling them apart by `.npy`'s magic bytes.
 llvm::Expected<Tensor> readTensorFile(llvm::StringRef path);
