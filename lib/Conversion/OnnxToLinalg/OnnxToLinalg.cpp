@@ -17,10 +17,13 @@
 #include "mlir/Dialect/Linalg/IR/Linalg.h"
 #include "mlir/Dialect/Math/IR/Math.h"
 #include "mlir/Dialect/Tensor/IR/Tensor.h"
+#include "mlir/IR/AsmState.h"
+#include "mlir/IR/DialectResourceBlobManager.h"
 #include "mlir/IR/Matchers.h"
 #include "mlir/IR/PatternMatch.h"
 
 #include <cmath>
+#include <cstring>
 
 using namespace mlir;
 using namespace prism::onnx;
@@ -377,6 +380,51 @@ struct ElementwiseToGeneric : public RewritePattern {
   }
 };
 
+
+/// The 2-D constant `value` (dense or a dense_resource blob) transposed, as
+/// a new constant; null if `value` is not such a constant.
+static Value transposeConstant(PatternRewriter &rewriter, Location loc,
+                               Value value) {
+  ElementsAttr attr;
+  if (!matchPattern(value, m_Constant(&attr)))
+    return Value();
+  auto type = cast<RankedTensorType>(attr.getType());
+  if (type.getRank() != 2 || !type.getElementType().isIntOrFloat() ||
+      type.getElementTypeBitWidth() % 8 != 0)
+    return Value();
+  ArrayRef<char> data;
+  if (auto resource = dyn_cast<DenseResourceElementsAttr>(attr)) {
+    AsmResourceBlob *blob = resource.getRawHandle().getBlob();
+    if (!blob)
+      return Value();
+    data = blob->getData();
+  } else if (auto dense = dyn_cast<DenseElementsAttr>(attr);
+             dense && !dense.isSplat()) {
+    data = dense.getRawData();
+  } else {
+    return Value();
+  }
+  int64_t rows = type.getDimSize(0), cols = type.getDimSize(1);
+  size_t size = type.getElementTypeBitWidth() / 8;
+  if ((int64_t)data.size() != rows * cols * (int64_t)size)
+    return Value();
+  AsmResourceBlob out = HeapAsmResourceBlob::allocate(data.size(), alignof(double));
+  MutableArrayRef<char> dst = out.getMutableData();
+  // In blocks, so that both sides stay in cache.
+  constexpr int64_t kBlock = 64;
+  for (int64_t r0 = 0; r0 < rows; r0 += kBlock)
+    for (int64_t c0 = 0; c0 < cols; c0 += kBlock)
+      for (int64_t r = r0; r < std::min(rows, r0 + kBlock); ++r)
+        for (int64_t c = c0; c < std::min(cols, c0 + kBlock); ++c)
+          std::memcpy(&dst[(c * rows + r) * size], &data[(r * cols + c) * size],
+                      size);
+  auto transposedType = type.clone({cols, rows});
+  return arith::ConstantOp::create(
+      rewriter, loc,
+      DenseResourceElementsAttr::get(transposedType, "transposed_weight",
+                                     std::move(out)));
+}
+
 /// MatMul as the named ops: [..., M, K] x [K, N] as one linalg.matmul over
 /// the rows of all batches (the leading dims collapsed), and equal batch
 /// dims as one linalg.batch_matmul. Broadcast batch dims are left to
@@ -442,14 +490,22 @@ struct MatMulToLinalg : public OpRewritePattern<ONNXMatMulOp> {
         linalg::FillOp::create(rewriter, loc, ValueRange{zero}, ValueRange{init})
             .getResult(0);
     Value mm;
-    // A weight used transposed (GPT-2's tied LM head) is read in place
-    // through the indexing map, not copied by a transpose every run.
+    // A weight used transposed (GPT-2's tied LM head): a constant one is
+    // transposed once at compile time, so that the contraction streams it
+    // row by row; another is read in place through the indexing map, not
+    // copied by a transpose every run.
     auto transposed = rhs.getDefiningOp<ONNXTransposeOp>();
     bool swapsLastTwo = false;
     if (transposed && shape.size() == 2 && rowsOnly) {
       auto perm = transposed.getPerm();
       swapsLastTwo = !perm || (perm->size() == 2 &&
                                cast<IntegerAttr>((*perm)[0]).getInt() == 1);
+    }
+    if (swapsLastTwo) {
+      if (Value folded = transposeConstant(rewriter, loc, transposed.getData())) {
+        rhs = folded;
+        swapsLastTwo = false;
+      }
     }
     if (swapsLastTwo) {
       MLIRContext *ctx = rewriter.getContext();

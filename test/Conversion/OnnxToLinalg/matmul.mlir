@@ -43,3 +43,30 @@ func.func @heads(%a: tensor<2x3x5x4xf32>, %b: tensor<2x3x4x7xf32>) -> tensor<2x3
   %0 = "onnx.MatMul"(%a, %b) : (tensor<2x3x5x4xf32>, tensor<2x3x4x7xf32>) -> tensor<2x3x5x7xf32>
   return %0 : tensor<2x3x5x7xf32>
 }
+
+// -----
+
+// A constant weight used transposed (a tied LM head) is transposed once at
+// compile time: a plain matmul on the [K, N] constant.
+// CHECK-LABEL: func.func @matmul_constant_transposed
+// CHECK: %[[W:.*]] = arith.constant dense_resource<transposed_weight{{.*}}> : tensor<2x3xf32>
+// CHECK: linalg.matmul ins(%arg0, %[[W]] : tensor<4x2xf32>, tensor<2x3xf32>)
+// CHECK-NOT: linalg.transpose
+func.func @matmul_constant_transposed(%x: tensor<4x2xf32>) -> tensor<4x3xf32> {
+  %w = "onnx.Constant"() <{value = dense<[[1.0, 2.0], [3.0, 4.0], [5.0, 6.0]]> : tensor<3x2xf32>}> : () -> tensor<3x2xf32>
+  %t = "onnx.Transpose"(%w) <{perm = [1, 0]}> : (tensor<3x2xf32>) -> tensor<2x3xf32>
+  %0 = "onnx.MatMul"(%x, %t) : (tensor<4x2xf32>, tensor<2x3xf32>) -> tensor<4x3xf32>
+  return %0 : tensor<4x3xf32>
+}
+
+// -----
+
+// A weight that is an input is read in place through the indexing map.
+// CHECK-DAG: #[[B:.*]] = affine_map<(d0, d1, d2) -> (d1, d2)>
+// CHECK-LABEL: func.func @matmul_input_transposed
+// CHECK: linalg.matmul indexing_maps = [#{{.*}}, #[[B]], #{{.*}}] ins(%arg0, %arg1 : tensor<4x2xf32>, tensor<3x2xf32>)
+func.func @matmul_input_transposed(%x: tensor<4x2xf32>, %w: tensor<3x2xf32>) -> tensor<4x3xf32> {
+  %t = "onnx.Transpose"(%w) <{perm = [1, 0]}> : (tensor<3x2xf32>) -> tensor<2x3xf32>
+  %0 = "onnx.MatMul"(%x, %t) : (tensor<4x2xf32>, tensor<2x3xf32>) -> tensor<4x3xf32>
+  return %0 : tensor<4x3xf32>
+}

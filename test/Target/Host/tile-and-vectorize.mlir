@@ -19,11 +19,12 @@
 // SMALL: scf.for %{{.*}} = %c0 to %c8 step %c2
 // SMALL: scf.for %{{.*}} = %c0 to %c128 step %c4
 // SMALL: vector.fma {{.*}} : vector<8xf32>
-// The defaults (16 x 32 x 32): all 8 rows in one tile.
+// The defaults (8 x 32 x 128): all 8 rows and all of K in one tile, the
+// only loop over column panels.
 // DEFAULT-LABEL: func.func @matmul
 // DEFAULT: scf.for %{{.*}} = %c0 to %c64 step %c32
-// DEFAULT-NOT: step %c16
-// DEFAULT: scf.for %{{.*}} = %c0 to %c128 step %c32
+// DEFAULT-NOT: scf.for
+// DEFAULT: vector.transfer_read {{.*}} : tensor<128x64xf32>, vector<128x32xf32>
 // DEFAULT: vector.fma {{.*}} : vector<32xf32>
 func.func @matmul(%a: tensor<8x128xf32>, %b: tensor<128x64xf32>, %c: tensor<8x64xf32>) -> tensor<8x64xf32> {
   %0 = linalg.matmul ins(%a, %b : tensor<8x128xf32>, tensor<128x64xf32>) outs(%c : tensor<8x64xf32>) -> tensor<8x64xf32>
