@@ -87,26 +87,31 @@ public:
     return yielded;
   }
 
+  /// An onnx.Constant of `attr`.
+  Value constant(Location loc, DenseElementsAttr attr) {
+    return b.getContext()
+        ->getLoadedDialect<ONNXDialect>()
+        ->materializeConstant(b, attr, attr.getType(), loc)
+        ->getResult(0);
+  }
+
   /// A scalar i64 or i1 constant.
   Value constant(Location loc, Type elem, int64_t value) {
     auto type = RankedTensorType::get({}, elem);
-    Attribute attr = elem.isInteger(1)
-                         ? DenseElementsAttr::get(type, value != 0)
-                         : DenseElementsAttr::get(type, b.getIntegerAttr(elem, value));
-    return b.getContext()
-        ->getLoadedDialect<ONNXDialect>()
-        ->materializeConstant(b, attr, type, loc)
-        ->getResult(0);
+    return constant(loc, elem.isInteger(1)
+                             ? DenseElementsAttr::get(type, value != 0)
+                             : DenseElementsAttr::get(type, b.getIntegerAttr(elem, value)));
+  }
+
+  /// A [1] i64 constant (an axis or a bound).
+  Value constant1D(Location loc, int64_t value) {
+    return constant(loc, DenseElementsAttr::get(
+                             RankedTensorType::get({1}, b.getI64Type()), value));
   }
 
   /// `values` stacked along a new dim `axis`: Unsqueeze each, Concat.
   FailureOr<Value> stack(Location loc, ArrayRef<Value> values, int64_t axis) {
-    auto axesType = RankedTensorType::get({1}, b.getI64Type());
-    Value axes = b.getContext()
-                     ->getLoadedDialect<ONNXDialect>()
-                     ->materializeConstant(b, DenseElementsAttr::get(axesType, axis),
-                                           axesType, loc)
-                     ->getResult(0);
+    Value axes = constant1D(loc, axis);
     SmallVector<Value> parts;
     for (Value v : values) {
       auto t = cast<TensorType>(v.getType());
@@ -347,13 +352,7 @@ struct OnnxUnrollControlFlow
     SmallVector<Value> list;
     int64_t begin = 0;
     for (int64_t size : sizes) {
-      auto bounds = [&](int64_t v) {
-        auto type = RankedTensorType::get({1}, b.getI64Type());
-        return b.getContext()
-            ->getLoadedDialect<ONNXDialect>()
-            ->materializeConstant(b, DenseElementsAttr::get(type, v), type, loc)
-            ->getResult(0);
-      };
+      auto bounds = [&](int64_t v) { return unroller.constant1D(loc, v); };
       Value none = ONNXNoValueOp::create(b, loc, b.getNoneType());
       auto slice = unroller.build(ONNXSliceOp::create(
           b, loc, UnrankedTensorType::get(t.getElementType()), op.getInput(),
