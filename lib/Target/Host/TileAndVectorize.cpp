@@ -117,14 +117,18 @@ struct HostTileAndVectorize
     int64_t work = 1;
     for (int64_t r : ranges)
       work *= r;
-    int64_t n = -1;
+    int64_t n = -1, m = -1;
     for (auto [d, it] : llvm::enumerate(iterators))
-      if (linalg::isParallelIterator(it))
+      if (linalg::isParallelIterator(it)) {
+        m = n;
         n = d;
-    // 2^20 multiply-adds (a decode step's 768 x 2304 GEMV is 1.8M) take
-    // long enough to pay for a dispatch to the async runtime: GPT-2 small's
-    // 2-thread decode went from 52 to 39 ms with this bound lowered from 2^23.
-    if (n < 0 || work < (int64_t(1) << 20) || ranges[n] % (threads * nTile) != 0)
+      }
+    // Worth a dispatch to the async runtime: 2^23 multiply-adds, or a
+    // weight of 2^20 elements read by few rows (a decode step's memory-bound
+    // GEMV: GPT-2 small's 2-thread decode went from 52 to 39 ms with it).
+    int64_t weight = m < 0 ? work : work / ranges[m];
+    bool worthIt = work >= (int64_t(1) << 23) || weight >= (int64_t(1) << 20);
+    if (n < 0 || !worthIt || ranges[n] % (threads * nTile) != 0)
       return nullptr;
     SmallVector<int64_t> sizes(ranges.size(), 0);
     sizes[n] = ranges[n] / threads;

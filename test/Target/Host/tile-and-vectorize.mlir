@@ -120,10 +120,11 @@ func.func @empty(%a: tensor<3x0x5xf32>) -> tensor<3x0x5xf32> {
 
 // -----
 
-// With threads, a contraction of at least 2^20 multiply-adds (2^23 here,
-// and a decode-shaped GEMV of exactly 2^20) first splits its columns into
-// one scf.forall chunk per thread; each chunk is then tiled and vectorized
-// as usual. A small one does not.
+// With threads, a contraction of at least 2^23 multiply-adds, or one that
+// reads a weight of 2^20 elements (a decode-shaped GEMV), first splits its
+// columns into one scf.forall chunk per thread; each chunk is then tiled
+// and vectorized as usual. A small one does not, nor one of 2^20
+// multiply-adds over many rows.
 // RUN: prism-opt %s --split-input-file --host-tile-and-vectorize="threads=2" | FileCheck %s --check-prefix=THREADS
 // CHECK-LABEL: func.func @threaded
 // THREADS-LABEL: func.func @threaded
@@ -134,6 +135,8 @@ func.func @empty(%a: tensor<3x0x5xf32>) -> tensor<3x0x5xf32> {
 // THREADS-LABEL: func.func @gemv
 // THREADS: scf.forall (%{{.*}}) = (0) to (1024) step (512)
 // THREADS-LABEL: func.func @small
+// THREADS-NOT: scf.forall
+// THREADS-LABEL: func.func @many_rows
 // THREADS-NOT: scf.forall
 func.func @threaded(%a: tensor<128x256xf32>, %b: tensor<256x256xf32>, %c: tensor<128x256xf32>) -> tensor<128x256xf32> {
   %0 = linalg.matmul ins(%a, %b : tensor<128x256xf32>, tensor<256x256xf32>) outs(%c : tensor<128x256xf32>) -> tensor<128x256xf32>
@@ -146,4 +149,8 @@ func.func @gemv(%a: tensor<1x1024xf32>, %b: tensor<1024x1024xf32>, %c: tensor<1x
 func.func @small(%a: tensor<8x128xf32>, %b: tensor<128x64xf32>, %c: tensor<8x64xf32>) -> tensor<8x64xf32> {
   %0 = linalg.matmul ins(%a, %b : tensor<8x128xf32>, tensor<128x64xf32>) outs(%c : tensor<8x64xf32>) -> tensor<8x64xf32>
   return %0 : tensor<8x64xf32>
+}
+func.func @many_rows(%a: tensor<128x128xf32>, %b: tensor<128x64xf32>, %c: tensor<128x64xf32>) -> tensor<128x64xf32> {
+  %0 = linalg.matmul ins(%a, %b : tensor<128x128xf32>, tensor<128x64xf32>) outs(%c : tensor<128x64xf32>) -> tensor<128x64xf32>
+  return %0 : tensor<128x64xf32>
 }

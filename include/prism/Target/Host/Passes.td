@@ -27,7 +27,8 @@ def HostTileAndVectorize : Pass<"host-tile-and-vectorize", "mlir::func::FuncOp">
     every tile is full and static and needs no masks. Ops whose body reads with
     `tensor.extract` (Gather, general Slice) and transposes stay scalar.
 
-    With `threads` > 1, a contraction of at least 2^20 multiply-adds whose
+    With `threads` > 1, a contraction of at least 2^23 multiply-adds (or whose
+    weight, the operand without the rows, has at least 2^20 elements) whose
     columns split evenly into `threads` chunks of whole tiles is first
     tiled by an `scf.forall` over those chunks; host-lower-to-llvm runs its
     iterations on MLIR's async runtime.
