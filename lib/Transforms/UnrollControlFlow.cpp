@@ -49,6 +49,20 @@ std::optional<int64_t> constantInt(Value v) {
   return (*attr.getValues<APInt>().begin()).getSExtValue();
 }
 
+bool isList(Value v) { return v && isa<SeqType, OptType>(v.getType()); }
+
+/// Ops that read or build sequences and optionals: resolved as lists, not
+/// typed by ONNX's inference (which, at opset 15, rejects an optional's
+/// element where a loop carries an optional in and yields what it holds).
+bool isListOp(Operation *op) {
+  return isa<ONNXSequenceEmptyOp, ONNXSequenceConstructOp, ONNXSequenceInsertOp,
+             ONNXSequenceEraseOp, ONNXSequenceAtOp, ONNXSequenceLengthOp,
+             ONNXConcatFromSequenceOp, ONNXSplitToSequenceOp, ONNXSequenceMapOp,
+             ONNXOptionalOp, ONNXOptionalHasElementOp,
+             ONNXOptionalGetElementOp>(op) ||
+         (isa<ONNXIdentityOp>(op) && isList(op->getOperand(0)));
+}
+
 class Unroller {
 public:
   explicit Unroller(OpBuilder &b) : b(b) {}
@@ -59,19 +73,12 @@ public:
   FailureOr<SmallVector<Value>> inlineRegion(Region &region, IRMapping &mapping) {
     Block &block = region.front();
     for (Operation &op : block.without_terminator()) {
-      // A loop that carries an optional in may yield what it holds: getting
-      // the element of a non-optional is the value itself.
-      if (auto get = dyn_cast<ONNXOptionalGetElementOp>(op)) {
-        Value in = mapping.lookupOrDefault(get.getInput());
-        if (!isa<OptType>(in.getType())) {
-          mapping.map(get.getOutput(), in);
-          continue;
-        }
-      }
       Operation *copy = b.clone(op, mapping);
       // Ops with regions are re-typed once unrolled themselves (their bodies
-      // may hold values of another iteration's types until then).
-      if (isa<ONNXDialect>(copy->getDialect()) && copy->getNumRegions() == 0) {
+      // may hold values of another iteration's types until then), list ops
+      // once resolved.
+      if (isa<ONNXDialect>(copy->getDialect()) && copy->getNumRegions() == 0 &&
+          !isListOp(copy)) {
         // Folding may erase the copy: map the originals to what replaced it.
         SmallVector<Value> results;
         bool changed = false;
@@ -159,18 +166,22 @@ struct OnnxUnrollControlFlow
     // Unrolling one op can make another's control constant, and resolving a
     // list can make an op foldable: repeat until nothing changes. Ops built
     // before the current one restart the sweep; folds do not.
+    // Most models have neither: skip the sweep, which would re-run the
+    // inference that onnx-infer-shapes has just run.
+    bool any = func.walk([](Operation *op) {
+                     return isa<ONNXIfOp, ONNXLoopOp, ONNXScanOp>(op) || isListOp(op)
+                                ? WalkResult::interrupt()
+                                : WalkResult::advance();
+                   }).wasInterrupted();
+    if (!any)
+      return;
     OpBuilder folder(&getContext());
     for (bool changed = true; changed;) {
       changed = false;
       for (Operation &op : llvm::make_early_inc_range(func.getBody().front())) {
         FailureOr<bool> done = false;
         bool restart = true;
-        if (isa<ONNXSequenceEmptyOp, ONNXSequenceConstructOp, ONNXSequenceInsertOp,
-                ONNXSequenceEraseOp, ONNXSequenceAtOp, ONNXSequenceLengthOp,
-                ONNXConcatFromSequenceOp, ONNXSplitToSequenceOp,
-                ONNXSequenceMapOp, ONNXOptionalOp, ONNXOptionalHasElementOp,
-                ONNXOptionalGetElementOp>(op) ||
-            (isa<ONNXIdentityOp>(op) && isList(op.getOperand(0)))) {
+        if (isListOp(&op)) {
           done = resolveList(op);
         } else if (auto ifOp = dyn_cast<ONNXIfOp>(op)) {
           done = unrollIf(ifOp);
@@ -206,10 +217,6 @@ struct OnnxUnrollControlFlow
 
   /// The elements of a sequence (or optional) known at compile time.
   DenseMap<Value, SmallVector<Value>> lists;
-
-  bool isList(Value v) {
-    return v && isa<SeqType, OptType>(v.getType());
-  }
 
   /// A constant position into a list of `size` (ONNX's negative positions
   /// count from the end; `size` itself appends when `inserting`).

@@ -124,8 +124,9 @@ struct HostTileAndVectorize
         n = d;
       }
     // Worth a dispatch to the async runtime: 2^23 multiply-adds, or a
-    // weight of 2^20 elements read by few rows (a decode step's memory-bound
-    // GEMV: GPT-2 small's 2-thread decode went from 52 to 39 ms with it).
+    // weight of 2^20 elements (a decode step's memory-bound GEMV: with it,
+    // benchmarks/host_latency.py's GPT-2 small 2-thread decode went from
+    // 54 to 39 ms).
     int64_t weight = m < 0 ? work : work / ranges[m];
     bool worthIt = work >= (int64_t(1) << 23) || weight >= (int64_t(1) << 20);
     if (n < 0 || !worthIt || ranges[n] % (threads * nTile) != 0)
