@@ -4,16 +4,21 @@
 
 #include "prism/Conversion/Passes.h"
 #include "prism/Dialect/Onnx/OnnxDialect.h"
+#include "prism/Dialect/Xfmr/Work.h"
+#include "prism/Dialect/Xfmr/XfmrDialect.h"
 #include "prism/Import/OnnxImporter.h"
 #include "prism/Target/Host/Passes.h"
 #include "prism/Transforms/Passes.h"
 
 #include "mlir/Dialect/Func/IR/FuncOps.h"
+#include "mlir/Dialect/MLProgram/IR/MLProgram.h"
 
 void prism::registerAllDialects(mlir::DialectRegistry &registry) {
-  registry.insert<prism::onnx::ONNXDialect, mlir::func::FuncDialect,
+  registry.insert<prism::onnx::ONNXDialect, prism::xfmr::XfmrDialect,
+                  mlir::ml_program::MLProgramDialect, mlir::func::FuncDialect,
                   mlir::arith::ArithDialect, mlir::linalg::LinalgDialect,
                   mlir::math::MathDialect, mlir::tensor::TensorDialect>();
+  prism::xfmr::registerLinalgWorkModels(registry);
 }
 
 void prism::registerAllPasses() {
