@@ -106,6 +106,13 @@ cl::opt<OutputFormat> outputFormat(
                clEnumValN(OutputFormat::Pb, "pb", "ONNX TensorProto .pb")),
     cl::init(OutputFormat::Npy), cl::cat(category));
 
+cl::opt<bool> noRaise(
+    "no-raise",
+    cl::desc("Run the graph as imported, without raising transformer blocks "
+             "to xfmr ops (xfmr-raise); the fused com.microsoft attention "
+             "and embedding operators need raising"),
+    cl::cat(category));
+
 int fail(const llvm::Twine &msg) {
   llvm::errs() << "prism-run: " << msg << "\n";
   return 1;
@@ -137,6 +144,9 @@ LogicalResult lowerToLinalg(ModuleOp module, llvm::ArrayRef<std::string> binds) 
   prism::OnnxToStaticOptions options;
   options.dims = binds;
   prism::buildOnnxToStaticPipeline(pm, options);
+  if (!noRaise)
+    pm.addNestedPass<func::FuncOp>(prism::createXfmrRaise());
+  pm.addNestedPass<func::FuncOp>(prism::createConvertXfmrToOnnx());
   pm.addNestedPass<func::FuncOp>(prism::createConvertOnnxToLinalg());
   return pm.run(module);
 }

@@ -39,4 +39,22 @@ def ConvertOnnxToLinalg : Pass<"convert-onnx-to-linalg", "mlir::func::FuncOp"> {
   ];
 }
 
+def ConvertXfmrToOnnx : Pass<"convert-xfmr-to-onnx", "mlir::func::FuncOp"> {
+  let summary = "Rewrite xfmr ops as the onnx ops that compute them (the host's reference path)";
+  let description = [{
+    Each xfmr op becomes the primitive onnx ops of its definition, which
+    `convert-onnx-to-linalg` then lowers: attention as MatMul, Softmax and
+    MatMul (keys and values concatenated with the past, key/value heads
+    repeated for grouped-query attention, causal and sliding-window masks as
+    a `linalg.generic`, scores and softmax in f32 for 16-bit types); the
+    norms as reductions; rotary as slices, Neg and Concat; the activations
+    as Erf, Tanh and Sigmoid; embedding as Gather. An xfmr op it cannot
+    rewrite (a dynamic shape) is an error.
+  }];
+  let dependentDialects = [
+    "::prism::onnx::ONNXDialect", "::mlir::arith::ArithDialect",
+    "::mlir::linalg::LinalgDialect", "::mlir::tensor::TensorDialect",
+  ];
+}
+
 #endif // PRISM_CONVERSION_PASSES

@@ -57,4 +57,46 @@ def OnnxCheckStatic : Pass<"onnx-check-static", "mlir::func::FuncOp"> {
   }];
 }
 
+def XfmrRaise : Pass<"xfmr-raise", "mlir::func::FuncOp"> {
+  let summary = "Raise exported transformer graphs to xfmr ops";
+  let description = [{
+    Finds the transformer blocks in a statically shaped onnx graph and
+    rewrites each as one xfmr op, leaving the rest as onnx ops:
+
+    - decomposed attention as PyTorch exports it: MatMul(Q, K^T), a scale
+      (Div or Mul, or Q and K^T scaled separately), a mask (Add, or Where
+      with a constant fill, clamped with Max), Softmax (between Casts in
+      16-bit models) and MatMul with V. Keys and values concatenated to a
+      past cache along the sequence become the op's KV cache read and
+      append (the Concat's other users, the `present` outputs, read the
+      op's present results); keys and values repeated per query head by
+      Unsqueeze/Expand/Reshape become grouped-query attention;
+    - LayerNorm (ReduceMean, Sub, Pow, ReduceMean, Add, Sqrt, Div, Mul,
+      Add) and RMSNorm (Pow, ReduceMean, Add, Sqrt, Div or Reciprocal, Mul,
+      Mul) over the last axis, with the Cast of 16-bit models;
+    - GELU in its Erf and Tanh forms, SiLU as x * Sigmoid(x), and the gated
+      MLP's product silu(gate) * up (swiglu) or gelu(gate) * up (geglu);
+    - rotary embedding as x * cos + rotate_half(x) * sin;
+    - Gather of rows of a 2-D weight table (embedding);
+    - the fused operators: com.microsoft Attention, MultiHeadAttention,
+      SkipLayerNormalization, SkipSimplifiedLayerNormalization,
+      SimplifiedLayerNormalization, EmbedLayerNormalization, FastGelu,
+      BiasGelu, Gelu, QuickGelu and RotaryEmbedding; ai.onnx
+      LayerNormalization (last axis), RMSNormalization and Gelu.
+
+    A form that almost matches is left as it is (the graph stays correct);
+    `--prism-debug-only=xfmr-raise` prints why it did not match.
+    GroupQueryAttention and the opset-23 Attention and RotaryEmbedding are
+    not raised yet: they stay onnx ops.
+  }];
+  let dependentDialects = ["::prism::xfmr::XfmrDialect",
+                           "::mlir::arith::ArithDialect",
+                           "::mlir::linalg::LinalgDialect",
+                           "::mlir::tensor::TensorDialect"];
+  let statistics = [
+    Statistic<"numAttention", "attention", "xfmr.attention ops after raising">,
+    Statistic<"numNorms", "norms", "xfmr.rms_norm and xfmr.layer_norm ops after raising">,
+  ];
+}
+
 #endif // PRISM_TRANSFORMS_PASSES

@@ -14,7 +14,7 @@
 #include "prism/Dialect/Onnx/OnnxTypeConversion.h"
 
 #include "LoweringUtils.h"
-#include "OnnxBuilder.h"
+#include "prism/Dialect/Onnx/MsAttentionForms.h"
 
 #include "mlir/Dialect/Arith/IR/Arith.h"
 #include "mlir/Dialect/Traits.h"
@@ -58,23 +58,6 @@ Normalized normalize(OnnxBuilder &b, Value x, Value scale, Value bias, int64_t a
   return {b.castTo(y, elem), mean, inv};
 }
 
-/// Replaces `op`'s results with `values`; a null value stands for an absent
-/// optional output (NoneType), which must be unused.
-LogicalResult replaceWithOptional(PatternRewriter &rw, Operation *op,
-                                  ArrayRef<Value> values) {
-  SmallVector<Value> results;
-  for (auto [result, v] : llvm::zip(op->getResults(), values)) {
-    if (isa<NoneType>(result.getType())) {
-      results.push_back(ONNXNoValueOp::create(rw, op->getLoc(), result.getType()));
-      continue;
-    }
-    if (!v)
-      return rw.notifyMatchFailure(op, "an output that is not produced is used");
-    results.push_back(OnnxBuilder(rw, op->getLoc()).match(v, result.getType()));
-  }
-  rw.replaceOp(op, results);
-  return success();
-}
 
 struct LayerNormalizationDecomposition
     : public OpRewritePattern<ONNXLayerNormalizationOp> {
@@ -139,53 +122,8 @@ struct SkipNormalizationDecomposition : public OpRewritePattern<OpTy> {
   }
 };
 
-/// 0.5 * x * (1 + erf(x / sqrt(2))).
-Value geluErf(OnnxBuilder &b, Value x) {
-  Value erf = b.unary<ONNXErfOp>(b.mul(x, b.scalarLike(x, M_SQRT1_2)));
-  return b.mul(b.mul(x, b.scalarLike(x, 0.5)),
-               b.add(erf, b.scalarLike(x, 1.0)));
-}
 
-/// 0.5 * x * (1 + tanh(sqrt(2/pi) * (x + 0.044715 x^3))).
-Value geluTanh(OnnxBuilder &b, Value x) {
-  Value x3 = b.mul(b.mul(x, x), x);
-  Value inner = b.mul(b.add(x, b.mul(x3, b.scalarLike(x, 0.044715))),
-                      b.scalarLike(x, std::sqrt(2.0 / M_PI)));
-  return b.mul(b.mul(x, b.scalarLike(x, 0.5)),
-               b.add(b.unary<ONNXTanhOp>(inner), b.scalarLike(x, 1.0)));
-}
 
-struct GeluDecomposition : public RewritePattern {
-  GeluDecomposition(MLIRContext *ctx)
-      : RewritePattern(MatchAnyOpTypeTag(), /*benefit=*/1, ctx) {}
-  LogicalResult matchAndRewrite(Operation *op,
-                                PatternRewriter &rw) const override {
-    if (!isa<ONNXGeluOp, ONNXMsGeluOp, ONNXMsBiasGeluOp, ONNXMsFastGeluOp,
-             ONNXMsQuickGeluOp>(op) ||
-        !allStatic(op))
-      return failure();
-    OnnxBuilder b(rw, op->getLoc());
-    Value x = op->getOperand(0), r;
-    if (auto g = dyn_cast<ONNXGeluOp>(op)) {
-      if (prism::getUnsupportedReason(op))
-        return failure();
-      r = g.getApproximate() == "tanh" ? geluTanh(b, x) : geluErf(b, x);
-    } else if (isa<ONNXMsGeluOp>(op)) {
-      r = geluErf(b, x);
-    } else if (isa<ONNXMsBiasGeluOp>(op)) {
-      r = geluErf(b, b.add(x, op->getOperand(1)));
-    } else if (isa<ONNXMsFastGeluOp>(op)) {
-      if (!isNone(op->getOperand(1)))
-        x = b.add(x, op->getOperand(1));
-      r = geluTanh(b, x);
-    } else {
-      double alpha = cast<ONNXMsQuickGeluOp>(op).getAlpha().convertToDouble();
-      r = b.mul(x, b.unary<ONNXSigmoidOp>(b.mul(x, b.scalarLike(x, alpha))));
-    }
-    rw.replaceOp(op, r);
-    return success();
-  }
-};
 
 /// Gemm: alpha * A' B' + beta * C.
 struct GemmDecomposition : public OpRewritePattern<ONNXGemmOp> {
@@ -810,335 +748,15 @@ struct DropoutToIdentity : public OpRewritePattern<ONNXDropoutOp> {
 // Attention
 //===----------------------------------------------------------------------===//
 
-/// Adds `filter` to the scores [.., S, T] where key j is after query i's
-/// position (past + i): the causal mask.
-Value addCausalMask(OnnxBuilder &b, Value scores, int64_t past, double filter) {
-  auto t = tensorType(scores);
-  int64_t rank = t.getRank();
-  Value init = tensor::EmptyOp::create(b.rw, b.loc, t.getShape(),
-                                       t.getElementType());
-  SmallVector<AffineMap> maps(2, b.rw.getMultiDimIdentityMap(rank));
-  SmallVector<utils::IteratorType> iterators(rank,
-                                             utils::IteratorType::parallel);
-  return linalg::GenericOp::create(
-             b.rw, b.loc, TypeRange{t}, ValueRange{scores}, ValueRange{init},
-             maps, iterators,
-             [&](OpBuilder &nb, Location l, ValueRange args) {
-               Value i = linalg::IndexOp::create(nb, l, rank - 2);
-               Value j = linalg::IndexOp::create(nb, l, rank - 1);
-               Value limit = arith::AddIOp::create(
-                   nb, l, i, arith::ConstantIndexOp::create(nb, l, past));
-               Value masked = arith::CmpIOp::create(
-                   nb, l, arith::CmpIPredicate::sgt, j, limit);
-               Value f = arith::ConstantOp::create(
-                   nb, l, t.getElementType(),
-                   nb.getFloatAttr(t.getElementType(), filter));
-               Value plus = arith::AddFOp::create(nb, l, args[0], f);
-               linalg::YieldOp::create(
-                   nb, l, Value(arith::SelectOp::create(nb, l, masked, plus,
-                                                        args[0])));
-             })
-      .getResult(0);
-}
 
-/// The additive mask [B, 1, S or 1, T] of ONNX Runtime's mask_index forms:
-/// [B] valid lengths, [2B] ends and starts, [B, T] 0/1 key padding, [B, S, T]
-/// 0/1 attention mask, Megatron's [B, 1, M, M] 0/1 mask over absolute
-/// positions (which only ONNX Runtime's CUDA kernel takes); null for the
-/// dummy [B or 1, 1]. Fails for the rest.
-FailureOr<Value> additiveMask(OnnxBuilder &b, Value mask, int64_t batch,
-                              int64_t seq, int64_t total, Type elem,
-                              double filter) {
-  auto t = tensorType(mask);
-  auto i32 = b.rw.getI32Type();
-  Value zero = b.scalar(elem, 0.0), fill = b.scalar(elem, filter);
-  auto boolType = [&](ArrayRef<int64_t> shape) {
-    return RankedTensorType::get(shape, b.rw.getI1Type());
-  };
-  auto select = [&](Value keep) {
-    auto kt = tensorType(keep);
-    return ONNXWhereOp::create(b.rw, b.loc, kt.clone(elem), keep, zero, fill)
-        .getResult();
-  };
-  Value m = b.castTo(mask, i32);
-  if (t.getRank() == 2 && t.getDimSize(1) == 1 && total != 1)
-    return Value();
-  if (t.getRank() == 2 && t.getDimSize(0) == batch &&
-      t.getDimSize(1) == total) {
-    Value keep = ONNXGreaterOp::create(b.rw, b.loc, boolType(t.getShape()), m,
-                                       b.scalar(i32, 0));
-    return b.reshape(select(keep), {batch, 1, 1, total});
-  }
-  if (t.getRank() == 3 && t.getDimSize(0) == batch && t.getDimSize(1) == seq &&
-      t.getDimSize(2) == total) {
-    Value keep = ONNXGreaterOp::create(b.rw, b.loc, boolType(t.getShape()), m,
-                                       b.scalar(i32, 0));
-    return b.reshape(select(keep), {batch, 1, seq, total});
-  }
-  if (t.getRank() == 4 && t.getDimSize(0) == batch && t.getDimSize(1) == 1 &&
-      t.getDimSize(2) == t.getDimSize(3) && t.getDimSize(2) >= total) {
-    // Megatron's mask over absolute positions, as ONNX Runtime's CUDA
-    // kernel reads it: query i is row past + i, key j column j.
-    Value rows = b.slice(b.slice(m, 2, total - seq, seq), 3, 0, total);
-    Value keep = ONNXGreaterOp::create(b.rw, b.loc,
-                                       boolType({batch, 1, seq, total}), rows,
-                                       b.scalar(i32, 0));
-    return select(keep);
-  }
-  if (t.getRank() == 1 &&
-      (t.getDimSize(0) == batch || t.getDimSize(0) == 2 * batch)) {
-    // Key position j is kept when start <= j < end.
-    SmallVector<int32_t> positions;
-    for (int64_t j = 0; j < total; ++j)
-      positions.push_back((int32_t)j);
-    auto posType = RankedTensorType::get({1, total}, i32);
-    Value pos = arith::ConstantOp::create(
-        b.rw, b.loc, DenseElementsAttr::get(posType, ArrayRef(positions)));
-    Value ends = b.reshape(b.slice(m, 0, 0, batch), {batch, 1});
-    Value keep = ONNXLessOp::create(b.rw, b.loc, boolType({batch, total}), pos,
-                                    ends);
-    if (t.getDimSize(0) == 2 * batch) {
-      Value starts = b.reshape(b.slice(m, 0, batch, batch), {batch, 1});
-      Value after = ONNXGreaterOrEqualOp::create(
-          b.rw, b.loc, boolType({batch, total}), pos, starts);
-      keep = ONNXAndOp::create(b.rw, b.loc, boolType({batch, total}), keep,
-                               after);
-    }
-    return b.reshape(select(keep), {batch, 1, 1, total});
-  }
-  return failure();
-}
 
-/// softmax(scale * Q K^T + bias [+ causal]) V for Q [B, N, S, H], K [B, N, T,
-/// H] and V [B, N, T, Hv].
-Value attend(OnnxBuilder &b, Value q, Value k, Value v, double scale, Value bias,
-             std::optional<int64_t> causalPast, double filter) {
-  Value scores = b.matmul(q, b.transpose(k, {0, 1, 3, 2}));
-  scores = b.mul(scores, b.scalarLike(scores, scale));
-  if (bias)
-    scores = b.add(scores, bias);
-  if (causalPast)
-    scores = addCausalMask(b, scores, *causalPast, filter);
-  return b.matmul(b.softmaxLast(scores), v);
-}
 
-/// [B, S, N * H] -> [B, N, S, H].
-Value splitHeads(OnnxBuilder &b, Value x, int64_t heads) {
-  auto t = tensorType(x);
-  int64_t batch = t.getDimSize(0), seq = t.getDimSize(1);
-  Value r = b.reshape(x, {batch, seq, heads, t.getDimSize(2) / heads});
-  return b.transpose(r, {0, 2, 1, 3});
-}
 
-/// [B, N, S, H] -> [B, S, N * H].
-Value mergeHeads(OnnxBuilder &b, Value x) {
-  auto t = tensorType(x);
-  Value r = b.transpose(x, {0, 2, 1, 3});
-  return b.reshape(r, {t.getDimSize(0), t.getDimSize(2),
-                       t.getDimSize(1) * t.getDimSize(3)});
-}
 
-/// Whether `shape` is one of the mask_index forms additiveMask builds.
-bool isSupportedMask(Value mask, int64_t batch, int64_t seq, int64_t total) {
-  if (isNone(mask))
-    return true;
-  ArrayRef<int64_t> s = tensorType(mask).getShape();
-  return (s.size() == 1 && (s[0] == batch || s[0] == 2 * batch)) ||
-         (s.size() == 2 && (s[1] == 1 || (s[0] == batch && s[1] == total))) ||
-         (s.size() == 3 && s[0] == batch && s[1] == seq && s[2] == total) ||
-         (s.size() == 4 && s[0] == batch && s[1] == 1 && s[2] == s[3] &&
-          s[2] >= total);
-}
 
-constexpr const char *kMaskForms =
-    "the host takes [batch], [2 * batch], [batch, total_sequence], "
-    "[batch, sequence, total_sequence] and Megatron's [batch, 1, "
-    "max_sequence, max_sequence] with max_sequence >= total_sequence";
 
-/// com.microsoft Attention: the QKV projection, optional past state [2, B, N,
-/// P, H] (present is past with this step appended), mask_index, attention
-/// bias and the causal mask.
-struct MsAttentionDecomposition : public OpRewritePattern<ONNXMsAttentionOp> {
-  using OpRewritePattern::OpRewritePattern;
-  LogicalResult matchAndRewrite(ONNXMsAttentionOp op,
-                                PatternRewriter &rw) const override {
-    if (!allStatic(op))
-      return failure();
-    if (prism::getUnsupportedReason(op))
-      return failure();
-    OnnxBuilder b(rw, op.getLoc());
-    auto in = tensorType(op.getInput());
-    int64_t batch = in.getDimSize(0), seq = in.getDimSize(1);
-    int64_t heads = (int64_t)op.getNumHeads();
-    int64_t width = tensorType(op.getWeights()).getDimSize(1);
-    SmallVector<int64_t> sizes = {width / 3, width / 3, width / 3};
-    if (auto qkv = op.getQkvHiddenSizes())
-      for (auto [i, a] : llvm::enumerate(*qkv))
-        sizes[i] = cast<IntegerAttr>(a).getInt();
-    Value qkv = b.matmul(op.getInput(), op.getWeights());
-    if (!isNone(op.getBias()))
-      qkv = b.add(qkv, op.getBias());
-    Value q = splitHeads(b, b.slice(qkv, 2, 0, sizes[0]), heads);
-    Value k = splitHeads(b, b.slice(qkv, 2, sizes[0], sizes[1]), heads);
-    Value v = splitHeads(b, b.slice(qkv, 2, sizes[0] + sizes[1], sizes[2]),
-                         heads);
-    int64_t past = 0;
-    if (!isNone(op.getPast())) {
-      auto pt = tensorType(op.getPast());
-      past = pt.getDimSize(3);
-      SmallVector<int64_t> one(pt.getShape().drop_front());
-      Value pk = b.reshape(b.slice(op.getPast(), 0, 0, 1), one);
-      Value pv = b.reshape(b.slice(op.getPast(), 0, 1, 1), one);
-      k = b.concat({pk, k}, 2);
-      v = b.concat({pv, v}, 2);
-    }
-    int64_t total = past + seq;
-    Type elem = in.getElementType();
-    double filter = op.getMaskFilterValue()
-                        ? op.getMaskFilterValue()->convertToDouble()
-                        : -10000.0;
-    Value bias;
-    if (!isNone(op.getMaskIndex())) {
-      auto m = additiveMask(b, op.getMaskIndex(), batch, seq, total, elem,
-                            filter);
-      if (failed(m))
-        return failure();
-      bias = *m;
-    }
-    if (!isNone(op.getAttentionBias()))
-      bias = bias ? b.add(bias, op.getAttentionBias()) : op.getAttentionBias();
-    int64_t headSize = sizes[0] / heads;
-    double scale = op.getScale() && op.getScale()->convertToDouble() != 0.0
-                       ? op.getScale()->convertToDouble()
-                       : 1.0 / std::sqrt((double)headSize);
-    std::optional<int64_t> causal;
-    if (op.getUnidirectional() && seq > 1)
-      causal = past;
-    Value out = mergeHeads(b, attend(b, q, k, v, scale, bias, causal, filter));
-    Value present;
-    if (!isNone(op.getPresent())) {
-      SmallVector<int64_t> one = {1};
-      llvm::append_range(one, tensorType(k).getShape());
-      present = b.concat({b.reshape(k, one), b.reshape(v, one)}, 0);
-    }
-    return replaceWithOptional(rw, op, {out, present});
-  }
-};
 
-/// com.microsoft MultiHeadAttention with projected Q/K/V ([B, S, D]; K and V
-/// may be [B, N, L, H] already, as cross-attention caches are), the packed
-/// bias, key padding mask, attention bias and past_key/past_value.
-struct MsMultiHeadAttentionDecomposition
-    : public OpRewritePattern<ONNXMsMultiHeadAttentionOp> {
-  using OpRewritePattern::OpRewritePattern;
-  LogicalResult matchAndRewrite(ONNXMsMultiHeadAttentionOp op,
-                                PatternRewriter &rw) const override {
-    if (!allStatic(op))
-      return failure();
-    if (prism::getUnsupportedReason(op))
-      return failure();
-    auto qt = tensorType(op.getQuery());
-    OnnxBuilder b(rw, op.getLoc());
-    int64_t heads = (int64_t)op.getNumHeads();
-    int64_t batch = qt.getDimSize(0), seq = qt.getDimSize(1);
-    int64_t dq = qt.getDimSize(2);
-    Value q = op.getQuery(), k = op.getKey(), v = op.getValue();
-    bool kvProjected = tensorType(k).getRank() == 3;
-    int64_t dk = kvProjected ? tensorType(k).getDimSize(2) : dq;
-    if (!isNone(op.getBias())) {
-      q = b.add(q, b.slice(op.getBias(), 0, 0, dq));
-      // Keys and values given per head ([B, N, L, H]) take no bias, as in
-      // ONNX Runtime.
-      if (kvProjected) {
-        int64_t dv = tensorType(v).getDimSize(2);
-        k = b.add(k, b.slice(op.getBias(), 0, dq, dk));
-        v = b.add(v, b.slice(op.getBias(), 0, dq + dk, dv));
-      }
-    }
-    q = splitHeads(b, q, heads);
-    if (kvProjected) {
-      k = splitHeads(b, k, heads);
-      v = splitHeads(b, v, heads);
-    }
-    int64_t past = 0;
-    if (!isNone(op.getPastKey()) && !isNone(op.getPastValue())) {
-      past = tensorType(op.getPastKey()).getDimSize(2);
-      k = b.concat({op.getPastKey(), k}, 2);
-      v = b.concat({op.getPastValue(), v}, 2);
-    }
-    int64_t total = tensorType(k).getDimSize(2);
-    Type elem = qt.getElementType();
-    double filter = op.getMaskFilterValue()
-                        ? op.getMaskFilterValue()->convertToDouble()
-                        : -10000.0;
-    Value bias;
-    if (!isNone(op.getKeyPaddingMask())) {
-      auto m = additiveMask(b, op.getKeyPaddingMask(), batch, seq, total,
-                            elem, filter);
-      if (failed(m))
-        return failure();
-      bias = *m;
-    }
-    if (!isNone(op.getAttentionBias()))
-      bias = bias ? b.add(bias, op.getAttentionBias()) : op.getAttentionBias();
-    int64_t headSize = tensorType(q).getDimSize(3);
-    double scale = op.getScale() && op.getScale()->convertToDouble() != 0.0
-                       ? op.getScale()->convertToDouble()
-                       : 1.0 / std::sqrt((double)headSize);
-    std::optional<int64_t> causal;
-    if (op.getUnidirectional() && seq > 1)
-      causal = past;
-    Value out = mergeHeads(b, attend(b, q, k, v, scale, bias, causal, filter));
-    return replaceWithOptional(rw, op, {out, k, v, Value()});
-  }
-};
 
-/// com.microsoft EmbedLayerNormalization: word + position (+ segment)
-/// embeddings, layer-normalised; mask_index counts each row's ones.
-struct MsEmbedLayerNormalizationDecomposition
-    : public OpRewritePattern<ONNXMsEmbedLayerNormalizationOp> {
-  using OpRewritePattern::OpRewritePattern;
-  LogicalResult matchAndRewrite(ONNXMsEmbedLayerNormalizationOp op,
-                                PatternRewriter &rw) const override {
-    if (!allStatic(op))
-      return failure();
-    OnnxBuilder b(rw, op.getLoc());
-    auto ids = tensorType(op.getInputIds());
-    int64_t batch = ids.getDimSize(0), seq = ids.getDimSize(1);
-    Value emb = b.gather(op.getWordEmbedding(), op.getInputIds());
-    Value positions = op.getPositionIds();
-    if (isNone(positions)) {
-      SmallVector<int32_t> range;
-      for (int64_t s = 0; s < seq; ++s)
-        range.push_back((int32_t)s);
-      auto type = RankedTensorType::get({1, seq}, rw.getI32Type());
-      positions = arith::ConstantOp::create(
-          rw, op.getLoc(), DenseElementsAttr::get(type, ArrayRef(range)));
-    }
-    emb = b.add(emb, b.gather(op.getPositionEmbedding(), positions));
-    if (!isNone(op.getSegmentIds()) && !isNone(op.getSegmentEmbedding()))
-      emb = b.add(emb, b.gather(op.getSegmentEmbedding(), op.getSegmentIds()));
-    Normalized n = normalize(b, emb, op.getGamma(), op.getBeta(),
-                             /*axis=*/2, op.getEpsilon().convertToDouble(),
-                             /*rms=*/false, /*stashF32=*/true);
-    Value maskIndex;
-    auto i32 = rw.getI32Type();
-    if (!isNone(op.getMask())) {
-      Value m = b.castTo(op.getMask(), i32);
-      auto boolType = RankedTensorType::get({batch, seq}, rw.getI1Type());
-      Value ones = ONNXEqualOp::create(rw, op.getLoc(), boolType, m,
-                                       b.scalar(i32, 1));
-      maskIndex = b.reshape(
-          b.reduceFrom<ONNXReduceSumOp>(b.castTo(ones, i32), 1), {batch});
-    } else {
-      auto type = RankedTensorType::get({batch}, i32);
-      maskIndex = arith::ConstantOp::create(
-          rw, op.getLoc(),
-          DenseElementsAttr::get(type, rw.getI32IntegerAttr(0)));
-    }
-    return replaceWithOptional(rw, op, {n.y, maskIndex, emb});
-  }
-};
 
 } // namespace
 
@@ -1296,7 +914,7 @@ void prism::populateOnnxDecompositionPatterns(RewritePatternSet &patterns) {
                SkipNormalizationDecomposition<ONNXMsSkipLayerNormalizationOp, false>,
                SkipNormalizationDecomposition<
                    ONNXMsSkipSimplifiedLayerNormalizationOp, true>,
-               GeluDecomposition, GemmDecomposition, SplitToSlices,
+               GemmDecomposition, SplitToSlices,
                CastLikeToCast, DropoutToIdentity, ReduceFamilyDecomposition,
                NegativeLogLikelihoodLossDecomposition,
                SoftmaxCrossEntropyLossDecomposition,
@@ -1308,7 +926,6 @@ void prism::populateOnnxDecompositionPatterns(RewritePatternSet &patterns) {
                HardmaxDecomposition, DynamicQuantizeLinearDecomposition,
                ShrinkDecomposition, PReluDecomposition,
                MeanVarianceNormalizationDecomposition, LrnDecomposition,
-               DetDecomposition, CompressToGather, NonZeroToConstant,
-               MsAttentionDecomposition, MsMultiHeadAttentionDecomposition,
-               MsEmbedLayerNormalizationDecomposition>(patterns.getContext());
+               DetDecomposition, CompressToGather, NonZeroToConstant>(
+      patterns.getContext());
 }

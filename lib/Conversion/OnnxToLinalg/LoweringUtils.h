@@ -13,38 +13,20 @@
 #include "mlir/IR/PatternMatch.h"
 
 #include "prism/Conversion/OnnxToLinalg/OnnxToLinalg.h"
+#include "prism/Dialect/Onnx/OnnxBuilder.h"
 
 #include <optional>
 #include <string>
 
 namespace prism::lowering {
 
-/// Whether `v` is an absent optional operand or result (None).
-inline bool isNone(mlir::Value v) {
-  return !v || llvm::isa<mlir::NoneType>(v.getType());
-}
-
-/// `v`'s ranked tensor type (it must have one).
-inline mlir::RankedTensorType tensorType(mlir::Value v) {
-  return llvm::cast<mlir::RankedTensorType>(v.getType());
-}
-
-/// `x` as `shape` (tensor.reshape with a constant shape), or `x` itself.
-mlir::Value reshapeTo(mlir::OpBuilder &b, mlir::Location loc, mlir::Value x,
-                      llvm::ArrayRef<int64_t> shape);
-
-/// `x` with its dims permuted (linalg.transpose).
-mlir::Value transposeTo(mlir::OpBuilder &b, mlir::Location loc, mlir::Value x,
-                        llvm::ArrayRef<int64_t> perm);
-
-/// `v`'s type when it is a statically shaped ranked tensor, else null.
-mlir::RankedTensorType staticType(mlir::Value v);
-
-/// Whether every operand and result (None aside) is a static tensor.
-bool allStatic(mlir::Operation *op);
-
-/// The values of a constant integer tensor, or nullopt.
-std::optional<llvm::SmallVector<int64_t>> constInts(mlir::Value v);
+using prism::onnx::allStatic;
+using prism::onnx::constInts;
+using prism::onnx::isNone;
+using prism::onnx::reshapeTo;
+using prism::onnx::staticType;
+using prism::onnx::tensorType;
+using prism::onnx::transposeTo;
 
 /// arith takes signless integers only: the signless type of `t`'s width for
 /// an unsigned integer, else `t`; and a cast between the two inside linalg

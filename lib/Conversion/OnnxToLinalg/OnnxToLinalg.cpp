@@ -32,10 +32,6 @@ using namespace prism::lowering;
 
 namespace prism::lowering {
 
-RankedTensorType staticType(Value v) {
-  auto t = dyn_cast<RankedTensorType>(v.getType());
-  return t && t.hasStaticShape() ? t : RankedTensorType();
-}
 
 /// arith takes signless integers only: unsigned scalars are cast to the
 /// signless type of their width inside linalg bodies, and back (the casts
@@ -93,26 +89,7 @@ Value broadcastGeneric(OpBuilder &b, Location loc, RankedTensorType result,
       .getResult(0);
 }
 
-bool allStatic(Operation *op) {
-  // None stands for an absent optional operand or result.
-  auto isStatic = [](Type t) {
-    auto r = dyn_cast<RankedTensorType>(t);
-    return isa<NoneType>(t) || (r && r.hasStaticShape());
-  };
-  return llvm::all_of(op->getOperandTypes(), isStatic) &&
-         llvm::all_of(op->getResultTypes(), isStatic);
-}
 
-/// The values of a constant int operand.
-std::optional<SmallVector<int64_t>> constInts(Value v) {
-  DenseIntElementsAttr attr;
-  if (!matchPattern(v, m_Constant(&attr)))
-    return std::nullopt;
-  SmallVector<int64_t> out;
-  for (const APInt &x : attr.getValues<APInt>())
-    out.push_back(x.getSExtValue());
-  return out;
-}
 
 /// An index scalar `v` (any integer type) into [0, size): negative values
 /// count from the end, the rest are clamped (ONNX leaves them undefined).
@@ -128,23 +105,7 @@ Value wrapIndex(OpBuilder &b, Location l, Value v, int64_t size) {
       arith::MinSIOp::create(b, l, i, arith::ConstantIndexOp::create(b, l, size - 1)));
 }
 
-Value reshapeTo(OpBuilder &b, Location loc, Value x, ArrayRef<int64_t> shape) {
-  auto t = cast<RankedTensorType>(x.getType());
-  if (t.getShape() == shape)
-    return x;
-  auto shapeType = RankedTensorType::get({(int64_t)shape.size()}, b.getI64Type());
-  Value s = arith::ConstantOp::create(b, loc, DenseElementsAttr::get(shapeType, shape));
-  return tensor::ReshapeOp::create(b, loc, t.clone(shape), x, s);
-}
 
-Value transposeTo(OpBuilder &b, Location loc, Value x, ArrayRef<int64_t> perm) {
-  auto t = cast<RankedTensorType>(x.getType());
-  SmallVector<int64_t> shape;
-  for (int64_t p : perm)
-    shape.push_back(t.getDimSize(p));
-  Value init = tensor::EmptyOp::create(b, loc, shape, t.getElementType());
-  return linalg::TransposeOp::create(b, loc, x, init, perm)->getResult(0);
-}
 
 } // namespace prism::lowering
 

@@ -53,6 +53,20 @@ struct ConvertOnnxToLinalg
         auto r = dyn_cast<RankedTensorType>(t);
         return !isa<NoneType>(t) && (!r || !r.hasStaticShape());
       });
+      // The fused transformer operators reach the host as xfmr ops.
+      if (isa<prism::onnx::ONNXMsAttentionOp,
+              prism::onnx::ONNXMsMultiHeadAttentionOp,
+              prism::onnx::ONNXMsEmbedLayerNormalizationOp,
+              prism::onnx::ONNXGeluOp, prism::onnx::ONNXMsGeluOp,
+              prism::onnx::ONNXMsBiasGeluOp, prism::onnx::ONNXMsFastGeluOp,
+              prism::onnx::ONNXMsQuickGeluOp>(op) &&
+          !dynamic) {
+        op->emitError() << "'" << op->getName()
+                        << "' runs on the host once raised to xfmr: run "
+                           "xfmr-raise and convert-xfmr-to-onnx first";
+        failedAny = true;
+        return;
+      }
       op->emitError() << "'" << op->getName() << "' is not lowered to the host yet"
                       << (dynamic ? " (its shape is not static: run "
                                     "onnx-to-static first)"

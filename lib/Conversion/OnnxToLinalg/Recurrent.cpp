@@ -10,7 +10,6 @@
 //===----------------------------------------------------------------------===//
 
 #include "LoweringUtils.h"
-#include "OnnxBuilder.h"
 
 using namespace mlir;
 using namespace prism::onnx;

@@ -10,7 +10,6 @@
 //===----------------------------------------------------------------------===//
 
 #include "LoweringUtils.h"
-#include "OnnxBuilder.h"
 
 #include "mlir/IR/Matchers.h"
 

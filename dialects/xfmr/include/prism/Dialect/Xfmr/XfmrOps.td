@@ -23,7 +23,8 @@ def Xfmr_AttentionOp : Xfmr_WorkOp<"attention", [AttrSizedOperandSegments]> {
     D]`): the op reads the cache and appends to it.
 
     `mask` is added to the scores and broadcasts to `[B, Hq, S, P + T]`
-    (padding masks, ALiBi-style biases). `causal` masks key `j` for query `i`
+    (padding masks, ALiBi-style biases); masked scores are clamped to the
+    lowest finite value, as exporters clamp them. `causal` masks key `j` for query `i`
     when `j > P + T - S + i`; `window > 0` also masks keys more than
     `window - 1` positions before the query's (sliding window). `softcap >
     0` replaces the scores by `softcap * tanh(scores / softcap)` before the

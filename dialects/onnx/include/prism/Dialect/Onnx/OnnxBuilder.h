@@ -1,14 +1,13 @@
 //===- OnnxBuilder.h - Building onnx ops on static tensors ------*- C++ -*-===//
 //
-// Decompositions rewrite composite operators as the simpler onnx ops they
-// are made of; this builder creates those ops with their result types.
+// Decompositions and raising rewrite composite operators as the simpler
+// onnx ops they are made of (plus a little tensor/linalg); this builder
+// creates those ops with their result types.
 //
 //===----------------------------------------------------------------------===//
 
-#ifndef PRISM_CONVERSION_ONNXTOLINALG_ONNXBUILDER_H
-#define PRISM_CONVERSION_ONNXTOLINALG_ONNXBUILDER_H
-
-#include "LoweringUtils.h"
+#ifndef PRISM_DIALECT_ONNX_ONNXBUILDER_H
+#define PRISM_DIALECT_ONNX_ONNXBUILDER_H
 
 #include "prism/Dialect/Onnx/OnnxOps.h"
 #include "prism/Dialect/Onnx/OnnxTypeConversion.h"
@@ -18,10 +17,39 @@
 #include "mlir/Dialect/Traits.h"
 #include "mlir/IR/PatternMatch.h"
 
-namespace prism::lowering {
+#include <optional>
+
+namespace prism::onnx {
+
+/// Whether `v` is an absent optional operand or result (None).
+inline bool isNone(mlir::Value v) {
+  return !v || llvm::isa<mlir::NoneType>(v.getType());
+}
+
+/// `v`'s ranked tensor type (it must have one).
+inline mlir::RankedTensorType tensorType(mlir::Value v) {
+  return llvm::cast<mlir::RankedTensorType>(v.getType());
+}
+
+/// `x` as `shape` (tensor.reshape with a constant shape), or `x` itself.
+mlir::Value reshapeTo(mlir::OpBuilder &b, mlir::Location loc, mlir::Value x,
+                      llvm::ArrayRef<int64_t> shape);
+
+/// `x` with its dims permuted (linalg.transpose).
+mlir::Value transposeTo(mlir::OpBuilder &b, mlir::Location loc, mlir::Value x,
+                        llvm::ArrayRef<int64_t> perm);
+
+/// `v`'s type when it is a statically shaped ranked tensor, else null.
+mlir::RankedTensorType staticType(mlir::Value v);
+
+/// Whether every operand and result (None aside) is a static tensor.
+bool allStatic(mlir::Operation *op);
+
+/// The values of a constant integer tensor, or nullopt.
+std::optional<llvm::SmallVector<int64_t>> constInts(mlir::Value v);
+
 
 using namespace mlir;
-using namespace prism::onnx;
 
 /// Builds onnx ops (and a few tensor/linalg ones) on static tensors,
 /// computing each result type.
@@ -198,6 +226,6 @@ public:
   Location loc;
 };
 
-} // namespace prism::lowering
+} // namespace prism::onnx
 
-#endif // PRISM_CONVERSION_ONNXTOLINALG_ONNXBUILDER_H
+#endif // PRISM_DIALECT_ONNX_ONNXBUILDER_H

@@ -1,0 +1,260 @@
+//===- RaiseAttention.cpp - Decomposed attention as xfmr.attention --------===//
+//
+// PyTorch exports attention as MatMul(Q, K^T), a scale (Div or Mul), a mask
+// (Add or Where, clamped with Max), Softmax and MatMul with V, with the keys
+// and values concatenated to the past cache and, for grouped-query
+// attention, repeated per query head by Unsqueeze/Expand/Reshape. The
+// pattern anchors on the Softmax and walks out from it.
+//
+//===----------------------------------------------------------------------===//
+
+#include "RaiseUtils.h"
+
+#include "mlir/IR/Matchers.h"
+
+using namespace mlir;
+using namespace prism::onnx;
+using namespace prism::raise;
+namespace xfmr = prism::xfmr;
+
+namespace {
+
+constexpr const char *kName = "attention";
+
+/// Q, K^T and the scale of `scores` = scale * (Q K^T).
+struct Scores {
+  Value q, keysT;
+  double scale = 1.0;
+};
+
+/// `v` = x * c or x / c for a constant c: x, with `scale` updated.
+Value stripScale(Value v, double &scale) {
+  Operation *def = v.getDefiningOp();
+  if (isa_and_nonnull<ONNXDivOp>(def)) {
+    if (auto c = constFloat(def->getOperand(1)); c && *c != 0) {
+      scale /= *c;
+      return def->getOperand(0);
+    }
+  }
+  if (isa_and_nonnull<ONNXMulOp>(def)) {
+    for (int i = 0; i < 2; ++i)
+      if (auto c = constFloat(def->getOperand(i))) {
+        scale *= *c;
+        return def->getOperand(1 - i);
+      }
+  }
+  return v;
+}
+
+std::optional<Scores> matchScores(Value v) {
+  Scores s;
+  v = skipCasts(stripScale(skipCasts(v), s.scale));
+  auto mm = v.getDefiningOp<ONNXMatMulOp>();
+  if (!mm)
+    return std::nullopt;
+  // Some exports scale Q and K^T separately (by the 4th root of the head
+  // size each).
+  s.q = stripScale(mm->getOperand(0), s.scale);
+  s.keysT = stripScale(mm->getOperand(1), s.scale);
+  return s;
+}
+
+/// The keys [.., T, D] from K^T [.., D, T]: the Transpose's input when it
+/// only swapped the last two dims, else a Transpose composed with it.
+Value untranspose(OnnxBuilder &b, Value keysT) {
+  auto t = tensorType(keysT);
+  int64_t rank = t.getRank();
+  SmallVector<int64_t> swap = llvm::to_vector(llvm::seq<int64_t>(0, rank));
+  std::swap(swap[rank - 1], swap[rank - 2]);
+  SmallVector<int64_t> perm = swap;
+  Value source = keysT;
+  if (auto tr = keysT.getDefiningOp<ONNXTransposeOp>(); tr && tr.getPermAttr()) {
+    SmallVector<int64_t> inner;
+    for (Attribute a : tr.getPermAttr())
+      inner.push_back(cast<IntegerAttr>(a).getInt());
+    // keys = transpose(transpose(src, inner), swap) = transpose(src, inner o swap)
+    for (int64_t i = 0; i < rank; ++i)
+      perm[i] = inner[swap[i]];
+    source = tr.getData();
+    if (perm == llvm::to_vector(llvm::seq<int64_t>(0, rank)))
+      return source;
+  }
+  auto st = tensorType(source);
+  SmallVector<int64_t> shape;
+  for (int64_t p : perm)
+    shape.push_back(st.getDimSize(p));
+  return ONNXTransposeOp::create(b.rw, b.loc, st.clone(shape), source,
+                                 b.rw.getI64ArrayAttr(perm));
+}
+
+/// `x` [B, H, T, D] made by repeating the heads of x0 [B, Hkv, T, D] with
+/// Unsqueeze(axis 2), Expand and Reshape (PyTorch's repeat_kv): x0 and the
+/// repetition.
+std::pair<Value, int64_t> unrepeatHeads(Value x) {
+  auto reshape = x.getDefiningOp<ONNXReshapeOp>();
+  if (!reshape)
+    return {x, 1};
+  auto expand = reshape.getData().getDefiningOp<ONNXExpandOp>();
+  if (!expand)
+    return {x, 1};
+  auto unsq = expand.getInput().getDefiningOp<ONNXUnsqueezeOp>();
+  if (!unsq)
+    return {x, 1};
+  auto x0 = unsq.getData();
+  auto t0 = tensorType(x0), te = tensorType(expand), tx = tensorType(x);
+  if (t0.getRank() != 4 || te.getRank() != 5 || tx.getRank() != 4)
+    return {x, 1};
+  int64_t groups = te.getDimSize(2);
+  SmallVector<int64_t> expanded = {t0.getDimSize(0), t0.getDimSize(1), groups,
+                                   t0.getDimSize(2), t0.getDimSize(3)};
+  SmallVector<int64_t> merged = {t0.getDimSize(0), t0.getDimSize(1) * groups,
+                                 t0.getDimSize(2), t0.getDimSize(3)};
+  if (te.getShape() != ArrayRef(expanded) || tx.getShape() != ArrayRef(merged) ||
+      tensorType(unsq).getDimSize(2) != 1)
+    return {x, 1};
+  return {x0, groups};
+}
+
+/// Keys (or values) concatenated to the cache along the sequence axis:
+/// the Concat, when it is one.
+ONNXConcatOp cacheConcat(Value x) {
+  auto concat = x.getDefiningOp<ONNXConcatOp>();
+  if (!concat || concat.getInputs().size() != 2)
+    return {};
+  int64_t rank = tensorType(x).getRank();
+  int64_t axis = (int64_t)concat.getAxis();
+  if (axis < 0)
+    axis += rank;
+  return rank == 4 && axis == 2 ? concat : ONNXConcatOp();
+}
+
+struct RaiseDecomposedAttention : public OpRewritePattern<ONNXSoftmaxOp> {
+  using OpRewritePattern::OpRewritePattern;
+
+  LogicalResult matchAndRewrite(ONNXSoftmaxOp softmax,
+                                PatternRewriter &rw) const override {
+    if (!allStatic(softmax))
+      return nearMiss(softmax, kName, "a shape is not static");
+    auto st = tensorType(softmax.getResult());
+    int64_t rank = st.getRank();
+    int64_t axis = (int64_t)softmax.getAxis();
+    if (axis != -1 && axis != rank - 1)
+      return nearMiss(softmax, kName, "the softmax is not over the last axis");
+    if (rank != 3 && rank != 4)
+      return nearMiss(softmax, kName, "the scores are not 3-D or 4-D");
+
+    // probs -> [Cast] -> MatMul(probs, V)
+    Value probs = softmax.getResult();
+    if (!probs.hasOneUse())
+      return nearMiss(softmax, kName, "the probabilities have other users");
+    Operation *user = *probs.user_begin();
+    if (isa<ONNXCastOp>(user)) {
+      if (!user->getResult(0).hasOneUse())
+        return nearMiss(softmax, kName, "the probabilities have other users");
+      user = *user->getResult(0).user_begin();
+    }
+    auto pv = dyn_cast<ONNXMatMulOp>(user);
+    if (!pv || pv->getOperand(0) != user->getOperand(0) ||
+        skipCasts(pv->getOperand(0)) != probs)
+      return nearMiss(softmax, kName, "the probabilities do not feed a MatMul "
+                                      "with the values");
+
+    // scores -> [Max clamp] -> [Add mask | Where] -> softmax (through casts)
+    Value s = skipCasts(softmax.getInput());
+    if (auto max = s.getDefiningOp<ONNXMaxOp>(); max && max->getNumOperands() == 2) {
+      for (int i = 0; i < 2; ++i)
+        if (auto c = constFloat(max->getOperand(i)); c && *c <= -1e30) {
+          s = max->getOperand(1 - i);
+          break;
+        }
+    }
+    // Built where the values are: every operand dominates the PV MatMul.
+    rw.setInsertionPoint(pv);
+    OnnxBuilder b(rw, softmax.getLoc());
+    std::optional<Scores> scores;
+    Value mask;
+    if (auto add = s.getDefiningOp<ONNXAddOp>()) {
+      for (int i = 0; i < 2 && !scores; ++i)
+        if ((scores = matchScores(add->getOperand(i))))
+          mask = add->getOperand(1 - i);
+    } else if (auto where = s.getDefiningOp<ONNXWhereOp>()) {
+      // where(cond, scores, fill): the additive mask where(cond, 0, fill).
+      scores = matchScores(where.getX());
+      if (scores && !constFloat(where.getY()))
+        return nearMiss(softmax, kName, "the Where's fill is not a constant");
+      if (scores)
+        mask = b.where(where.getCondition(), b.scalarLike(where.getY(), 0.0),
+                       where.getY());
+    } else {
+      scores = matchScores(s);
+    }
+    if (!scores)
+      return nearMiss(softmax, kName, "its input is not a (scaled, masked) "
+                                      "MatMul of queries and keys");
+
+    Value q = scores->q, v = pv->getOperand(1);
+    if (tensorType(q).getRank() != rank || tensorType(v).getRank() != rank ||
+        tensorType(scores->keysT).getRank() != rank)
+      return nearMiss(softmax, kName, "queries, keys and values are not all "
+                                      "of the scores' rank");
+    Value k = untranspose(b, scores->keysT);
+    auto [k0, kGroups] = unrepeatHeads(k);
+    auto [v0, vGroups] = unrepeatHeads(v);
+    if (kGroups != vGroups) {
+      k0 = k;
+      v0 = v;
+    }
+    Value pastKey, pastValue;
+    ONNXConcatOp kCat = cacheConcat(k0), vCat = cacheConcat(v0);
+    if (kCat && vCat) {
+      pastKey = kCat.getInputs()[0];
+      pastValue = vCat.getInputs()[0];
+      k0 = kCat.getInputs()[1];
+      v0 = vCat.getInputs()[1];
+    }
+    if (rank == 3) {
+      // [N, S, D] as N batches of one head.
+      auto to4 = [&](Value x) {
+        auto t = tensorType(x);
+        return b.reshape(x, {t.getDimSize(0), 1, t.getDimSize(1), t.getDimSize(2)});
+      };
+      q = to4(q);
+      k0 = to4(k0);
+      v0 = to4(v0);
+      if (mask && tensorType(mask).getRank() == 3)
+        mask = to4(mask);
+    }
+    // Scores and values must agree with the op's shapes; a mask that does
+    // not broadcast to them is left alone.
+    auto qt = tensorType(q), kt = tensorType(k0), vt = tensorType(v0);
+    if (qt.getDimSize(0) != kt.getDimSize(0) || qt.getDimSize(3) != kt.getDimSize(3) ||
+        qt.getDimSize(1) % kt.getDimSize(1) != 0 || vt.getDimSize(1) != kt.getDimSize(1))
+      return nearMiss(softmax, kName, "query, key and value heads do not line up");
+    if (mask) {
+      int64_t total = kt.getDimSize(2) +
+                      (pastKey ? tensorType(pastKey).getDimSize(2) : 0);
+      SmallVector<int64_t> full = {qt.getDimSize(0), qt.getDimSize(1),
+                                   qt.getDimSize(2), total};
+      ArrayRef<int64_t> m = tensorType(mask).getShape();
+      if (m.size() > 4)
+        return nearMiss(softmax, kName, "the mask has more than 4 dims");
+      for (size_t i = 0; i < m.size(); ++i)
+        if (m[m.size() - 1 - i] != 1 && m[m.size() - 1 - i] != full[3 - i])
+          return nearMiss(softmax, kName, "the mask does not broadcast to the scores");
+    }
+    auto attention =
+        buildAttention(b, q, k0, v0, pastKey, pastValue, mask, scores->scale);
+    rw.replaceOp(pv, b.match(attention.getOutput(), pv.getType()));
+    if (pastKey) {
+      rw.replaceAllUsesWith(kCat.getResult(), attention.getPresentKey());
+      rw.replaceAllUsesWith(vCat.getResult(), attention.getPresentValue());
+    }
+    return success();
+  }
+};
+
+} // namespace
+
+void prism::raise::populateRaiseAttentionPatterns(RewritePatternSet &patterns) {
+  patterns.add<RaiseDecomposedAttention>(patterns.getContext());
+}
