@@ -19,6 +19,57 @@ namespace prism {
 
 using namespace mlir;
 
+LogicalResult prism::bindArgumentDims(func::FuncOp func,
+                                      const llvm::StringMap<int64_t> &bound,
+                                      llvm::StringSet<> &modelDims,
+                                      llvm::StringSet<> &used) {
+  SmallVector<Type> argTypes(func.getArgumentTypes());
+  for (unsigned i = 0; i < func.getNumArguments(); ++i) {
+    auto names = func.getArgAttrOfType<ArrayAttr>(i, "onnx.dim_names");
+    auto type = dyn_cast<RankedTensorType>(argTypes[i]);
+    if (!names || !type || names.size() != (size_t)type.getRank())
+      continue;
+    SmallVector<int64_t> shape(type.getShape());
+    for (auto [d, nameAttr] : llvm::enumerate(names)) {
+      StringRef name = cast<StringAttr>(nameAttr).getValue();
+      if (name.empty() || !type.isDynamicDim(d))
+        continue;
+      modelDims.insert(name);
+      std::optional<int64_t> value;
+      if (auto it = bound.find(name); it != bound.end()) {
+        value = it->second;
+        used.insert(name);
+      } else {
+        prism::DimExpression expr(name, bound);
+        value = expr.evaluate();
+        if (expr.overflowed || (value && *value < 0))
+          return func.emitError("dim '")
+                 << name << "' of input #" << i << " evaluates to "
+                 << (expr.overflowed ? std::string("a value beyond int64")
+                                     : std::to_string(*value))
+                 << " with the given bindings";
+      }
+      if (value)
+        shape[d] = *value;
+    }
+    // Bound dims must keep the element count representable.
+    int64_t product = 1;
+    for (int64_t d : shape) {
+      if (ShapedType::isDynamic(d) || d == 0)
+        continue;
+      if (product > std::numeric_limits<int64_t>::max() / d)
+        return func.emitError("binding makes the dims of input #")
+               << i << " overflow int64";
+      product *= d;
+    }
+    argTypes[i] = RankedTensorType::get(shape, type.getElementType());
+    func.getArgument(i).setType(argTypes[i]);
+  }
+  func.setType(FunctionType::get(func.getContext(), argTypes,
+                                 func.getResultTypes()));
+  return success();
+}
+
 namespace {
 
 struct OnnxBindDims : public prism::impl::OnnxBindDimsBase<OnnxBindDims> {
@@ -41,58 +92,10 @@ struct OnnxBindDims : public prism::impl::OnnxBindDimsBase<OnnxBindDims> {
     llvm::StringSet<> modelDims;
     llvm::StringSet<> used;
     SmallVector<NamedAttribute> record;
-    for (auto func : module.getOps<func::FuncOp>()) {
-      if (func.isExternal())
-        continue;
-      SmallVector<Type> argTypes(func.getArgumentTypes());
-      for (unsigned i = 0; i < func.getNumArguments(); ++i) {
-        auto names = func.getArgAttrOfType<ArrayAttr>(i, "onnx.dim_names");
-        auto type = dyn_cast<RankedTensorType>(argTypes[i]);
-        if (!names || !type || names.size() != (size_t)type.getRank())
-          continue;
-        SmallVector<int64_t> shape(type.getShape());
-        for (auto [d, nameAttr] : llvm::enumerate(names)) {
-          StringRef name = cast<StringAttr>(nameAttr).getValue();
-          if (name.empty() || !type.isDynamicDim(d))
-            continue;
-          modelDims.insert(name);
-          std::optional<int64_t> value;
-          if (auto it = bound.find(name); it != bound.end()) {
-            value = it->second;
-            used.insert(name);
-          } else {
-            prism::DimExpression expr(name, bound);
-            value = expr.evaluate();
-            if (expr.overflowed || (value && *value < 0)) {
-              func.emitError("dim '")
-                  << name << "' of input #" << i << " evaluates to "
-                  << (expr.overflowed ? std::string("a value beyond int64")
-                                      : std::to_string(*value))
-                  << " with the given bindings";
-              return signalPassFailure();
-            }
-          }
-          if (value)
-            shape[d] = *value;
-        }
-        // Bound dims must keep the element count representable.
-        int64_t product = 1;
-        for (int64_t d : shape) {
-          if (ShapedType::isDynamic(d) || d == 0)
-            continue;
-          if (product > std::numeric_limits<int64_t>::max() / d) {
-            func.emitError("binding makes the dims of input #")
-                << i << " overflow int64";
-            return signalPassFailure();
-          }
-          product *= d;
-        }
-        argTypes[i] = RankedTensorType::get(shape, type.getElementType());
-        func.getArgument(i).setType(argTypes[i]);
-      }
-      func.setType(FunctionType::get(&getContext(), argTypes,
-                                     func.getResultTypes()));
-    }
+    for (auto func : module.getOps<func::FuncOp>())
+      if (!func.isExternal() &&
+          failed(prism::bindArgumentDims(func, bound, modelDims, used)))
+        return signalPassFailure();
     for (auto &entry : bound) {
       if (!modelDims.contains(entry.getKey())) {
         std::vector<std::string> names;

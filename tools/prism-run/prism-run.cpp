@@ -106,6 +106,12 @@ cl::opt<OutputFormat> outputFormat(
                clEnumValN(OutputFormat::Pb, "pb", "ONNX TensorProto .pb")),
     cl::init(OutputFormat::Npy), cl::cat(category));
 
+cl::opt<std::string> functionName(
+    "function",
+    cl::desc("The function of an MLIR module to run (e.g. prefill or decode "
+             "of prismc --compile-to=phases); default: the first"),
+    cl::value_desc("name"), cl::cat(category));
+
 cl::opt<bool> noRaise(
     "no-raise",
     cl::desc("Run the graph as imported, without raising transformer blocks "
@@ -146,7 +152,7 @@ LogicalResult lowerToLinalg(ModuleOp module, llvm::ArrayRef<std::string> binds) 
   prism::buildOnnxToStaticPipeline(pm, options);
   if (!noRaise)
     pm.addNestedPass<func::FuncOp>(prism::createXfmrRaise());
-  pm.addNestedPass<func::FuncOp>(prism::createConvertXfmrToOnnx());
+  pm.addPass(prism::createConvertXfmrToOnnx());
   pm.addNestedPass<func::FuncOp>(prism::createConvertOnnxToLinalg());
   return pm.run(module);
 }
@@ -190,6 +196,22 @@ int main(int argc, char **argv) {
     module = prism::importOnnxFile(&ctx, modelFile);
   if (!module)
     return 1;
+  if (!functionName.empty()) {
+    auto chosen = module->lookupSymbol<func::FuncOp>(functionName);
+    if (!chosen)
+      return fail(modelFile + ": no function '" + functionName + "'");
+    // Only the chosen function is compiled.
+    for (auto f : llvm::make_early_inc_range(module->getOps<func::FuncOp>()))
+      if (f != chosen)
+        f.erase();
+  }
+  // Phases' KV caches and shared weights as host tensors and constants.
+  {
+    PassManager pm(&ctx);
+    pm.addPass(prism::createConvertXfmrToOnnx());
+    if (failed(pm.run(*module)))
+      return 1;
+  }
   auto funcs = module->getOps<func::FuncOp>();
   if (funcs.empty())
     return fail(modelFile + ": no function to run");

@@ -1,14 +1,17 @@
 //===- prismc.cpp - Prism's compiler driver -------------------------------===//
 //
-// prismc MODEL.onnx --compile-to=onnx|static --bind name=value,... -o OUT.mlir
+// prismc MODEL.onnx --compile-to=onnx|static|xfmr --bind name=value,... -o OUT.mlir
+// prismc MODEL.onnx --compile-to=phases --prompt P --context C --batch B
 //
 // Runs the pipeline up to the requested phase and writes the IR; --summary
-// prints what the model holds. Nothing is written when a step fails.
+// prints what the model holds, --stats the work of each phase. Nothing is
+// written when a step fails.
 //
 //===----------------------------------------------------------------------===//
 
 #include "prism/Driver/Diagnostics.h"
 #include "prism/Driver/Summary.h"
+#include "prism/Driver/WorkStats.h"
 #include "prism/Import/OnnxImporter.h"
 #include "prism/RegisterAll.h"
 #include "prism/Transforms/Passes.h"
@@ -17,6 +20,7 @@
 #include "mlir/IR/MLIRContext.h"
 #include "mlir/Pass/PassManager.h"
 #include "mlir/Support/FileUtilities.h"
+#include "llvm/ADT/Statistic.h"
 #include "llvm/Support/CommandLine.h"
 #include "llvm/Support/InitLLVM.h"
 #include "llvm/Support/SourceMgr.h"
@@ -27,7 +31,7 @@ using namespace mlir;
 namespace cl = llvm::cl;
 
 namespace {
-enum class Phase { Onnx, Static };
+enum class Phase { Onnx, Static, Xfmr, Phases };
 
 cl::OptionCategory category("prismc options");
 
@@ -42,7 +46,14 @@ cl::opt<Phase> compileTo(
                           "the imported onnx dialect, symbolic dims kept"),
                clEnumValN(Phase::Static, "static",
                           "dims bound, shapes inferred and folded: every "
-                          "tensor static (default)")),
+                          "tensor static (default)"),
+               clEnumValN(Phase::Xfmr, "xfmr",
+                          "static, transformer blocks raised to xfmr ops"),
+               clEnumValN(Phase::Phases, "phases",
+                          "@prefill and @decode, static and raised, sharing "
+                          "the weights, the KV cache at their boundary "
+                          "(needs --prompt, and --context for a model with "
+                          "a KV cache)")),
     cl::cat(category));
 
 cl::list<std::string> bindings(
@@ -51,6 +62,23 @@ cl::list<std::string> bindings(
              "model spells them; a dim named by an expression of others "
              "(past_sequence_length+sequence_length) is computed"),
     cl::CommaSeparated, cl::cat(category));
+
+cl::opt<int64_t> prompt("prompt",
+                        cl::desc("--compile-to=phases: new tokens per "
+                                 "sequence in @prefill (P)"),
+                        cl::init(0), cl::cat(category));
+cl::opt<int64_t> context("context",
+                         cl::desc("--compile-to=phases: cached positions "
+                                  "@decode reads (C)"),
+                         cl::init(0), cl::cat(category));
+cl::opt<int64_t> batch("batch",
+                       cl::desc("--compile-to=phases: sequences (B)"),
+                       cl::init(1), cl::cat(category));
+
+constexpr const char *kStatsHelp =
+    "Print, per function (phase), the FLOPs and the bytes read and written "
+    "by class (weights, KV cache, activations) per token, and the parameters "
+    "it reads";
 
 cl::opt<std::string> outputFile("o", cl::desc("Write the IR to this file"),
                                 cl::value_desc("file"), cl::cat(category));
@@ -76,13 +104,27 @@ cl::opt<bool> elideWeights(
 int main(int argc, char **argv) {
   llvm::InitLLVM init(argc, argv);
   cl::HideUnrelatedOptions(category);
+  // LLVM owns an option named "stats" (its statistics, compiled out of
+  // release builds): prismc takes it over for its own --stats.
+  // (It stores into LLVM's flag: cl::opt<bool, true>.)
+  auto *stats =
+      static_cast<cl::opt<bool, true> *>(cl::getRegisteredOptions()["stats"]);
+  stats->setDescription(kStatsHelp);
+  stats->addCategory(category);
+  stats->setHiddenFlag(cl::NotHidden);
+  if (cl::Option *debug = cl::getRegisteredOptions().lookup("prism-debug-only")) {
+    debug->addCategory(category);
+    debug->setHiddenFlag(cl::NotHidden);
+  }
   cl::ParseCommandLineOptions(
       argc, argv,
       "prismc: Prism's compiler driver\n\n"
       "Imports an ONNX model (binary, or ONNX text syntax for .onnxtxt) and "
       "runs Prism's pipeline up to --compile-to.\n\n"
       "  prismc model.onnx --compile-to=static --bind batch_size=1,"
-      "sequence_length=128 -o model.mlir\n");
+      "sequence_length=128 -o model.mlir\n"
+      "  prismc model.onnx --compile-to=phases --prompt 128 --context 2048 "
+      "--batch 1 --stats -o phases.mlir\n");
 
   DialectRegistry registry;
   prism::registerAllDialects(registry);
@@ -95,12 +137,35 @@ int main(int argc, char **argv) {
     return 1;
   prism::ModelSummary before = prism::summarizeModule(*module);
 
+  if (compileTo == Phase::Phases && !bindings.empty()) {
+    llvm::errs() << "prismc: --compile-to=phases binds the dims itself "
+                    "(--prompt, --context, --batch): drop --bind\n";
+    return 1;
+  }
+  if (compileTo != Phase::Phases &&
+      (prompt.getNumOccurrences() || context.getNumOccurrences() ||
+       batch.getNumOccurrences())) {
+    llvm::errs() << "prismc: --prompt, --context and --batch are options of "
+                    "--compile-to=phases (use --bind for the other phases)\n";
+    return 1;
+  }
   if (compileTo >= Phase::Static) {
     PassManager pm(&ctx);
-    prism::OnnxToStaticOptions options;
-    std::vector<std::string> dims(bindings.begin(), bindings.end());
-    options.dims = dims;
-    prism::buildOnnxToStaticPipeline(pm, options);
+    if (compileTo == Phase::Phases) {
+      prism::OnnxToPhasesOptions options;
+      options.prompt = prompt;
+      options.context = context;
+      options.batch = batch;
+      prism::buildOnnxToPhasesPipeline(pm, options);
+    } else {
+      prism::OnnxToStaticOptions options;
+      std::vector<std::string> dims(bindings.begin(), bindings.end());
+      options.dims = dims;
+      if (compileTo == Phase::Xfmr)
+        prism::buildOnnxToXfmrPipeline(pm, options);
+      else
+        prism::buildOnnxToStaticPipeline(pm, options);
+    }
     if (failed(pm.run(*module)))
       return 1;
   }
@@ -108,7 +173,17 @@ int main(int argc, char **argv) {
   if (summary)
     prism::printSummary(llvm::outs(), before, prism::summarizeModule(*module));
 
-  if (outputFile.empty() && (summary || noIR))
+  bool printStats = llvm::AreStatisticsEnabled();
+  // Nothing for LLVM to report at exit.
+  stats->setValue(false);
+  if (printStats) {
+    auto phases = prism::computePhaseStats(*module);
+    if (failed(phases))
+      return 1;
+    prism::printPhaseStats(llvm::outs(), *phases);
+  }
+
+  if (outputFile.empty() && (summary || printStats || noIR))
     return 0;
   std::string error;
   auto output = openOutputFile(outputFile.empty() ? std::string("-") : outputFile.getValue(), &error);

@@ -72,7 +72,8 @@ bool doesNoWork(Operation *op) {
              onnx::ONNXUnsqueezeOp, onnx::ONNXSqueezeOp, onnx::ONNXFlattenOp,
              onnx::ONNXIdentityOp, onnx::ONNXShapeOp, onnx::ONNXSizeOp,
              tensor::ReshapeOp, tensor::CollapseShapeOp, tensor::ExpandShapeOp,
-             tensor::EmptyOp, ml_program::GlobalLoadConstOp, KvCachePackOp,
+             tensor::EmptyOp, tensor::ExtractSliceOp,
+             ml_program::GlobalLoadConstOp, KvCachePackOp,
              KvCacheReadOp>(op) ||
          op->hasTrait<OpTrait::IsTerminator>();
 }

@@ -39,7 +39,7 @@ def ConvertOnnxToLinalg : Pass<"convert-onnx-to-linalg", "mlir::func::FuncOp"> {
   ];
 }
 
-def ConvertXfmrToOnnx : Pass<"convert-xfmr-to-onnx", "mlir::func::FuncOp"> {
+def ConvertXfmrToOnnx : Pass<"convert-xfmr-to-onnx", "mlir::ModuleOp"> {
   let summary = "Rewrite xfmr ops as the onnx ops that compute them (the host's reference path)";
   let description = [{
     Each xfmr op becomes the primitive onnx ops of its definition, which
@@ -50,10 +50,16 @@ def ConvertXfmrToOnnx : Pass<"convert-xfmr-to-onnx", "mlir::func::FuncOp"> {
     norms as reductions; rotary as slices, Neg and Concat; the activations
     as Erf, Tanh and Sigmoid; embedding as Gather. An xfmr op it cannot
     rewrite (a dynamic shape) is an error.
+
+    The phases' boundaries become host tensors too: a `!xfmr.kv_cache`
+    argument or result is the tensor `[layers, 2, batch, heads, length,
+    head_dim]` (kv_cache_read slices it, kv_cache_pack stacks it), and the
+    `ml_program.global` weights become constants where they are loaded.
   }];
   let dependentDialects = [
     "::prism::onnx::ONNXDialect", "::mlir::arith::ArithDialect",
     "::mlir::linalg::LinalgDialect", "::mlir::tensor::TensorDialect",
+    "::mlir::ml_program::MLProgramDialect",
   ];
 }
 

@@ -99,4 +99,41 @@ def XfmrRaise : Pass<"xfmr-raise", "mlir::func::FuncOp"> {
   ];
 }
 
+def XfmrSplitPhases : Pass<"xfmr-split-phases", "mlir::ModuleOp"> {
+  let summary = "Derive static @prefill and @decode programs from one decoder graph";
+  let description = [{
+    From the imported graph (`@main_graph`, symbolic dims), builds:
+
+    - `@prefill`: `prompt` new tokens per sequence, an empty past; it returns
+      the model's outputs and the KV cache of the prompt as one
+      `!xfmr.kv_cache` value (length `prompt`);
+    - `@decode`: one new token per sequence after `context` cached
+      positions; it takes the cache as one `!xfmr.kv_cache` value (length
+      `context`) and returns the model's outputs and this step's keys and
+      values as a `!xfmr.kv_cache` of length 1, to be appended at the
+      caller's position (the attention mask says which cached positions
+      are valid).
+
+    Both are fully static (bound, shape-inferred and folded as in
+    `onnx-to-static`) and read the weights from shared `ml_program.global`
+    constants instead of copies. The KV cache inputs are the arguments named
+    `past...` (`[batch, kv_heads, past_sequence, head_size]`, a key then a
+    value per layer, as PyTorch exports `past_key_values`) and the outputs
+    named `present...`; the batch dim is their dim 0 and the sequence dim
+    dim 1 of the first 2-D integer input (`input_ids`). A graph without a
+    KV cache (an encoder) gives `@prefill` alone.
+  }];
+  let options = [
+    Option<"prompt", "prompt", "int64_t", /*default=*/"0",
+           "New tokens per sequence in @prefill (P)">,
+    Option<"context", "context", "int64_t", /*default=*/"0",
+           "Cached positions @decode reads (C)">,
+    Option<"batch", "batch", "int64_t", /*default=*/"1", "Sequences (B)">,
+  ];
+  let dependentDialects = ["::prism::xfmr::XfmrDialect",
+                           "::mlir::ml_program::MLProgramDialect",
+                           "::mlir::arith::ArithDialect",
+                           "::mlir::tensor::TensorDialect"];
+}
+
 #endif // PRISM_TRANSFORMS_PASSES

@@ -140,11 +140,25 @@ struct RaiseDecomposedAttention : public OpRewritePattern<ONNXSoftmaxOp> {
     int64_t axis = (int64_t)softmax.getAxis();
     if (axis != -1 && axis != rank - 1)
       return nearMiss(softmax, kName, "the softmax is not over the last axis");
+    // Older exports (opset < 13) flatten the scores to 2-D around Softmax.
+    Value input = softmax.getInput(), probs = softmax.getResult();
+    if (rank == 2) {
+      Operation *flat = input.getDefiningOp();
+      if (isa_and_nonnull<ONNXFlattenOp, ONNXReshapeOp>(flat) && probs.hasOneUse()) {
+        auto back = dyn_cast<ONNXReshapeOp>(*probs.user_begin());
+        Value scores = flat->getOperand(0);
+        if (back && back.getType() == scores.getType() &&
+            tensorType(scores).getShape().back() == st.getShape().back()) {
+          input = scores;
+          probs = back.getResult();
+          rank = tensorType(scores).getRank();
+        }
+      }
+    }
     if (rank != 3 && rank != 4)
       return nearMiss(softmax, kName, "the scores are not 3-D or 4-D");
 
     // probs -> [Cast] -> MatMul(probs, V)
-    Value probs = softmax.getResult();
     if (!probs.hasOneUse())
       return nearMiss(softmax, kName, "the probabilities have other users");
     Operation *user = *probs.user_begin();
@@ -160,13 +174,19 @@ struct RaiseDecomposedAttention : public OpRewritePattern<ONNXSoftmaxOp> {
                                       "with the values");
 
     // scores -> [Max clamp] -> [Add mask | Where] -> softmax (through casts)
-    Value s = skipCasts(softmax.getInput());
+    Value s = skipCasts(input);
     if (auto max = s.getDefiningOp<ONNXMaxOp>(); max && max->getNumOperands() == 2) {
-      for (int i = 0; i < 2; ++i)
-        if (auto c = constFloat(max->getOperand(i)); c && *c <= -1e30) {
+      for (int i = 0; i < 2; ++i) {
+        // The clamp at the lowest float of the scores' type.
+        auto elem = dyn_cast<FloatType>(tensorType(max->getOperand(i)).getElementType());
+        if (elem && isConstNear(max->getOperand(i),
+                                APFloat::getLargest(elem.getFloatSemantics(),
+                                                    /*Negative=*/true)
+                                    .convertToDouble())) {
           s = max->getOperand(1 - i);
           break;
         }
+      }
     }
     // Built where the values are: every operand dominates the PV MatMul.
     rw.setInsertionPoint(pv);

@@ -40,6 +40,17 @@ Value squared(Value v) {
   return Value();
 }
 
+/// Whether `a` and `b` are the same value, or results of identical ops
+/// (exporters repeat `x - mean` for the variance and for the numerator).
+bool sameValue(Value a, Value b) {
+  if (a == b)
+    return true;
+  Operation *da = a.getDefiningOp(), *db = b.getDefiningOp();
+  return da && db &&
+         OperationEquivalence::isEquivalentTo(
+             da, db, OperationEquivalence::IgnoreLocations);
+}
+
 /// The only user of `v`, if it has one and is an `OpTy`.
 template <typename OpTy> OpTy soleUser(Value v) {
   if (!v.hasOneUse())
@@ -100,16 +111,16 @@ struct RaiseDecomposedNorm : public OpRewritePattern<ONNXReduceMeanOp> {
     if (auto div = soleUser<ONNXDivOp>(sqrt.getResult())) {
       if (div->getOperand(1) != sqrt.getResult())
         return nearMiss(variance, kName, "the Sqrt is a numerator");
-      if (div->getOperand(0) == centred) {
+      if (sameValue(div->getOperand(0), centred)) {
         normalized = div;
       } else if (isConstNear(div->getOperand(0), 1.0)) {
         auto mul = soleUser<ONNXMulOp>(div.getResult());
-        if (mul && otherOperand(mul, div.getResult()) == centred)
+        if (mul && sameValue(otherOperand(mul, div.getResult()), centred))
           normalized = mul;
       }
     } else if (auto recip = soleUser<ONNXReciprocalOp>(sqrt.getResult())) {
       auto mul = soleUser<ONNXMulOp>(recip.getResult());
-      if (mul && otherOperand(mul, recip.getResult()) == centred)
+      if (mul && sameValue(otherOperand(mul, recip.getResult()), centred))
         normalized = mul;
     }
     if (!normalized)

@@ -1,0 +1,299 @@
+//===- SplitPhases.cpp - The xfmr-split-phases pass -----------------------===//
+//
+// One exported decoder graph serves every phase through its symbolic dims
+// and its past/present cache; the hardware wants two static programs with
+// the cache as one value at their boundary. This pass clones the graph per
+// phase, binds its dims, makes it static, turns the cache inputs and outputs
+// into !xfmr.kv_cache values, and shares the weights as ml_program globals.
+//
+//===----------------------------------------------------------------------===//
+
+#include "prism/Transforms/Passes.h"
+
+#include "prism/Dialect/Onnx/OnnxOps.h"
+#include "prism/Dialect/Xfmr/XfmrOps.h"
+
+#include "mlir/Dialect/MLProgram/IR/MLProgram.h"
+#include "mlir/IR/DialectResourceBlobManager.h"
+#include "mlir/IR/SymbolTable.h"
+#include "mlir/Pass/PassManager.h"
+#include "llvm/ADT/BitVector.h"
+#include "llvm/ADT/StringExtras.h"
+
+namespace prism {
+#define GEN_PASS_DEF_XFMRSPLITPHASES
+#include "prism/Transforms/Passes.h.inc"
+} // namespace prism
+
+using namespace mlir;
+namespace xfmr = prism::xfmr;
+
+namespace {
+
+StringRef argName(func::FuncOp f, unsigned i) {
+  auto n = f.getArgAttrOfType<StringAttr>(i, "onnx.name");
+  return n ? n.getValue() : StringRef();
+}
+StringRef resultName(func::FuncOp f, unsigned i) {
+  auto n = f.getResultAttrOfType<StringAttr>(i, "onnx.name");
+  return n ? n.getValue() : StringRef();
+}
+StringRef dimName(func::FuncOp f, unsigned arg, unsigned dim) {
+  auto names = f.getArgAttrOfType<ArrayAttr>(arg, "onnx.dim_names");
+  if (!names || dim >= names.size())
+    return StringRef();
+  return cast<StringAttr>(names[dim]).getValue();
+}
+
+/// What the split needs to know of the graph: its cache inputs and
+/// outputs and the names of the dims it binds.
+struct Signature {
+  SmallVector<unsigned> pastArgs, presentResults;
+  std::string batch, sequence, past;
+};
+
+FailureOr<Signature> readSignature(func::FuncOp main) {
+  Signature sig;
+  for (unsigned i = 0; i < main.getNumArguments(); ++i)
+    if (argName(main, i).contains_insensitive("past"))
+      sig.pastArgs.push_back(i);
+  for (unsigned i = 0; i < main.getNumResults(); ++i)
+    if (resultName(main, i).contains_insensitive("present"))
+      sig.presentResults.push_back(i);
+  if (sig.pastArgs.size() != sig.presentResults.size() ||
+      sig.pastArgs.size() % 2 != 0)
+    return main.emitError("the KV cache is ")
+           << sig.pastArgs.size() << " 'past' inputs and "
+           << sig.presentResults.size()
+           << " 'present' outputs: expected a key and a value per layer in "
+              "and out";
+  for (unsigned i : sig.pastArgs) {
+    auto t = dyn_cast<RankedTensorType>(main.getArgumentTypes()[i]);
+    if (!t || t.getRank() != 4)
+      return main.emitError("KV cache input '")
+             << argName(main, i)
+             << "' is not [batch, kv_heads, past_sequence, head_size]: the "
+                "phase split takes that layout only";
+    StringRef past = dimName(main, i, 2), batch = dimName(main, i, 0);
+    if (past.empty() || batch.empty() || !t.isDynamicDim(2))
+      return main.emitError("KV cache input '")
+             << argName(main, i) << "' has no named past-sequence dim";
+    if (sig.past.empty()) {
+      sig.past = past.str();
+      sig.batch = batch.str();
+    } else if (sig.past != past || sig.batch != batch) {
+      return main.emitError("KV cache inputs name their dims differently ('")
+             << sig.past << "' vs '" << past << "')";
+    }
+  }
+  for (unsigned i = 0; i < main.getNumArguments() && sig.sequence.empty(); ++i) {
+    auto t = dyn_cast<RankedTensorType>(main.getArgumentTypes()[i]);
+    if (t && t.getRank() == 2 && isa<IntegerType>(t.getElementType()) &&
+        t.isDynamicDim(1) && !dimName(main, i, 1).empty()) {
+      sig.sequence = dimName(main, i, 1).str();
+      if (sig.batch.empty())
+        sig.batch = dimName(main, i, 0).str();
+    }
+  }
+  if (sig.sequence.empty())
+    return main.emitError("no 2-D integer input [batch, sequence] with a "
+                          "named sequence dim (input_ids): cannot tell the "
+                          "sequence dim to bind");
+  return sig;
+}
+
+struct XfmrSplitPhases
+    : public prism::impl::XfmrSplitPhasesBase<XfmrSplitPhases> {
+  using Base::Base;
+
+  void runOnOperation() override {
+    ModuleOp module = getOperation();
+    SmallVector<func::FuncOp> funcs;
+    for (auto f : module.getOps<func::FuncOp>())
+      if (!f.isExternal())
+        funcs.push_back(f);
+    if (funcs.size() != 1) {
+      module.emitError("xfmr-split-phases expects one graph function, found ")
+          << funcs.size();
+      return signalPassFailure();
+    }
+    func::FuncOp main = funcs.front();
+    auto sig = readSignature(main);
+    if (failed(sig))
+      return signalPassFailure();
+    bool hasCache = !sig->pastArgs.empty();
+    if (prompt <= 0 || batch <= 0 || (hasCache && context <= 0)) {
+      module.emitError("xfmr-split-phases needs prompt > 0, batch > 0")
+          << (hasCache ? " and context > 0 (the model has a KV cache)" : "");
+      return signalPassFailure();
+    }
+
+    // One clone per phase, its dims bound.
+    auto prefill = main.clone();
+    prefill.setSymName("prefill");
+    module.push_back(prefill);
+    func::FuncOp decode;
+    if (hasCache) {
+      decode = main.clone();
+      decode.setSymName("decode");
+      module.push_back(decode);
+    }
+    main.erase();
+    auto bind = [&](func::FuncOp f, int64_t seq, int64_t past,
+                    int64_t tokens) -> LogicalResult {
+      llvm::StringMap<int64_t> bound;
+      bound[sig->batch] = batch;
+      bound[sig->sequence] = seq;
+      if (hasCache)
+        bound[sig->past] = past;
+      llvm::StringSet<> seen, used;
+      f->setAttr("xfmr.tokens", IntegerAttr::get(IntegerType::get(f.getContext(), 64), tokens));
+      return prism::bindArgumentDims(f, bound, seen, used);
+    };
+    if (failed(bind(prefill, prompt, 0, batch * prompt)) ||
+        (decode && failed(bind(decode, 1, context, batch))))
+      return signalPassFailure();
+
+    // Static: the onnx-to-static steps after binding, on both functions.
+    OpPassManager pm(ModuleOp::getOperationName());
+    pm.addNestedPass<func::FuncOp>(prism::createOnnxInferShapes());
+    pm.addNestedPass<func::FuncOp>(prism::createOnnxUnrollControlFlow());
+    pm.addNestedPass<func::FuncOp>(prism::createOnnxInferShapes());
+    pm.addNestedPass<func::FuncOp>(prism::createOnnxCheckStatic());
+    if (failed(runPipeline(pm, module)))
+      return signalPassFailure();
+
+    if (hasCache) {
+      if (failed(makeCacheBoundary(prefill, *sig, /*read=*/false)) ||
+          failed(makeCacheBoundary(decode, *sig, /*read=*/true)))
+        return signalPassFailure();
+    }
+    shareWeights(module);
+  }
+
+  /// The cache inputs become one !xfmr.kv_cache argument (read) or empty
+  /// tensors (prefill); the cache outputs become one !xfmr.kv_cache result:
+  /// all positions (prefill), or the appended ones (decode).
+  LogicalResult makeCacheBoundary(func::FuncOp f, const Signature &sig,
+                                  bool read) {
+    OpBuilder b(f.getBody());
+    Location loc = f.getLoc();
+    auto layer = cast<RankedTensorType>(f.getArgumentTypes()[sig.pastArgs[0]]);
+    int64_t layers = sig.pastArgs.size() / 2;
+    auto cacheType = [&](int64_t length) {
+      return xfmr::KvCacheType::get(f.getContext(), layers, layer.getDimSize(0),
+                                    layer.getDimSize(1), length,
+                                    layer.getDimSize(3), layer.getElementType());
+    };
+    Value cache;
+    if (read) {
+      unsigned at = f.getNumArguments();
+      (void)f.insertArgument(at, cacheType(layer.getDimSize(2)),
+                             b.getDictionaryAttr(b.getNamedAttr(
+                                 "onnx.name", b.getStringAttr("kv_cache"))),
+                             loc);
+      cache = f.getArgument(at);
+    }
+    llvm::BitVector erase(f.getNumArguments());
+    for (auto [j, i] : llvm::enumerate(sig.pastArgs)) {
+      BlockArgument arg = f.getArgument(i);
+      auto t = cast<RankedTensorType>(arg.getType());
+      if (t != layer)
+        return f.emitError("KV cache inputs differ in type: ")
+               << t << " vs " << layer;
+      Value replacement =
+          read ? Value(xfmr::KvCacheReadOp::create(b, arg.getLoc(), t, cache,
+                                                   (uint64_t)(j / 2), j % 2 == 1))
+               : Value(arith::ConstantOp::create(
+                     b, arg.getLoc(),
+                     DenseElementsAttr::get(t, ArrayRef<Attribute>())));
+      arg.replaceAllUsesWith(replacement);
+      erase.set(i);
+    }
+    if (failed(f.eraseArguments(erase)))
+      return failure();
+
+    auto ret = cast<func::ReturnOp>(f.getBody().back().getTerminator());
+    b.setInsertionPoint(ret);
+    SmallVector<Value> entries;
+    int64_t length = -1;
+    for (unsigned i : sig.presentResults) {
+      Value v = ret.getOperand(i);
+      auto t = cast<RankedTensorType>(v.getType());
+      if (read) {
+        // This step's positions: the last of the present ones.
+        int64_t total = t.getDimSize(2), step = total - layer.getDimSize(2);
+        SmallVector<OpFoldResult> offsets = {b.getIndexAttr(0), b.getIndexAttr(0),
+                                             b.getIndexAttr(total - step),
+                                             b.getIndexAttr(0)};
+        SmallVector<OpFoldResult> sizes = {
+            b.getIndexAttr(t.getDimSize(0)), b.getIndexAttr(t.getDimSize(1)),
+            b.getIndexAttr(step), b.getIndexAttr(t.getDimSize(3))};
+        v = tensor::ExtractSliceOp::create(
+            b, loc, v, offsets, sizes,
+            SmallVector<OpFoldResult>(4, b.getIndexAttr(1)));
+        t = cast<RankedTensorType>(v.getType());
+      }
+      if (length < 0)
+        length = t.getDimSize(2);
+      if (t != RankedTensorType::get({layer.getDimSize(0), layer.getDimSize(1),
+                                      length, layer.getDimSize(3)},
+                                     layer.getElementType()))
+        return f.emitError("KV cache output '")
+               << resultName(f, i) << "' of type " << t
+               << " does not match the cache inputs";
+      entries.push_back(v);
+    }
+    Value packed = xfmr::KvCachePackOp::create(b, loc, cacheType(length), entries);
+    SmallVector<Value> operands;
+    SmallVector<DictionaryAttr> attrs;
+    for (unsigned i = 0; i < ret.getNumOperands(); ++i) {
+      if (llvm::is_contained(sig.presentResults, i))
+        continue;
+      operands.push_back(ret.getOperand(i));
+      attrs.push_back(f.getResultAttrDict(i));
+    }
+    operands.push_back(packed);
+    attrs.push_back(b.getDictionaryAttr(b.getNamedAttr(
+        "onnx.name", b.getStringAttr(read ? "kv_cache_append" : "kv_cache"))));
+    func::ReturnOp::create(b, ret.getLoc(), operands);
+    ret.erase();
+    f.setType(FunctionType::get(f.getContext(), f.getArgumentTypes(),
+                                ValueRange(operands).getTypes()));
+    f.setAllResultAttrs(attrs);
+    return success();
+  }
+
+  /// Initializers (onnx.Constant marked onnx.initializer) become one
+  /// ml_program.global each, loaded where the phases use them.
+  void shareWeights(ModuleOp module) {
+    SymbolTable symbols(module);
+    OpBuilder b(module.getBodyRegion());
+    b.setInsertionPointToStart(module.getBody());
+    llvm::DenseMap<Attribute, FlatSymbolRefAttr> globals;
+    module.walk([&](prism::onnx::ONNXConstantOp c) {
+      if (!c->hasAttr("onnx.initializer") || !c.getValueAttr())
+        return;
+      Attribute value = c.getValueAttr();
+      FlatSymbolRefAttr &ref = globals[value];
+      if (!ref) {
+        std::string name = "weight";
+        if (auto loc = dyn_cast<NameLoc>(c.getLoc()))
+          name = loc.getName().str();
+        else if (auto res = dyn_cast<DenseResourceElementsAttr>(value))
+          name = res.getRawHandle().getKey().str();
+        auto global = ml_program::GlobalOp::create(
+            b, c.getLoc(), b.getStringAttr(name), TypeAttr::get(c.getType()),
+            /*is_mutable=*/UnitAttr(), value, b.getStringAttr("private"));
+        ref = FlatSymbolRefAttr::get(symbols.insert(global));
+      }
+      OpBuilder at(c);
+      auto load = ml_program::GlobalLoadConstOp::create(at, c.getLoc(),
+                                                        c.getType(), ref);
+      c.getResult().replaceAllUsesWith(load.getResult());
+      c.erase();
+    });
+  }
+};
+
+} // namespace
