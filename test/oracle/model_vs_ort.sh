@@ -1,6 +1,8 @@
 #!/bin/sh
 # One model, prism-run against ONNX Runtime on the same deterministic random
-# inputs (prism-run --random-inputs writes them; ORT reads them).
+# inputs (prism-run --random-inputs writes them; ORT reads them). prism-run
+# raises the graph to xfmr; when the graph also runs as imported (no fused
+# operators), the raised run must match that one too.
 #   model_vs_ort.sh ORT_DIR BIN_DIR WORK_DIR MODEL [BINDINGS [RTOL [ATOL_OF_MAX]]]
 # BINDINGS is prism-run's --bind list ("" for none). An output matches when
 # |prism - ort| <= RTOL * |ort| + ATOL_OF_MAX * max|ort| elementwise
@@ -32,3 +34,14 @@ PRISM_ORT_DIR="$ORT_DIR/node_modules" node "$ROOT/tools/ort-oracle/ort_run.js" \
 echo "$(basename "$MODEL"), prism-run vs ONNX Runtime:"
 $PY "$ROOT/python/compare_outputs.py" "$WORK/ort" "$WORK/prism" \
   --rtol "$RTOL" --atol 0 --atol-of-max "$ATOL_OF_MAX"
+if "$BIN_DIR/prism-run" "$MODEL" ${BINDINGS:+--bind "$BINDINGS"} --random-inputs=7 \
+    --no-raise --output-dir "$WORK/imported" 2>"$WORK/imported.err"; then
+  echo "$(basename "$MODEL"), raised vs as imported (--no-raise):"
+  $PY "$ROOT/python/compare_outputs.py" "$WORK/imported" "$WORK/prism" \
+    --rtol "$RTOL" --atol 0 --atol-of-max "$ATOL_OF_MAX"
+elif grep -q "runs on the host once raised" "$WORK/imported.err"; then
+  echo "$(basename "$MODEL"): its fused operators run only raised"
+else
+  cat "$WORK/imported.err" >&2
+  exit 1
+fi

@@ -25,4 +25,7 @@ for step in "prefill 5 0" "decode 1 5"; do
   $PY "$ROOT/python/compare_outputs.py" "$dir/ref" "$dir/ort" --rtol 1e-4 --atol 1e-5
   echo "$1, prism-run vs ONNX Runtime:"
   $PY "$ROOT/python/compare_outputs.py" "$dir/ort" "$dir/prism" --rtol 1e-4 --atol 1e-5
+  "$BIN_DIR/prism-run" "$WORK/tiny.onnx" $args --no-raise --output-dir "$dir/imported"
+  echo "$1, prism-run raised vs as imported (--no-raise):"
+  $PY "$ROOT/python/compare_outputs.py" "$dir/imported" "$dir/prism" --rtol 1e-4 --atol 1e-5
 done
