@@ -60,6 +60,14 @@ FailureOr<Signature> readSignature(func::FuncOp main) {
   for (unsigned i = 0; i < main.getNumResults(); ++i)
     if (resultName(main, i).contains_insensitive("present"))
       sig.presentResults.push_back(i);
+  for (unsigned i : sig.pastArgs) {
+    auto t = dyn_cast<RankedTensorType>(main.getArgumentTypes()[i]);
+    if (!t || t.getRank() != 4)
+      return main.emitError("KV cache input '")
+             << argName(main, i) << "' of type " << main.getArgumentTypes()[i]
+             << " is not one key or value [batch, kv_heads, past_sequence, "
+                "head_size]: the phase split takes that layout only";
+  }
   if (sig.pastArgs.size() != sig.presentResults.size() ||
       sig.pastArgs.size() % 2 != 0)
     return main.emitError("the KV cache is ")
@@ -68,12 +76,7 @@ FailureOr<Signature> readSignature(func::FuncOp main) {
            << " 'present' outputs: expected a key and a value per layer in "
               "and out";
   for (unsigned i : sig.pastArgs) {
-    auto t = dyn_cast<RankedTensorType>(main.getArgumentTypes()[i]);
-    if (!t || t.getRank() != 4)
-      return main.emitError("KV cache input '")
-             << argName(main, i)
-             << "' is not [batch, kv_heads, past_sequence, head_size]: the "
-                "phase split takes that layout only";
+    auto t = cast<RankedTensorType>(main.getArgumentTypes()[i]);
     StringRef past = dimName(main, i, 2), batch = dimName(main, i, 0);
     if (past.empty() || batch.empty() || !t.isDynamicDim(2))
       return main.emitError("KV cache input '")
