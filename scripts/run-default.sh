@@ -1,8 +1,9 @@
 #!/bin/sh
 # The main job on the bundled default model: build Prism, generate the tiny
 # Llama (python/build_model.py --preset tiny), import it, bind its dims,
-# print the summary, and run it on the host CPU with prism-run. Extra
-# arguments go to prismc.
+# print the summary, split it into @prefill and @decode raised to xfmr
+# (printing their work per token), and run it on the host CPU with
+# prism-run. Extra arguments go to the first prismc.
 set -eu
 ROOT=$(cd "$(dirname "$0")/.." && pwd)
 BUILD_DIR=${BUILD_DIR:-$ROOT/build}
@@ -14,6 +15,11 @@ mkdir -p "$BUILD_DIR/models"
   --bind batch_size=1,sequence_length=128,past_sequence_length=0 \
   --summary -o "$BUILD_DIR/models/tiny.static.mlir" "$@"
 echo "static IR written to $BUILD_DIR/models/tiny.static.mlir"
+# The two programs: a 128-token prompt, then decode steps over 256 cached
+# positions, the KV cache at their boundary.
+"$BUILD_DIR/bin/prismc" "$MODEL" --compile-to=phases --prompt 128 --context 256 \
+  --batch 1 --stats -o "$BUILD_DIR/models/tiny.phases.mlir"
+echo "phases written to $BUILD_DIR/models/tiny.phases.mlir"
 # Run it on the host: a 128-token prefill on deterministic random inputs.
 "$BUILD_DIR/bin/prism-run" "$MODEL" \
   --bind batch_size=1,sequence_length=128,past_sequence_length=0 \

@@ -63,7 +63,9 @@ void prism::printPhaseStats(llvm::raw_ostream &os,
   for (const PhaseStats &s : stats) {
     double t = (double)s.tokens;
     os << "@" << s.name << ": "
-       << (s.tokensKnown ? std::to_string(s.tokens) + " new tokens per call"
+       << (s.tokensKnown ? std::to_string(s.tokens) +
+                               (s.tokens == 1 ? " new token per call"
+                                              : " new tokens per call")
                          : std::string("per call (token count unknown)"))
        << "\n";
     line("parameters", s.parameters);
