@@ -6,13 +6,19 @@ Runtime:
     /usr/bin/python3 python/build_contrib.py gqa -o gqa.onnx --inputs DIR \\
         [--batch 2] [--seq 1] [--past 5] [--rotary] [--packed] [--window W]
     /usr/bin/python3 python/build_contrib.py rotary -o rot.onnx --inputs DIR
+    /usr/bin/python3 python/build_contrib.py attention23 -o a.onnx --inputs DIR \
+        [--batch 2] [--seq 3] [--past 4] [--causal] [--packed] [--softcap C]
+    /usr/bin/python3 python/build_contrib.py rotary23 -o r.onnx --inputs DIR
 
 gqa: GroupQueryAttention with 4 query heads over 2 KV heads of 8 channels,
 a past cache of --past positions (the buffer one longer, so that the new
 tokens land inside it), seqlens_k = past + seq - 1 per batch (batch 1 one
 shorter when batch > 1 and past > 0: a padded cache), optional fused
 rotary embedding and local window. rotary: RotaryEmbedding of [B, S, N*H]
-input at position_ids. Prints the --input arguments.
+input at position_ids. attention23 and rotary23: the ai.onnx (opset 23)
+Attention (4 query heads over 2 KV heads, a past cache, a boolean padding
+mask, causal, softcap; [B, S, N*H] inputs with --packed) and
+RotaryEmbedding ([B, N, S, H] input). Prints the --input arguments.
 """
 import argparse
 import os
@@ -90,9 +96,64 @@ def rotary(args, rng):
     return graph, data
 
 
+def attention23(args, rng):
+    b, s, p = args.batch, args.seq, args.past
+    vi = helper.make_tensor_value_info
+    f = TensorProto.FLOAT
+    if args.packed:
+        shapes = {"q": [b, s, HEADS * HEAD], "k": [b, s, KV_HEADS * HEAD],
+                  "v": [b, s, KV_HEADS * HEAD]}
+        out = [b, s, HEADS * HEAD]
+        attrs = {"q_num_heads": HEADS, "kv_num_heads": KV_HEADS}
+    else:
+        shapes = {"q": [b, HEADS, s, HEAD], "k": [b, KV_HEADS, s, HEAD],
+                  "v": [b, KV_HEADS, s, HEAD]}
+        out = [b, HEADS, s, HEAD]
+        attrs = {}
+    if args.causal:
+        attrs["is_causal"] = 1
+    if args.softcap > 0:
+        attrs["softcap"] = args.softcap
+    cache = [b, KV_HEADS, p, HEAD]
+    present = [b, KV_HEADS, p + s, HEAD]
+    node = helper.make_node("Attention", ["q", "k", "v", "mask", "past_key", "past_value"],
+                            ["y", "present_key", "present_value"], name="attention", **attrs)
+    inputs = [vi(n, f, shape) for n, shape in shapes.items()]
+    inputs += [vi("mask", TensorProto.BOOL, [b, 1, s, p + s]),
+               vi("past_key", f, cache), vi("past_value", f, cache)]
+    graph = helper.make_graph(
+        [node], "attention23", inputs,
+        [vi("y", f, out), vi("present_key", f, present), vi("present_value", f, present)])
+    data = {n: rng.standard_normal(shape).astype(np.float32) for n, shape in shapes.items()}
+    mask = np.ones((b, 1, s, p + s), bool)
+    if b > 1 and p > 0:
+        mask[1, ..., 0] = False  # a padded first position in batch 1
+    data.update({"mask": mask,
+                 "past_key": rng.standard_normal(cache).astype(np.float32),
+                 "past_value": rng.standard_normal(cache).astype(np.float32)})
+    return graph, data
+
+
+def rotary23(args, rng):
+    b, s = args.batch, args.seq
+    cos, sin = caches()
+    node = helper.make_node("RotaryEmbedding", ["x", "cos", "sin", "position_ids"], ["y"],
+                            interleaved=int(args.interleaved), name="rotary")
+    vi = helper.make_tensor_value_info
+    shape = [b, HEADS, s, HEAD]
+    graph = helper.make_graph(
+        [node], "rotary23",
+        [vi("x", TensorProto.FLOAT, shape), vi("position_ids", TensorProto.INT64, [b, s])],
+        [vi("y", TensorProto.FLOAT, shape)],
+        [numpy_helper.from_array(cos, "cos"), numpy_helper.from_array(sin, "sin")])
+    data = {"x": rng.standard_normal(shape).astype(np.float32),
+            "position_ids": rng.integers(0, MAX_POS, (b, s)).astype(np.int64)}
+    return graph, data
+
+
 def main(argv=None):
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument("kind", choices=["gqa", "rotary"])
+    parser.add_argument("kind", choices=["gqa", "rotary", "attention23", "rotary23"])
     parser.add_argument("-o", "--output", required=True)
     parser.add_argument("--inputs", required=True, help="folder for the .npy inputs")
     parser.add_argument("--batch", type=int, default=2)
@@ -102,11 +163,16 @@ def main(argv=None):
     parser.add_argument("--packed", action="store_true")
     parser.add_argument("--interleaved", action="store_true")
     parser.add_argument("--window", type=int, default=-1)
+    parser.add_argument("--causal", action="store_true")
+    parser.add_argument("--softcap", type=float, default=0.0)
     parser.add_argument("--seed", type=int, default=0)
     args = parser.parse_args(argv)
     rng = np.random.default_rng(args.seed)
-    graph, data = (gqa if args.kind == "gqa" else rotary)(args, rng)
-    model = helper.make_model(graph, opset_imports=[helper.make_opsetid("", 17),
+    builders = {"gqa": gqa, "rotary": rotary, "attention23": attention23,
+                "rotary23": rotary23}
+    graph, data = builders[args.kind](args, rng)
+    opset = 23 if args.kind.endswith("23") else 17
+    model = helper.make_model(graph, opset_imports=[helper.make_opsetid("", opset),
                                                     helper.make_opsetid("com.microsoft", 1)])
     with open(args.output, "wb") as f:
         f.write(model.SerializeToString())

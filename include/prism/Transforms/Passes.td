@@ -82,12 +82,12 @@ def XfmrRaise : Pass<"xfmr-raise", "mlir::func::FuncOp"> {
       SkipLayerNormalization, SkipSimplifiedLayerNormalization,
       SimplifiedLayerNormalization, EmbedLayerNormalization, FastGelu,
       BiasGelu, Gelu, QuickGelu and RotaryEmbedding; ai.onnx
-      LayerNormalization (last axis), RMSNormalization and Gelu.
+      LayerNormalization (last axis), RMSNormalization, Gelu, and the
+      opset-23 Attention and RotaryEmbedding.
 
     A form that almost matches is left as it is (the graph stays correct);
     `--prism-debug-only=xfmr-raise` prints why it did not match.
-    GroupQueryAttention and the opset-23 Attention and RotaryEmbedding are
-    not raised yet: they stay onnx ops.
+    GroupQueryAttention is not raised yet: it stays an onnx op.
   }];
   let dependentDialects = ["::prism::xfmr::XfmrDialect",
                            "::mlir::arith::ArithDialect",

@@ -358,6 +358,25 @@ struct RaiseGelu : public RewritePattern {
   }
 };
 
+/// Full-width cos/sin [rows, 1, S, R] (or [rows, S, 1, R] when `heads` is
+/// not the second dim) from caches of R/2 channels at positions [rows, S]
+/// (null: the caches are already [rows, S, R/2]).
+Value widenCache(OnnxBuilder &b, Value cache, Value positions, int64_t seq,
+                 bool interleaved, bool headsFirst) {
+  Value g = positions ? b.gather(cache, positions) : cache; // [rows, S, R/2]
+  auto gt = tensorType(g);
+  int64_t rows = gt.getDimSize(0), half = gt.getDimSize(2), rotary = 2 * half;
+  Value full;
+  if (interleaved) {
+    Value g4 = b.reshape(g, {rows, seq, half, 1});
+    full = b.reshape(b.concat({g4, g4}, 3), {rows, seq, rotary});
+  } else {
+    full = b.concat({g, g}, 2);
+  }
+  return headsFirst ? b.reshape(full, {rows, 1, seq, rotary})
+                    : b.reshape(full, {rows, seq, 1, rotary});
+}
+
 /// com.microsoft RotaryEmbedding: the caches [max, R/2] gathered at the
 /// positions and widened to the layout's R channels.
 struct RaiseMsRotaryEmbedding : public OpRewritePattern<ONNXMsRotaryEmbeddingOp> {
@@ -397,23 +416,104 @@ struct RaiseMsRotaryEmbedding : public OpRewritePattern<ONNXMsRotaryEmbeddingOp>
                   b.constant({1, seq}, rw.getI64Type(), range));
     }
     bool interleaved = op.getInterleaved() != 0;
-    auto widen = [&](Value cache) {
-      Value g = b.gather(cache, pos); // [B, S, R/2]
-      auto gt = tensorType(g);
-      int64_t rows = gt.getDimSize(0);
-      Value full;
-      if (interleaved) {
-        Value g4 = b.reshape(g, {rows, seq, half, 1});
-        full = b.reshape(b.concat({g4, g4}, 3), {rows, seq, rotary});
-      } else {
-        full = b.concat({g, g}, 2);
+    Value cos = widenCache(b, op.getCosCache(), pos, seq, interleaved, bnsh);
+    Value sin = widenCache(b, op.getSinCache(), pos, seq, interleaved, bnsh);
+    Value y = xfmr::RotaryOp::create(rw, op.getLoc(), x.getType(), x, cos, sin,
+                                     rw.getBoolAttr(interleaved));
+    rw.replaceOp(op, b.reshape(y, t.getShape()));
+    return success();
+  }
+};
+
+/// ai.onnx Attention (opset 23): Q/K/V [B, H, S, D] or [B, S, H*D], a
+/// boolean or additive mask, the past and present caches, bottom-right
+/// causal masking, softcap before the mask.
+struct RaiseOnnxAttention : public OpRewritePattern<ONNXAttentionOp> {
+  using OpRewritePattern::OpRewritePattern;
+  LogicalResult matchAndRewrite(ONNXAttentionOp op,
+                                PatternRewriter &rw) const override {
+    const char *name = "Attention";
+    if (!allStatic(op))
+      return nearMiss(op, name, "a shape is not static");
+    if (!op.getQkMatmulOutput().use_empty())
+      return nearMiss(op, name, "its qk_matmul_output is used");
+    if (isNone(op.getPastKey()) != isNone(op.getPastValue()))
+      return nearMiss(op, name, "past_key and past_value come together");
+    OnnxBuilder b(rw, op.getLoc());
+    Value q = op.getQ(), k = op.getK(), v = op.getV();
+    bool packed = tensorType(q).getRank() == 3;
+    if (packed) {
+      if (!op.getQNumHeads() || !op.getKvNumHeads())
+        return nearMiss(op, name, "3-D inputs need q_num_heads and kv_num_heads");
+      q = splitHeads(b, q, (int64_t)*op.getQNumHeads());
+      k = splitHeads(b, k, (int64_t)*op.getKvNumHeads());
+      v = splitHeads(b, v, (int64_t)*op.getKvNumHeads());
+    }
+    auto qt = tensorType(q), kt = tensorType(k);
+    int64_t seq = qt.getDimSize(2), kvLen = kt.getDimSize(2);
+    int64_t past = isNone(op.getPastKey()) ? 0 : tensorType(op.getPastKey()).getDimSize(2);
+    if (op.getIsCausal() && seq != kvLen)
+      return nearMiss(op, name, "causal with a query length other than the "
+                                "new keys' is not raised");
+    Value mask;
+    if (!isNone(op.getAttnMask())) {
+      mask = op.getAttnMask();
+      auto mt = tensorType(mask);
+      if (mt.getShape().back() != past + kvLen && mt.getShape().back() != 1)
+        return nearMiss(op, name, "a mask shorter than the keys is not raised");
+      if (mt.getElementType().isInteger(1)) {
+        Type elem = qt.getElementType();
+        double lowest = APFloat::getLargest(cast<FloatType>(elem).getFloatSemantics(),
+                                            /*Negative=*/true)
+                            .convertToDouble();
+        mask = b.where(mask, b.scalar(elem, 0.0), b.scalar(elem, lowest));
       }
-      // Broadcast over heads: [B, 1, S, R] for [B, N, S, H] inputs, [B, S,
-      // 1, R] for [B, S, N, H] ones.
-      return bnsh ? b.reshape(full, {rows, 1, seq, rotary})
-                  : b.reshape(full, {rows, seq, 1, rotary});
-    };
-    Value cos = widen(op.getCosCache()), sin = widen(op.getSinCache());
+    }
+    Value pastKey = isNone(op.getPastKey()) ? Value() : op.getPastKey();
+    Value pastValue = isNone(op.getPastValue()) ? Value() : op.getPastValue();
+    double scale = scaleOr(op.getScale(), qt.getDimSize(3));
+    auto attention = buildAttention(b, q, k, v, pastKey, pastValue, mask, scale,
+                                    op.getIsCausal() != 0, /*window=*/0,
+                                    op.getSoftcap().convertToDouble());
+    Value out = attention.getOutput();
+    if (packed)
+      out = mergeHeads(b, out);
+    Value pk = attention.getPresentKey() ? attention.getPresentKey() : k;
+    Value pv = attention.getPresentValue() ? attention.getPresentValue() : v;
+    return replaceWithOptional(rw, op, {out, pk, pv, Value()});
+  }
+};
+
+/// ai.onnx RotaryEmbedding (opset 23): X [B, H, S, D] or [B, S, H*D] with
+/// num_heads; caches [max, R/2] gathered at position_ids, or [B, S, R/2].
+struct RaiseOnnxRotaryEmbedding : public OpRewritePattern<ONNXRotaryEmbeddingOp> {
+  using OpRewritePattern::OpRewritePattern;
+  LogicalResult matchAndRewrite(ONNXRotaryEmbeddingOp op,
+                                PatternRewriter &rw) const override {
+    const char *name = "RotaryEmbedding";
+    if (!allStatic(op))
+      return nearMiss(op, name, "a shape is not static");
+    OnnxBuilder b(rw, op.getLoc());
+    auto t = tensorType(op.getX());
+    bool bnsh = t.getRank() == 4;
+    int64_t batch = t.getDimSize(0), seq = bnsh ? t.getDimSize(2) : t.getDimSize(1);
+    Value x = op.getX();
+    Value positions = isNone(op.getPositionIds()) ? Value() : op.getPositionIds();
+    int64_t half = tensorType(op.getCosCache()).getShape().back();
+    if (!bnsh) {
+      if (!op.getNumHeads())
+        return nearMiss(op, name, "a 3-D input needs num_heads");
+      int64_t heads = (int64_t)*op.getNumHeads();
+      x = b.reshape(x, {batch, seq, heads, t.getDimSize(2) / heads});
+    }
+    int64_t head = tensorType(x).getShape().back();
+    int64_t rotary = op.getRotaryEmbeddingDim() ? (int64_t)op.getRotaryEmbeddingDim()
+                                                : head;
+    if (rotary != 2 * half)
+      return nearMiss(op, name, "rotary_embedding_dim differs from the caches'");
+    bool interleaved = op.getInterleaved() != 0;
+    Value cos = widenCache(b, op.getCosCache(), positions, seq, interleaved, bnsh);
+    Value sin = widenCache(b, op.getSinCache(), positions, seq, interleaved, bnsh);
     Value y = xfmr::RotaryOp::create(rw, op.getLoc(), x.getType(), x, cos, sin,
                                      rw.getBoolAttr(interleaved));
     rw.replaceOp(op, b.reshape(y, t.getShape()));
@@ -432,5 +532,6 @@ void prism::raise::populateRaiseFusedPatterns(RewritePatternSet &patterns) {
       RaiseNormalization<ONNXLayerNormalizationOp, false>,
       RaiseNormalization<ONNXRMSNormalizationOp, true>,
       RaiseNormalization<ONNXMsSimplifiedLayerNormalizationOp, true>, RaiseGelu,
-      RaiseMsRotaryEmbedding>(patterns.getContext());
+      RaiseMsRotaryEmbedding, RaiseOnnxAttention, RaiseOnnxRotaryEmbedding>(
+      patterns.getContext());
 }
