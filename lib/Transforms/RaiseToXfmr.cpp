@@ -21,6 +21,7 @@ struct XfmrRaise : public prism::impl::XfmrRaiseBase<XfmrRaise> {
   void runOnOperation() override {
     RewritePatternSet patterns(&getContext());
     prism::raise::populateRaiseFusedPatterns(patterns);
+    prism::raise::populateRaiseGroupQueryAttentionPatterns(patterns);
     prism::raise::populateRaiseAttentionPatterns(patterns);
     prism::raise::populateRaiseNormPatterns(patterns);
     prism::raise::populateRaiseActivationPatterns(patterns);

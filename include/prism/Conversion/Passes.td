@@ -21,10 +21,14 @@ def ConvertOnnxToLinalg : Pass<"convert-onnx-to-linalg", "mlir::func::FuncOp"> {
 
     Composite operators are first rewritten as the simpler onnx ops they are
     made of (they are then lowered in turn): LayerNormalization, RMS
-    normalisations, BatchNormalization, InstanceNormalization, the GELUs,
-    Gemm, the com.microsoft Attention, MultiHeadAttention,
-    SkipLayerNormalization and EmbedLayerNormalization, the loss functions,
+    normalisations, SkipLayerNormalization, BatchNormalization,
+    InstanceNormalization, Gemm, the loss functions,
     ReduceL1/L2/LogSum/LogSumExp/SumSquare, MatMulInteger and MatMulNBits.
+    The transformer operators (the GELUs, the com.microsoft Attention,
+    MultiHeadAttention, GroupQueryAttention, EmbedLayerNormalization and
+    RotaryEmbedding, the opset-23 Attention and RotaryEmbedding) reach the
+    host raised to xfmr (`xfmr-raise`, then `convert-xfmr-to-onnx`): this
+    pass reports them as such when they come unraised.
     DequantizeLinear and QuantizeLinear keep ONNX's exact integer semantics.
 
     Every onnx op it does not lower is an error naming the op and its node,

@@ -79,15 +79,18 @@ def XfmrRaise : Pass<"xfmr-raise", "mlir::func::FuncOp"> {
     - rotary embedding as x * cos + rotate_half(x) * sin;
     - Gather of rows of a 2-D weight table (embedding);
     - the fused operators: com.microsoft Attention, MultiHeadAttention,
-      SkipLayerNormalization, SkipSimplifiedLayerNormalization,
-      SimplifiedLayerNormalization, EmbedLayerNormalization, FastGelu,
+      GroupQueryAttention, SkipLayerNormalization,
+      SkipSimplifiedLayerNormalization, SimplifiedLayerNormalization,
+      EmbedLayerNormalization, FastGelu,
       BiasGelu, Gelu, QuickGelu and RotaryEmbedding; ai.onnx
       LayerNormalization (last axis), RMSNormalization, Gelu, and the
       opset-23 Attention and RotaryEmbedding.
 
     A form that almost matches is left as it is (the graph stays correct);
     `--prism-debug-only=xfmr-raise` prints why it did not match.
-    GroupQueryAttention is not raised yet: it stays an onnx op.
+    GroupQueryAttention becomes the placement of this step's keys and values
+    in the cache buffer at the run-time sequence lengths (onnx ops), a
+    mask from those lengths, and one xfmr.attention over the buffer.
   }];
   let dependentDialects = ["::prism::xfmr::XfmrDialect",
                            "::mlir::arith::ArithDialect",

@@ -63,9 +63,6 @@ mlir::Value minusZeroPoint(mlir::PatternRewriter &rw, mlir::Location loc,
 /// QLinearMatMul, QLinearConv, MatMulNBits).
 void populateIndexingPatterns(mlir::RewritePatternSet &patterns);
 void populateQuantizedPatterns(mlir::RewritePatternSet &patterns);
-/// GroupQueryAttention.cpp: com.microsoft GroupQueryAttention and
-/// RotaryEmbedding.
-void populateGroupQueryAttentionPatterns(mlir::RewritePatternSet &patterns);
 /// WindowOps.cpp: Conv, MaxPool, AveragePool, Pad.
 void populateWindowPatterns(mlir::RewritePatternSet &patterns);
 /// Resize.cpp: Resize (nearest, linear, cubic).

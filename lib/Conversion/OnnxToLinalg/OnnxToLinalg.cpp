@@ -1371,7 +1371,6 @@ struct RangeToGeneric : public OpRewritePattern<ONNXRangeOp> {
 void prism::populateOnnxToLinalgPatterns(RewritePatternSet &patterns) {
   populateIndexingPatterns(patterns);
   populateQuantizedPatterns(patterns);
-  populateGroupQueryAttentionPatterns(patterns);
   populateWindowPatterns(patterns);
   populateResizePatterns(patterns);
   populateSignalPatterns(patterns);

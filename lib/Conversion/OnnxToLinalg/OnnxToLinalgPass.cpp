@@ -59,7 +59,10 @@ struct ConvertOnnxToLinalg
               prism::onnx::ONNXMsEmbedLayerNormalizationOp,
               prism::onnx::ONNXGeluOp, prism::onnx::ONNXMsGeluOp,
               prism::onnx::ONNXMsBiasGeluOp, prism::onnx::ONNXMsFastGeluOp,
-              prism::onnx::ONNXMsQuickGeluOp>(op) &&
+              prism::onnx::ONNXMsQuickGeluOp,
+              prism::onnx::ONNXMsGroupQueryAttentionOp,
+              prism::onnx::ONNXMsRotaryEmbeddingOp, prism::onnx::ONNXAttentionOp,
+              prism::onnx::ONNXRotaryEmbeddingOp>(op) &&
           !dynamic) {
         op->emitError() << "'" << op->getName()
                         << "' runs on the host once raised to xfmr: run "

@@ -358,25 +358,6 @@ struct RaiseGelu : public RewritePattern {
   }
 };
 
-/// Full-width cos/sin [rows, 1, S, R] (or [rows, S, 1, R] when `heads` is
-/// not the second dim) from caches of R/2 channels at positions [rows, S]
-/// (null: the caches are already [rows, S, R/2]).
-Value widenCache(OnnxBuilder &b, Value cache, Value positions, int64_t seq,
-                 bool interleaved, bool headsFirst) {
-  Value g = positions ? b.gather(cache, positions) : cache; // [rows, S, R/2]
-  auto gt = tensorType(g);
-  int64_t rows = gt.getDimSize(0), half = gt.getDimSize(2), rotary = 2 * half;
-  Value full;
-  if (interleaved) {
-    Value g4 = b.reshape(g, {rows, seq, half, 1});
-    full = b.reshape(b.concat({g4, g4}, 3), {rows, seq, rotary});
-  } else {
-    full = b.concat({g, g}, 2);
-  }
-  return headsFirst ? b.reshape(full, {rows, 1, seq, rotary})
-                    : b.reshape(full, {rows, seq, 1, rotary});
-}
-
 /// com.microsoft RotaryEmbedding: the caches [max, R/2] gathered at the
 /// positions and widened to the layout's R channels.
 struct RaiseMsRotaryEmbedding : public OpRewritePattern<ONNXMsRotaryEmbeddingOp> {

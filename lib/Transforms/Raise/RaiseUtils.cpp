@@ -79,3 +79,19 @@ prism::raise::buildAttention(OnnxBuilder &b, Value q, Value k, Value v,
       b.rw.getF64FloatAttr(scale), b.rw.getBoolAttr(causal),
       b.rw.getI64IntegerAttr(window), b.rw.getF64FloatAttr(softcap));
 }
+
+Value prism::raise::widenCache(OnnxBuilder &b, Value cache, Value positions, int64_t seq,
+                 bool interleaved, bool headsFirst) {
+  Value g = positions ? b.gather(cache, positions) : cache; // [rows, S, R/2]
+  auto gt = tensorType(g);
+  int64_t rows = gt.getDimSize(0), half = gt.getDimSize(2), rotary = 2 * half;
+  Value full;
+  if (interleaved) {
+    Value g4 = b.reshape(g, {rows, seq, half, 1});
+    full = b.reshape(b.concat({g4, g4}, 3), {rows, seq, rotary});
+  } else {
+    full = b.concat({g, g}, 2);
+  }
+  return headsFirst ? b.reshape(full, {rows, 1, seq, rotary})
+                    : b.reshape(full, {rows, seq, 1, rotary});
+}

@@ -51,12 +51,22 @@ xfmr::AttentionOp buildAttention(onnx::OnnxBuilder &b, mlir::Value q,
                                  bool causal = false, int64_t window = 0,
                                  double softcap = 0);
 
+/// Full-width cos/sin [rows, 1, S, R] (or [rows, S, 1, R] when the heads
+/// are not the second dim) from rotary caches of R/2 channels gathered at
+/// `positions` [rows, S] (null: `cache` is already [rows, S, R/2]), for
+/// xfmr.rotary: halves repeated, or each channel twice when interleaved.
+mlir::Value widenCache(onnx::OnnxBuilder &b, mlir::Value cache,
+                       mlir::Value positions, int64_t seq, bool interleaved,
+                       bool headsFirst);
+
 /// Decomposed forms (RaiseAttention.cpp, RaiseNorms.cpp,
 /// RaiseActivations.cpp) and fused operators (RaiseFusedOps.cpp).
 void populateRaiseAttentionPatterns(mlir::RewritePatternSet &patterns);
 void populateRaiseNormPatterns(mlir::RewritePatternSet &patterns);
 void populateRaiseActivationPatterns(mlir::RewritePatternSet &patterns);
 void populateRaiseFusedPatterns(mlir::RewritePatternSet &patterns);
+/// RaiseGroupQueryAttention.cpp: com.microsoft GroupQueryAttention.
+void populateRaiseGroupQueryAttentionPatterns(mlir::RewritePatternSet &patterns);
 
 } // namespace prism::raise
 
