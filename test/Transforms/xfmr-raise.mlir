@@ -200,3 +200,27 @@ func.func @near_misses(%q: tensor<1x2x4x8xf32>, %k: tensor<1x2x8x4xf32>, %v: ten
   %y, %m, %i = "onnx.LayerNormalization"(%q, %g, %n) <{axis = -2 : i64, epsilon = 1.0e-5 : f32, stash_type = 1 : i64}> : (tensor<1x2x4x8xf32>, tensor<4x8xf32>, none) -> (tensor<1x2x4x8xf32>, none, none)
   return %o, %y : tensor<1x2x4x8xf32>, tensor<1x2x4x8xf32>
 }
+
+// -----
+
+// GPT-2 (PyTorch 1.5) keeps the keys transposed: K^T is the transposed past
+// concatenated with this step's transposed keys on the last axis. The
+// present keys are read back transposed.
+// CHECK-LABEL: func.func @gpt2_transposed_cache
+// CHECK: %[[O:.*]], %[[P:.*]]:2 = xfmr.attention %arg0, %{{.*}}, %arg2 past %{{.*}}, %arg4
+// CHECK-SAME: -> (tensor<1x2x3x4xf32>, tensor<1x2x5x4xf32>, tensor<1x2x5x4xf32>)
+// CHECK: %[[KT:.*]] = "onnx.Transpose"(%[[P]]#0) <{perm = [0, 1, 3, 2]}>
+// CHECK: return %[[O]], %[[KT]], %[[P]]#1
+func.func @gpt2_transposed_cache(%q: tensor<1x2x3x4xf32>, %kt: tensor<1x2x4x3xf32>, %v: tensor<1x2x3x4xf32>,
+                                 %pk: tensor<1x2x2x4xf32>, %pv: tensor<1x2x2x4xf32>)
+    -> (tensor<1x2x3x4xf32>, tensor<1x2x4x5xf32>, tensor<1x2x5x4xf32>) {
+  %pkt = "onnx.Transpose"(%pk) <{perm = [0, 1, 3, 2]}> : (tensor<1x2x2x4xf32>) -> tensor<1x2x4x2xf32>
+  %kc = "onnx.Concat"(%pkt, %kt) <{axis = -1 : i64}> : (tensor<1x2x4x2xf32>, tensor<1x2x4x3xf32>) -> tensor<1x2x4x5xf32>
+  %vc = "onnx.Concat"(%pv, %v) <{axis = -2 : i64}> : (tensor<1x2x2x4xf32>, tensor<1x2x3x4xf32>) -> tensor<1x2x5x4xf32>
+  %s = "onnx.MatMul"(%q, %kc) : (tensor<1x2x3x4xf32>, tensor<1x2x4x5xf32>) -> tensor<1x2x3x5xf32>
+  %two = arith.constant dense<2.0> : tensor<f32>
+  %scaled = "onnx.Div"(%s, %two) : (tensor<1x2x3x5xf32>, tensor<f32>) -> tensor<1x2x3x5xf32>
+  %p = "onnx.Softmax"(%scaled) <{axis = -1 : i64}> : (tensor<1x2x3x5xf32>) -> tensor<1x2x3x5xf32>
+  %o = "onnx.MatMul"(%p, %vc) : (tensor<1x2x3x5xf32>, tensor<1x2x5x4xf32>) -> tensor<1x2x3x4xf32>
+  return %o, %kc, %vc : tensor<1x2x3x4xf32>, tensor<1x2x4x5xf32>, tensor<1x2x5x4xf32>
+}

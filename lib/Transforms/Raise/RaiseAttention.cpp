@@ -128,6 +128,16 @@ ONNXConcatOp cacheConcat(Value x) {
   return rank == 4 && axis == 2 ? concat : ONNXConcatOp();
 }
 
+/// Transposed keys [B, H, D, T] concatenated to a transposed past along
+/// the last axis: the Concat, when it is one.
+ONNXConcatOp transposedCacheConcat(Value keysT) {
+  auto concat = keysT.getDefiningOp<ONNXConcatOp>();
+  if (!concat || concat.getInputs().size() != 2 || tensorType(keysT).getRank() != 4)
+    return {};
+  int64_t axis = (int64_t)concat.getAxis();
+  return axis == -1 || axis == 3 ? concat : ONNXConcatOp();
+}
+
 struct RaiseDecomposedAttention : public OpRewritePattern<ONNXSoftmaxOp> {
   using OpRewritePattern::OpRewritePattern;
 
@@ -217,20 +227,35 @@ struct RaiseDecomposedAttention : public OpRewritePattern<ONNXSoftmaxOp> {
         tensorType(scores->keysT).getRank() != rank)
       return nearMiss(softmax, kName, "queries, keys and values are not all "
                                       "of the scores' rank");
-    Value k = untranspose(b, scores->keysT);
-    auto [k0, kGroups] = unrepeatHeads(k);
-    auto [v0, vGroups] = unrepeatHeads(v);
-    if (kGroups != vGroups) {
-      k0 = k;
-      v0 = v;
-    }
+    // Older GPT-2 exports keep the keys transposed and append them to the
+    // transposed past along the last axis.
     Value pastKey, pastValue;
-    ONNXConcatOp kCat = cacheConcat(k0), vCat = cacheConcat(v0);
-    if (kCat && vCat) {
-      pastKey = kCat.getInputs()[0];
+    ONNXConcatOp kCatT = transposedCacheConcat(scores->keysT), vCat;
+    Value k0, v0;
+    if (kCatT && (vCat = cacheConcat(v))) {
+      pastKey = untranspose(b, kCatT.getInputs()[0]);
+      k0 = untranspose(b, kCatT.getInputs()[1]);
       pastValue = vCat.getInputs()[0];
-      k0 = kCat.getInputs()[1];
       v0 = vCat.getInputs()[1];
+    } else {
+      kCatT = ONNXConcatOp();
+      Value k = untranspose(b, scores->keysT);
+      int64_t kGroups, vGroups;
+      std::tie(k0, kGroups) = unrepeatHeads(k);
+      std::tie(v0, vGroups) = unrepeatHeads(v);
+      if (kGroups != vGroups) {
+        k0 = k;
+        v0 = v;
+      }
+      ONNXConcatOp kCat = cacheConcat(k0);
+      vCat = cacheConcat(v0);
+      if (kCat && vCat) {
+        pastKey = kCat.getInputs()[0];
+        pastValue = vCat.getInputs()[0];
+        k0 = kCat.getInputs()[1];
+        v0 = vCat.getInputs()[1];
+        kCatT = kCat; // replaced by the present keys as they are
+      }
     }
     if (rank == 3) {
       // [N, S, D] as N batches of one head.
@@ -266,7 +291,13 @@ struct RaiseDecomposedAttention : public OpRewritePattern<ONNXSoftmaxOp> {
         buildAttention(b, q, k0, v0, pastKey, pastValue, mask, scores->scale);
     rw.replaceOp(pv, b.match(attention.getOutput(), pv.getType()));
     if (pastKey) {
-      rw.replaceAllUsesWith(kCat.getResult(), attention.getPresentKey());
+      Value presentKey = attention.getPresentKey();
+      if (tensorType(kCatT.getResult()) != tensorType(presentKey))
+        presentKey = ONNXTransposeOp::create(rw, softmax.getLoc(),
+                                             kCatT.getResult().getType(),
+                                             presentKey,
+                                             rw.getI64ArrayAttr({0, 1, 3, 2}));
+      rw.replaceAllUsesWith(kCatT.getResult(), presentKey);
       rw.replaceAllUsesWith(vCat.getResult(), attention.getPresentValue());
     }
     return success();
