@@ -78,22 +78,6 @@ bool doesNoWork(Operation *op) {
          op->hasTrait<OpTrait::IsTerminator>();
 }
 
-/// Reads of the operands and writes of the results, with `flops`.
-llvm::Expected<Work> streamWork(Operation *op, double flops) {
-  Work work;
-  work.flops = flops;
-  for (Value v : op->getOperands())
-    if (auto err = addRead(work, v))
-      return std::move(err);
-  for (Value r : op->getResults()) {
-    auto bytes = tensorBytes(r);
-    if (!bytes)
-      return bytes.takeError();
-    work.activationBytesWritten += *bytes;
-  }
-  return work;
-}
-
 double numElements(Value v) {
   auto t = dyn_cast<RankedTensorType>(v.getType());
   return t && t.hasStaticShape() ? (double)t.getNumElements() : 0;
@@ -131,6 +115,21 @@ struct LinalgWorkModel
 };
 
 } // namespace
+
+llvm::Expected<Work> prism::xfmr::streamWork(Operation *op, double flops) {
+  Work work;
+  work.flops = flops;
+  for (Value v : op->getOperands())
+    if (auto err = addRead(work, v))
+      return std::move(err);
+  for (Value r : op->getResults()) {
+    auto bytes = tensorBytes(r);
+    if (!bytes)
+      return bytes.takeError();
+    work.activationBytesWritten += *bytes;
+  }
+  return work;
+}
 
 llvm::Expected<Work> prism::xfmr::getWorkOf(Operation *op) {
   if (auto iface = dyn_cast<XfmrWorkInterface>(op))

@@ -31,23 +31,12 @@ llvm::Error requireStatic(Operation *op) {
   return llvm::Error::success();
 }
 
-/// Reads of every operand (by class) and writes of every result as
-/// activations, plus `flopsPerElement` of the first result.
+/// Every operand read and every result written, with `flopsPerElement`
+/// of the first result.
 llvm::Expected<Work> elementwiseWork(Operation *op, double flopsPerElement) {
   if (auto err = requireStatic(op))
     return std::move(err);
-  Work work;
-  for (Value v : op->getOperands())
-    if (auto err = addRead(work, v))
-      return std::move(err);
-  for (Value r : op->getResults()) {
-    auto bytes = tensorBytes(r);
-    if (!bytes)
-      return bytes.takeError();
-    work.activationBytesWritten += *bytes;
-  }
-  work.flops = flopsPerElement * elements(op->getResult(0));
-  return work;
+  return streamWork(op, flopsPerElement * elements(op->getResult(0)));
 }
 
 /// Whether `shape` broadcasts to `target` (NumPy rules, right-aligned).

@@ -21,17 +21,6 @@ namespace xfmr = prism::xfmr;
 
 namespace {
 
-/// The only user of `v`, if it has one and is an `OpTy`.
-template <typename OpTy> OpTy soleUser(Value v) {
-  if (!v.hasOneUse())
-    return OpTy();
-  return dyn_cast<OpTy>(*v.user_begin());
-}
-
-Value otherOperand(Operation *op, Value v) {
-  return op->getOperand(0) == v ? op->getOperand(1) : op->getOperand(0);
-}
-
 /// x * c (either order) for a constant c near `expected`: x, or null.
 Value mulByConst(Value v, double expected) {
   auto mul = v.getDefiningOp<ONNXMulOp>();

@@ -188,11 +188,8 @@ struct RaiseDecomposedAttention : public OpRewritePattern<ONNXSoftmaxOp> {
     if (auto max = s.getDefiningOp<ONNXMaxOp>(); max && max->getNumOperands() == 2) {
       for (int i = 0; i < 2; ++i) {
         // The clamp at the lowest float of the scores' type.
-        auto elem = dyn_cast<FloatType>(tensorType(max->getOperand(i)).getElementType());
-        if (elem && isConstNear(max->getOperand(i),
-                                APFloat::getLargest(elem.getFloatSemantics(),
-                                                    /*Negative=*/true)
-                                    .convertToDouble())) {
+        Type elem = tensorType(max->getOperand(i)).getElementType();
+        if (isa<FloatType>(elem) && isConstNear(max->getOperand(i), lowestFloat(elem))) {
           s = max->getOperand(1 - i);
           break;
         }

@@ -358,8 +358,44 @@ struct RaiseGelu : public RewritePattern {
   }
 };
 
-/// com.microsoft RotaryEmbedding: the caches [max, R/2] gathered at the
-/// positions and widened to the layout's R channels.
+/// Replaces `op` by the rotary embedding of `x` ([B, N, S, H], or [B, S,
+/// N * H] of `heads` heads) with caches of R/2 channels gathered at
+/// `positions` ([B or 1, S]; null: the caches are [B, S, R/2]).
+LogicalResult rewriteRotary(PatternRewriter &rw, Operation *op, Value x,
+                            Value cosCache, Value sinCache, Value positions,
+                            int64_t heads, int64_t rotaryDim, bool interleaved) {
+  OnnxBuilder b(rw, op->getLoc());
+  auto t = tensorType(x);
+  bool bnsh = t.getRank() == 4;
+  int64_t batch = t.getDimSize(0), seq = bnsh ? t.getDimSize(2) : t.getDimSize(1);
+  int64_t half = tensorType(cosCache).getShape().back();
+  Value in = x;
+  if (!bnsh) {
+    if (heads <= 0)
+      heads = t.getDimSize(2) / (2 * half);
+    in = b.reshape(x, {batch, seq, heads, t.getDimSize(2) / heads});
+  }
+  int64_t head = tensorType(in).getShape().back();
+  if ((rotaryDim ? rotaryDim : head) != 2 * half)
+    return nearMiss(op, op->getName().getStringRef(),
+                    "rotary_embedding_dim differs from the caches'");
+  if (positions && tensorType(positions).getRank() == 1) {
+    // One offset: positions offset + s.
+    SmallVector<double> range;
+    for (int64_t s = 0; s < seq; ++s)
+      range.push_back((double)s);
+    positions = b.add(b.reshape(positions, {1, 1}),
+                      b.constant({1, seq}, rw.getI64Type(), range));
+  }
+  Value cos = widenCache(b, cosCache, positions, seq, interleaved, bnsh);
+  Value sin = widenCache(b, sinCache, positions, seq, interleaved, bnsh);
+  Value y = xfmr::RotaryOp::create(rw, op->getLoc(), in.getType(), in, cos, sin,
+                                   rw.getBoolAttr(interleaved));
+  rw.replaceOp(op, b.reshape(y, t.getShape()));
+  return success();
+}
+
+/// com.microsoft RotaryEmbedding: caches [max, R/2] at position_ids.
 struct RaiseMsRotaryEmbedding : public OpRewritePattern<ONNXMsRotaryEmbeddingOp> {
   using OpRewritePattern::OpRewritePattern;
   LogicalResult matchAndRewrite(ONNXMsRotaryEmbeddingOp op,
@@ -371,38 +407,11 @@ struct RaiseMsRotaryEmbedding : public OpRewritePattern<ONNXMsRotaryEmbeddingOp>
       return nearMiss(op, name, "is_packed_batching is not raised");
     if (op.getScale().convertToDouble() != 1.0)
       return nearMiss(op, name, "a scale other than 1 is not raised");
-    OnnxBuilder b(rw, op.getLoc());
-    auto t = tensorType(op.getInput());
-    int64_t half = tensorType(op.getCosCache()).getDimSize(1);
-    int64_t rotary = op.getRotaryEmbeddingDim() ? (int64_t)op.getRotaryEmbeddingDim()
-                                                : 2 * half;
-    if (rotary != 2 * half)
-      return nearMiss(op, name, "rotary_embedding_dim differs from the caches'");
-    int64_t batch = t.getDimSize(0);
-    bool bnsh = t.getRank() == 4;
-    int64_t seq = bnsh ? t.getDimSize(2) : t.getDimSize(1);
-    Value x = op.getInput();
-    if (!bnsh) {
-      int64_t heads = op.getNumHeads() ? (int64_t)op.getNumHeads()
-                                       : t.getDimSize(2) / rotary;
-      x = b.reshape(x, {batch, seq, heads, t.getDimSize(2) / heads});
-    }
-    // Positions [B or 1, S].
-    Value pos = op.getPositionIds();
-    if (tensorType(pos).getRank() == 1) {
-      SmallVector<double> range;
-      for (int64_t s = 0; s < seq; ++s)
-        range.push_back((double)s);
-      pos = b.add(b.reshape(pos, {1, 1}),
-                  b.constant({1, seq}, rw.getI64Type(), range));
-    }
-    bool interleaved = op.getInterleaved() != 0;
-    Value cos = widenCache(b, op.getCosCache(), pos, seq, interleaved, bnsh);
-    Value sin = widenCache(b, op.getSinCache(), pos, seq, interleaved, bnsh);
-    Value y = xfmr::RotaryOp::create(rw, op.getLoc(), x.getType(), x, cos, sin,
-                                     rw.getBoolAttr(interleaved));
-    rw.replaceOp(op, b.reshape(y, t.getShape()));
-    return success();
+    return rewriteRotary(rw, op, op.getInput(), op.getCosCache(),
+                         op.getSinCache(), op.getPositionIds(),
+                         (int64_t)op.getNumHeads(),
+                         (int64_t)op.getRotaryEmbeddingDim(),
+                         op.getInterleaved() != 0);
   }
 };
 
@@ -444,10 +453,7 @@ struct RaiseOnnxAttention : public OpRewritePattern<ONNXAttentionOp> {
         return nearMiss(op, name, "a mask shorter than the keys is not raised");
       if (mt.getElementType().isInteger(1)) {
         Type elem = qt.getElementType();
-        double lowest = APFloat::getLargest(cast<FloatType>(elem).getFloatSemantics(),
-                                            /*Negative=*/true)
-                            .convertToDouble();
-        mask = b.where(mask, b.scalar(elem, 0.0), b.scalar(elem, lowest));
+        mask = b.where(mask, b.scalar(elem, 0.0), b.scalar(elem, lowestFloat(elem)));
       }
     }
     Value pastKey = isNone(op.getPastKey()) ? Value() : op.getPastKey();
@@ -465,40 +471,21 @@ struct RaiseOnnxAttention : public OpRewritePattern<ONNXAttentionOp> {
   }
 };
 
-/// ai.onnx RotaryEmbedding (opset 23): X [B, H, S, D] or [B, S, H*D] with
-/// num_heads; caches [max, R/2] gathered at position_ids, or [B, S, R/2].
+/// ai.onnx RotaryEmbedding (opset 23): caches [max, R/2] at position_ids,
+/// or [B, S, R/2] without them.
 struct RaiseOnnxRotaryEmbedding : public OpRewritePattern<ONNXRotaryEmbeddingOp> {
   using OpRewritePattern::OpRewritePattern;
   LogicalResult matchAndRewrite(ONNXRotaryEmbeddingOp op,
                                 PatternRewriter &rw) const override {
-    const char *name = "RotaryEmbedding";
     if (!allStatic(op))
-      return nearMiss(op, name, "a shape is not static");
-    OnnxBuilder b(rw, op.getLoc());
-    auto t = tensorType(op.getX());
-    bool bnsh = t.getRank() == 4;
-    int64_t batch = t.getDimSize(0), seq = bnsh ? t.getDimSize(2) : t.getDimSize(1);
-    Value x = op.getX();
+      return nearMiss(op, "RotaryEmbedding", "a shape is not static");
+    if (tensorType(op.getX()).getRank() == 3 && !op.getNumHeads())
+      return nearMiss(op, "RotaryEmbedding", "a 3-D input needs num_heads");
     Value positions = isNone(op.getPositionIds()) ? Value() : op.getPositionIds();
-    int64_t half = tensorType(op.getCosCache()).getShape().back();
-    if (!bnsh) {
-      if (!op.getNumHeads())
-        return nearMiss(op, name, "a 3-D input needs num_heads");
-      int64_t heads = (int64_t)*op.getNumHeads();
-      x = b.reshape(x, {batch, seq, heads, t.getDimSize(2) / heads});
-    }
-    int64_t head = tensorType(x).getShape().back();
-    int64_t rotary = op.getRotaryEmbeddingDim() ? (int64_t)op.getRotaryEmbeddingDim()
-                                                : head;
-    if (rotary != 2 * half)
-      return nearMiss(op, name, "rotary_embedding_dim differs from the caches'");
-    bool interleaved = op.getInterleaved() != 0;
-    Value cos = widenCache(b, op.getCosCache(), positions, seq, interleaved, bnsh);
-    Value sin = widenCache(b, op.getSinCache(), positions, seq, interleaved, bnsh);
-    Value y = xfmr::RotaryOp::create(rw, op.getLoc(), x.getType(), x, cos, sin,
-                                     rw.getBoolAttr(interleaved));
-    rw.replaceOp(op, b.reshape(y, t.getShape()));
-    return success();
+    return rewriteRotary(rw, op, op.getX(), op.getCosCache(), op.getSinCache(),
+                         positions, op.getNumHeads() ? (int64_t)*op.getNumHeads() : 0,
+                         (int64_t)op.getRotaryEmbeddingDim(),
+                         op.getInterleaved() != 0);
   }
 };
 

@@ -159,10 +159,7 @@ struct RaiseGroupQueryAttention
       keep = ONNXAndOp::create(rw, op.getLoc(), tensorType(keep), keep,
                                b.compare<ONNXGreaterOrEqualOp>(t, first));
     }
-    double lowest = APFloat::getLargest(cast<FloatType>(elem).getFloatSemantics(),
-                                        /*Negative=*/true)
-                        .convertToDouble();
-    Value mask = b.where(keep, b.scalar(elem, 0.0), b.scalar(elem, lowest));
+    Value mask = b.where(keep, b.scalar(elem, 0.0), b.scalar(elem, lowestFloat(elem)));
 
     double scale = op.getScale() && !op.getScale()->isZero()
                        ? op.getScale()->convertToDouble()

@@ -51,17 +51,6 @@ bool sameValue(Value a, Value b) {
              da, db, OperationEquivalence::IgnoreLocations);
 }
 
-/// The only user of `v`, if it has one and is an `OpTy`.
-template <typename OpTy> OpTy soleUser(Value v) {
-  if (!v.hasOneUse())
-    return OpTy();
-  return dyn_cast<OpTy>(*v.user_begin());
-}
-
-/// The other operand of binary `op` than `v`.
-Value otherOperand(Operation *op, Value v) {
-  return op->getOperand(0) == v ? op->getOperand(1) : op->getOperand(0);
-}
 
 /// A 1-D weight of `width` elements (a constant or global, through casts).
 bool isVectorOf(Value v, int64_t width) {

@@ -32,6 +32,21 @@ std::optional<double> constFloat(mlir::Value v);
 /// Whether `v` is a constant close to `expected` (relative 1e-3).
 bool isConstNear(mlir::Value v, double expected);
 
+/// The only user of `v`, if it has one and is an `OpTy`.
+template <typename OpTy> OpTy soleUser(mlir::Value v) {
+  if (!v.hasOneUse())
+    return OpTy();
+  return llvm::dyn_cast<OpTy>(*v.user_begin());
+}
+
+/// The operand of binary `op` other than `v`.
+inline mlir::Value otherOperand(mlir::Operation *op, mlir::Value v) {
+  return op->getOperand(0) == v ? op->getOperand(1) : op->getOperand(0);
+}
+
+/// The lowest finite value of float type `elem`.
+double lowestFloat(mlir::Type elem);
+
 /// Looks through onnx.Cast ops; `castType`, if given, receives the element
 /// type before the first cast seen from `v` backwards.
 mlir::Value skipCasts(mlir::Value v);

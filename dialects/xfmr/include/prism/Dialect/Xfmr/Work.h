@@ -51,6 +51,10 @@ bool isWeight(mlir::Value v);
 /// Adds the bytes of reading `v` to `work`, as a weight or an activation.
 llvm::Error addRead(Work &work, mlir::Value v);
 
+/// Reads of every operand (by class) and writes of every result (as
+/// activations), with `flops`.
+llvm::Expected<Work> streamWork(mlir::Operation *op, double flops);
+
 /// The work of any op: its XfmrWorkInterface answer when it has one, else an
 /// elementwise estimate (one operation per result element; every operand
 /// read, every result written). Constants and view-like ops do no work.
