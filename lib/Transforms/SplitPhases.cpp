@@ -102,6 +102,27 @@ FailureOr<Signature> readSignature(func::FuncOp main) {
     return main.emitError("no 2-D integer input [batch, sequence] with a "
                           "named sequence dim (input_ids): cannot tell the "
                           "sequence dim to bind");
+  // @decode reads a cache buffer of which only some positions are filled:
+  // the graph must be told which (a mask over past + sequence) and where
+  // the new token is (its positions), or it would attend to empty slots.
+  if (!sig.pastArgs.empty()) {
+    bool mask = false, positions = false;
+    for (unsigned i = 0; i < main.getNumArguments(); ++i) {
+      StringRef name = argName(main, i);
+      auto t = dyn_cast<RankedTensorType>(main.getArgumentTypes()[i]);
+      if (!t || t.getRank() != 2)
+        continue;
+      mask |= name.contains_insensitive("attention_mask") &&
+              dimName(main, i, 1).contains(sig.past);
+      positions |= name.contains_insensitive("position_ids");
+    }
+    if (!mask || !positions)
+      return main.emitError("the phase split needs the inputs attention_mask "
+                            "[batch, past + sequence] and position_ids: "
+                            "without them @decode cannot tell the filled "
+                            "positions of its fixed-size cache from the "
+                            "empty ones");
+  }
   return sig;
 }
 

@@ -123,8 +123,12 @@ def XfmrSplitPhases : Pass<"xfmr-split-phases", "mlir::ModuleOp"> {
     `past...` (`[batch, kv_heads, past_sequence, head_size]`, a key then a
     value per layer, as PyTorch exports `past_key_values`) and the outputs
     named `present...`; the batch dim is their dim 0 and the sequence dim
-    dim 1 of the first 2-D integer input (`input_ids`). A graph without a
-    KV cache (an encoder) gives `@prefill` alone.
+    dim 1 of the first 2-D integer input (`input_ids`). Because `@decode`'s
+    cache is a fixed buffer of which only some positions are filled, the
+    graph must take `attention_mask` (`[batch, past + sequence]`) and
+    `position_ids` inputs; a graph with a cache but without them is an
+    error. A graph without a KV cache (an encoder) gives `@prefill` alone;
+    adding a cache to a decoder exported without one is not done.
   }];
   let options = [
     Option<"prompt", "prompt", "int64_t", /*default=*/"0",
