@@ -9,6 +9,7 @@
 //
 //===----------------------------------------------------------------------===//
 
+#include "prism/Cost/HardwareDescription.h"
 #include "prism/Driver/Diagnostics.h"
 #include "prism/Driver/Summary.h"
 #include "prism/Driver/WorkStats.h"
@@ -35,7 +36,7 @@ enum class Phase { Onnx, Static, Xfmr, Phases };
 
 cl::OptionCategory category("prismc options");
 
-cl::opt<std::string> inputFile(cl::Positional, cl::Required,
+cl::opt<std::string> inputFile(cl::Positional,
                                cl::desc("<model.onnx | model.onnxtxt>"),
                                cl::cat(category));
 
@@ -79,6 +80,27 @@ constexpr const char *kStatsHelp =
     "Print, per function (phase), the FLOPs and the bytes read and written "
     "by class (weights, KV cache, activations) per token, and the parameters "
     "it reads";
+
+cl::opt<std::string> systemSpec(
+    "system",
+    cl::desc("The system: device groups and the link between them, inline "
+             "(\"prefill=h100-sxm*4,decode=lpu-v1*576,link=rdma:100GBps\", "
+             "or \"h100-sxm*2\" for one group serving both phases) or a "
+             "JSON file; checked against the device descriptions"),
+    cl::value_desc("spec"), cl::cat(category));
+cl::opt<std::string> hardwareDir(
+    "hardware-dir",
+    cl::desc("Folder of device descriptions (*.json; default: the ones "
+             "shipped in hardware/devices)"),
+    cl::value_desc("dir"), cl::cat(category));
+cl::opt<bool> describeSystem(
+    "describe-system",
+    cl::desc("Print the --system's groups, their devices' figures and the "
+             "groups' totals"),
+    cl::cat(category));
+cl::opt<bool> listDevices("list-devices",
+                          cl::desc("List the device kinds described"),
+                          cl::cat(category));
 
 cl::opt<std::string> outputFile("o", cl::desc("Write the IR to this file"),
                                 cl::value_desc("file"), cl::cat(category));
@@ -125,6 +147,42 @@ int main(int argc, char **argv) {
       "sequence_length=128 -o model.mlir\n"
       "  prismc model.onnx --compile-to=phases --prompt 128 --context 2048 "
       "--batch 1 --stats -o phases.mlir\n");
+
+  if (listDevices || !systemSpec.empty() || describeSystem) {
+    auto library = prism::cost::DeviceLibrary::load(
+        hardwareDir.empty() ? prism::cost::defaultHardwareDir() : hardwareDir);
+    if (!library) {
+      llvm::errs() << "prismc: " << llvm::toString(library.takeError()) << "\n";
+      return 1;
+    }
+    if (listDevices)
+      for (const std::string &kind : library->kinds()) {
+        const prism::cost::DeviceKind &d = *library->lookup(kind);
+        llvm::outs() << kind << ": " << d.name << " (" << d.deviceClass << ")\n";
+      }
+    if (describeSystem && systemSpec.empty()) {
+      llvm::errs() << "prismc: --describe-system needs --system\n";
+      return 1;
+    }
+    if (!systemSpec.empty()) {
+      auto system = prism::cost::parseSystem(systemSpec, *library);
+      if (!system) {
+        llvm::errs() << "prismc: " << llvm::toString(system.takeError()) << "\n";
+        return 1;
+      }
+      if (describeSystem)
+        prism::cost::printSystem(llvm::outs(), *system);
+      else if (!inputFile.empty())
+        llvm::errs() << "prismc: note: the system is checked; placing the "
+                        "phases on it (--compile-to=plan) is not built yet\n";
+    }
+    if (inputFile.empty())
+      return 0;
+  }
+  if (inputFile.empty()) {
+    llvm::errs() << "prismc: no model given (see --help)\n";
+    return 1;
+  }
 
   DialectRegistry registry;
   prism::registerAllDialects(registry);

@@ -1,0 +1,97 @@
+//===- HardwareDescription.h - Device kinds and systems, as data -*- C++ -*-===//
+//
+// A device kind (H100, LPU v1, an optical core...) is a JSON file under
+// hardware/devices/, read with llvm::json; every figure carries its source.
+// A system is device groups (kind x count) and the link between groups,
+// given inline ("prefill=h100-sxm*4,decode=lpu-v1*576,link=rdma:100GBps")
+// or as a JSON file.
+//
+//===----------------------------------------------------------------------===//
+
+#ifndef PRISM_COST_HARDWAREDESCRIPTION_H
+#define PRISM_COST_HARDWAREDESCRIPTION_H
+
+#include "llvm/ADT/StringRef.h"
+#include "llvm/Support/Error.h"
+#include "llvm/Support/raw_ostream.h"
+
+#include <map>
+#include <memory>
+#include <optional>
+#include <string>
+#include <vector>
+
+namespace prism::cost {
+
+/// A number and where it comes from (a flag V/I/P/S/D/A and a reference).
+struct Figure {
+  double value = 0;
+  std::string source;
+};
+
+struct MemoryLevel {
+  std::string level; // "hbm", "sram", "l2", "ddr", ...
+  Figure capacityBytes, bandwidthBytesPerS;
+};
+
+struct DeviceKind {
+  std::string kind, name, deviceClass, path;
+  /// Fastest first, as the file lists them.
+  std::vector<MemoryLevel> memory;
+  /// Dense peak operations per second by dtype ("bf16", "fp8", "int8", ...).
+  std::map<std::string, Figure> peakOpsPerS;
+  std::string linkKind;
+  Figure linkCount, linkBytesPerS, linkHopLatencyS;
+  Figure idlePowerW, busyPowerW, pricePerHourUsd;
+  Figure computeEfficiency, memoryEfficiency, fullRateRows, linkEfficiency;
+  /// Parameters of an optical core (array size, bits, rates, energies).
+  std::map<std::string, Figure> optical;
+
+  /// The largest memory level (where weights and the KV cache live).
+  const MemoryLevel &mainMemory() const;
+};
+
+/// Parses one device description; `origin` names it in errors.
+llvm::Expected<DeviceKind> parseDeviceKind(llvm::StringRef text,
+                                           llvm::StringRef origin);
+
+/// Every device kind of a folder of descriptions (*.json).
+class DeviceLibrary {
+public:
+  static llvm::Expected<DeviceLibrary> load(llvm::StringRef dir);
+  const DeviceKind *lookup(llvm::StringRef kind) const;
+  std::vector<std::string> kinds() const;
+
+private:
+  std::map<std::string, std::shared_ptr<DeviceKind>> byKind;
+};
+
+struct DeviceGroup {
+  std::string name; // "prefill", "decode", or "all" for a single group
+  const DeviceKind *kind = nullptr;
+  int64_t count = 0;
+};
+
+struct System {
+  std::vector<DeviceGroup> groups;
+  /// Between groups (e.g. RDMA); absent for a single group.
+  std::string linkKind;
+  Figure linkBytesPerS;
+};
+
+/// A system from `spec`: a JSON file (ending in .json) or the inline form
+/// `[name=]kind*count[,name=kind*count...][,link=kind:RATE]` with RATE as
+/// 100GBps, 400Gbps or 8x400Gbps.
+llvm::Expected<System> parseSystem(llvm::StringRef spec,
+                                   const DeviceLibrary &library);
+
+/// A human-readable summary of the system (groups, per-device memory and
+/// peaks, totals, links).
+void printSystem(llvm::raw_ostream &os, const System &system);
+
+/// The folder of the device descriptions shipped with Prism.
+llvm::StringRef defaultHardwareDir();
+
+} // namespace prism::cost
+
+#endif // PRISM_COST_HARDWAREDESCRIPTION_H
