@@ -114,8 +114,9 @@ Expected<DeviceKind> prism::cost::parseDeviceKind(StringRef text,
     return std::move(err);
   if (auto err = r.figure(links, "bytes_per_s_per_link", "links", d.linkBytesPerS))
     return std::move(err);
-  if (auto err = r.figure(links, "hop_latency_s", "links", d.linkHopLatencyS,
-                          /*required=*/false))
+  if (auto err = r.figure(links, "hop_latency_s", "links", d.linkHopLatencyS))
+    return std::move(err);
+  if (auto err = r.figure(links, "tensor_parallel_max", "links", d.tensorParallelMax))
     return std::move(err);
   const json::Object *power = root->getObject("power_w");
   if (auto err = r.figure(power, "idle", "power_w", d.idlePowerW))
@@ -128,7 +129,8 @@ Expected<DeviceKind> prism::cost::parseDeviceKind(StringRef text,
   for (auto [key, f] : {std::pair<StringRef, Figure *>{"compute", &d.computeEfficiency},
                         {"memory", &d.memoryEfficiency},
                         {"full_rate_rows", &d.fullRateRows},
-                        {"link", &d.linkEfficiency}})
+                        {"link", &d.linkEfficiency},
+                        {"op_overhead_s", &d.opOverheadS}})
     if (auto err = r.figure(eff, key, "efficiency", *f))
       return std::move(err);
   for (const Figure *f : {&d.computeEfficiency, &d.memoryEfficiency, &d.linkEfficiency})

@@ -9,6 +9,7 @@
 //
 //===----------------------------------------------------------------------===//
 
+#include "prism/Cost/CostModel.h"
 #include "prism/Cost/HardwareDescription.h"
 #include "prism/Driver/Diagnostics.h"
 #include "prism/Driver/Summary.h"
@@ -98,6 +99,23 @@ cl::opt<bool> describeSystem(
     cl::desc("Print the --system's groups, their devices' figures and the "
              "groups' totals"),
     cl::cat(category));
+cl::opt<bool> estimate(
+    "estimate",
+    cl::desc("Print each phase's predicted time (time to first token for "
+             "@prefill, time per output token for @decode), its memory per "
+             "chip and energy on its --system group (the group named like "
+             "the phase, or the only one)"),
+    cl::cat(category));
+cl::opt<std::string> explainOp(
+    "explain-op",
+    cl::desc("Print the terms of the predicted time of the ops from this "
+             "ONNX node (a name or part of one) on the --system"),
+    cl::value_desc("node"), cl::cat(category));
+cl::opt<std::string> weightDtype(
+    "weight-dtype",
+    cl::desc("The dtype the weights are stored in on the devices, for "
+             "--estimate: bf16, fp16, fp8, int8, int4"),
+    cl::init("bf16"), cl::cat(category));
 cl::opt<bool> listDevices("list-devices",
                           cl::desc("List the device kinds described"),
                           cl::cat(category));
@@ -148,6 +166,17 @@ int main(int argc, char **argv) {
       "  prismc model.onnx --compile-to=phases --prompt 128 --context 2048 "
       "--batch 1 --stats -o phases.mlir\n");
 
+  std::optional<prism::cost::System> targetSystem;
+  std::optional<prism::cost::DeviceLibrary> devices;
+  if ((estimate || !explainOp.empty()) && systemSpec.empty()) {
+    llvm::errs() << "prismc: --estimate and --explain-op need --system\n";
+    return 1;
+  }
+  if (prism::cost::dtypeBytes(weightDtype) == 0) {
+    llvm::errs() << "prismc: unknown --weight-dtype '" << weightDtype
+                 << "' (bf16, fp16, fp8, int8, int4)\n";
+    return 1;
+  }
   if (listDevices || !systemSpec.empty() || describeSystem) {
     auto library = prism::cost::DeviceLibrary::load(
         hardwareDir.empty() ? prism::cost::defaultHardwareDir() : hardwareDir);
@@ -172,12 +201,19 @@ int main(int argc, char **argv) {
       }
       if (describeSystem)
         prism::cost::printSystem(llvm::outs(), *system);
-      else if (!inputFile.empty())
-        llvm::errs() << "prismc: note: the system is checked; placing the "
-                        "phases on it (--compile-to=plan) is not built yet\n";
+      targetSystem = std::move(*system);
     }
-    if (inputFile.empty())
+    devices = std::move(*library);
+    // The system's groups point into the library.
+    if (targetSystem)
+      targetSystem = *prism::cost::parseSystem(systemSpec, *devices);
+    if (inputFile.empty()) {
+      if (estimate || !explainOp.empty()) {
+        llvm::errs() << "prismc: --estimate and --explain-op need a model\n";
+        return 1;
+      }
       return 0;
+    }
   }
   if (inputFile.empty()) {
     llvm::errs() << "prismc: no model given (see --help)\n";
@@ -231,6 +267,23 @@ int main(int argc, char **argv) {
   if (summary)
     prism::printSummary(llvm::outs(), before, prism::summarizeModule(*module));
 
+  if (estimate || !explainOp.empty()) {
+    prism::cost::CostOptions options;
+    options.weightDtype = weightDtype;
+    if (estimate)
+      if (auto err = prism::cost::printEstimates(llvm::outs(), *module,
+                                                 *targetSystem, options)) {
+        llvm::errs() << "prismc: " << llvm::toString(std::move(err)) << "\n";
+        return 1;
+      }
+    if (!explainOp.empty())
+      if (auto err = prism::cost::explainOps(llvm::outs(), *module,
+                                             *targetSystem, options, explainOp)) {
+        llvm::errs() << "prismc: " << llvm::toString(std::move(err)) << "\n";
+        return 1;
+      }
+  }
+
   bool printStats = llvm::AreStatisticsEnabled();
   // Nothing for LLVM to report at exit.
   stats->setValue(false);
@@ -241,7 +294,8 @@ int main(int argc, char **argv) {
     prism::printPhaseStats(llvm::outs(), *phases);
   }
 
-  if (outputFile.empty() && (summary || printStats || noIR))
+  if (outputFile.empty() &&
+      (summary || printStats || noIR || estimate || !explainOp.empty()))
     return 0;
   std::string error;
   auto output = openOutputFile(outputFile.empty() ? std::string("-") : outputFile.getValue(), &error);

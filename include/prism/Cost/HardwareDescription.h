@@ -42,8 +42,13 @@ struct DeviceKind {
   std::map<std::string, Figure> peakOpsPerS;
   std::string linkKind;
   Figure linkCount, linkBytesPerS, linkHopLatencyS;
+  /// The most chips one tensor-parallel group spans (a node, an NVLink
+  /// domain).
+  Figure tensorParallelMax;
   Figure idlePowerW, busyPowerW, pricePerHourUsd;
   Figure computeEfficiency, memoryEfficiency, fullRateRows, linkEfficiency;
+  /// Fixed time each op costs beyond its work (launch, pipeline fill).
+  Figure opOverheadS;
   /// Parameters of an optical core (array size, bits, rates, energies).
   std::map<std::string, Figure> optical;
 
