@@ -11,6 +11,7 @@
 
 #include "prism/Cost/CostModel.h"
 #include "prism/Cost/HardwareDescription.h"
+#include "prism/Partition/Partitioner.h"
 #include "prism/Driver/Diagnostics.h"
 #include "prism/Driver/Summary.h"
 #include "prism/Driver/WorkStats.h"
@@ -24,6 +25,7 @@
 #include "mlir/Support/FileUtilities.h"
 #include "llvm/ADT/Statistic.h"
 #include "llvm/Support/CommandLine.h"
+#include "llvm/Support/FormatVariadic.h"
 #include "llvm/Support/InitLLVM.h"
 #include "llvm/Support/SourceMgr.h"
 #include "llvm/Support/ToolOutputFile.h"
@@ -33,7 +35,7 @@ using namespace mlir;
 namespace cl = llvm::cl;
 
 namespace {
-enum class Phase { Onnx, Static, Xfmr, Phases };
+enum class Phase { Onnx, Static, Xfmr, Phases, Plan };
 
 cl::OptionCategory category("prismc options");
 
@@ -55,7 +57,11 @@ cl::opt<Phase> compileTo(
                           "@prefill and @decode, static and raised, sharing "
                           "the weights, the KV cache at their boundary "
                           "(needs --prompt, and --context for a model with "
-                          "a KV cache)")),
+                          "a KV cache)"),
+               clEnumValN(Phase::Plan, "plan",
+                          "phases placed on the --system's groups by the "
+                          "partitioner (recorded as plan.* attributes; needs "
+                          "--system, --prompt and --context)")),
     cl::cat(category));
 
 cl::list<std::string> bindings(
@@ -116,6 +122,28 @@ cl::opt<std::string> weightDtype(
     cl::desc("The dtype the weights are stored in on the devices, for "
              "--estimate: bf16, fp16, fp8, int8, int4"),
     cl::init("bf16"), cl::cat(category));
+cl::opt<prism::partition::Objective> objective(
+    "objective", cl::desc("What the partitioner minimises"),
+    cl::values(clEnumValN(prism::partition::Objective::Latency, "latency",
+                          "each phase's time (default)"),
+               clEnumValN(prism::partition::Objective::Throughput, "throughput",
+                          "chips per token per second"),
+               clEnumValN(prism::partition::Objective::Cost, "cost",
+                          "dollars per token"),
+               clEnumValN(prism::partition::Objective::Energy, "energy",
+                          "joules per token")),
+    cl::init(prism::partition::Objective::Latency), cl::cat(category));
+cl::opt<double> ttftSlo("ttft-slo",
+                        cl::desc("Time-to-first-token limit in seconds (0: none)"),
+                        cl::init(0), cl::cat(category));
+cl::opt<double> tpotSlo("tpot-slo",
+                        cl::desc("Time-per-output-token limit in seconds (0: none)"),
+                        cl::init(0), cl::cat(category));
+cl::opt<std::string> reportFile(
+    "report",
+    cl::desc("--compile-to=plan: write the predictions, the placement and "
+             "the decision trace as JSON to this file"),
+    cl::value_desc("file.json"), cl::cat(category));
 cl::opt<bool> listDevices("list-devices",
                           cl::desc("List the device kinds described"),
                           cl::cat(category));
@@ -168,6 +196,19 @@ int main(int argc, char **argv) {
 
   std::optional<prism::cost::System> targetSystem;
   std::optional<prism::cost::DeviceLibrary> devices;
+  if (compileTo == Phase::Plan && systemSpec.empty()) {
+    llvm::errs() << "prismc: --compile-to=plan needs --system\n";
+    return 1;
+  }
+  if (!reportFile.empty() && compileTo != Phase::Plan) {
+    llvm::errs() << "prismc: --report is an output of --compile-to=plan\n";
+    return 1;
+  }
+  if (StringRef(reportFile).ends_with(".html")) {
+    llvm::errs() << "prismc: the HTML report is not built yet: use a .json "
+                    "--report\n";
+    return 1;
+  }
   if ((estimate || !explainOp.empty()) && systemSpec.empty()) {
     llvm::errs() << "prismc: --estimate and --explain-op need --system\n";
     return 1;
@@ -231,12 +272,13 @@ int main(int argc, char **argv) {
     return 1;
   prism::ModelSummary before = prism::summarizeModule(*module);
 
-  if (compileTo == Phase::Phases && !bindings.empty()) {
+  bool phases = compileTo == Phase::Phases || compileTo == Phase::Plan;
+  if (phases && !bindings.empty()) {
     llvm::errs() << "prismc: --compile-to=phases binds the dims itself "
                     "(--prompt, --context, --batch): drop --bind\n";
     return 1;
   }
-  if (compileTo != Phase::Phases &&
+  if (!phases &&
       (prompt.getNumOccurrences() || context.getNumOccurrences() ||
        batch.getNumOccurrences())) {
     llvm::errs() << "prismc: --prompt, --context and --batch are options of "
@@ -245,7 +287,7 @@ int main(int argc, char **argv) {
   }
   if (compileTo >= Phase::Static) {
     PassManager pm(&ctx);
-    if (compileTo == Phase::Phases) {
+    if (phases) {
       prism::OnnxToPhasesOptions options;
       options.prompt = prompt;
       options.context = context;
@@ -266,6 +308,32 @@ int main(int argc, char **argv) {
 
   if (summary)
     prism::printSummary(llvm::outs(), before, prism::summarizeModule(*module));
+
+  if (compileTo == Phase::Plan) {
+    prism::partition::PartitionOptions options;
+    options.objective = objective;
+    options.ttftSloS = ttftSlo;
+    options.tpotSloS = tpotSlo;
+    options.cost.weightDtype = weightDtype;
+    auto plan = prism::partition::partition(*module, *targetSystem, options);
+    if (!plan) {
+      llvm::errs() << "prismc: " << llvm::toString(plan.takeError()) << "\n";
+      return 1;
+    }
+    prism::partition::annotate(*module, *plan);
+    if (!reportFile.empty()) {
+      std::string error;
+      auto out = openOutputFile(reportFile, &error);
+      if (!out) {
+        llvm::errs() << "prismc: " << error << "\n";
+        return 1;
+      }
+      out->os() << llvm::formatv(
+          "{0:2}", prism::partition::planToJson(*plan, *targetSystem, options));
+      out->os() << "\n";
+      out->keep();
+    }
+  }
 
   if (estimate || !explainOp.empty()) {
     prism::cost::CostOptions options;

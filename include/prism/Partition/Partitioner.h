@@ -1,0 +1,74 @@
+//===- Partitioner.h - Which phase runs where, on how many chips -*- C++ -*-===//
+//
+// For each phase (@prefill, @decode), every device group of the system and
+// every chip count that fits is priced with the cost model; the candidate
+// that best serves the objective under the SLOs is chosen, and the KV cache
+// moves between the groups when the phases land on different ones. Every
+// candidate and the reason it lost is kept: the decision trace.
+//
+//===----------------------------------------------------------------------===//
+
+#ifndef PRISM_PARTITION_PARTITIONER_H
+#define PRISM_PARTITION_PARTITIONER_H
+
+#include "prism/Cost/CostModel.h"
+
+#include "mlir/IR/BuiltinOps.h"
+#include "llvm/Support/JSON.h"
+
+namespace prism::partition {
+
+enum class Objective { Latency, Throughput, Cost, Energy };
+
+struct PartitionOptions {
+  Objective objective = Objective::Latency;
+  /// Limits on time to first token and time per output token; 0: none.
+  double ttftSloS = 0, tpotSloS = 0;
+  cost::CostOptions cost;
+};
+
+/// One priced way to run a phase.
+struct Candidate {
+  std::string phase, group;
+  int64_t chips = 0;
+  cost::PhaseCost cost;
+  double dollarsPerToken = 0;
+  std::string verdict; // "chosen", or why not
+};
+
+/// The placement of one phase.
+struct PhasePlacement {
+  std::string phase;
+  const cost::DeviceGroup *group = nullptr;
+  int64_t chips = 0;
+  cost::PhaseCost cost;
+};
+
+struct Plan {
+  std::vector<PhasePlacement> phases;
+  double kvTransferS = 0, kvBytes = 0;
+  /// The whole batch's prompts; one decode step of the batch.
+  double ttftS = 0, tpotS = 0;
+  double tokensPerSPerUser = 0, tokensPerS = 0, energyPerTokenJ = 0;
+  int64_t batch = 1;
+  std::vector<Candidate> trace;
+};
+
+/// Places the phases of `module` (from xfmr-split-phases) on `system`.
+llvm::Expected<Plan> partition(mlir::ModuleOp module,
+                               const cost::System &system,
+                               const PartitionOptions &options);
+
+/// The report: predictions, placement, and the decision trace.
+llvm::json::Value planToJson(const Plan &plan, const cost::System &system,
+                             const PartitionOptions &options);
+
+/// Records the placement on the module (attributes `plan.*` on each phase
+/// and the module), for the target lowerings that follow.
+void annotate(mlir::ModuleOp module, const Plan &plan);
+
+llvm::StringRef objectiveName(Objective objective);
+
+} // namespace prism::partition
+
+#endif // PRISM_PARTITION_PARTITIONER_H

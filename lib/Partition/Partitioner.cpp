@@ -1,0 +1,239 @@
+//===- Partitioner.cpp - Which phase runs where, on how many chips --------===//
+
+#include "prism/Partition/Partitioner.h"
+
+#include "prism/Dialect/Xfmr/XfmrOps.h"
+
+#include "mlir/IR/Builders.h"
+#include "llvm/Support/FormatVariadic.h"
+
+#include <cmath>
+#include <set>
+
+using namespace mlir;
+using namespace prism;
+using namespace prism::partition;
+
+StringRef prism::partition::objectiveName(Objective objective) {
+  switch (objective) {
+  case Objective::Latency:
+    return "latency";
+  case Objective::Throughput:
+    return "throughput";
+  case Objective::Cost:
+    return "cost";
+  case Objective::Energy:
+    return "energy";
+  }
+  return "latency";
+}
+
+namespace {
+
+/// Sequences in flight: the batch dim of the first 2-D integer input.
+int64_t batchOf(func::FuncOp f) {
+  for (Type t : f.getArgumentTypes())
+    if (auto r = dyn_cast<RankedTensorType>(t);
+        r && r.getRank() == 2 && isa<IntegerType>(r.getElementType()))
+      return r.getDimSize(0);
+  return 1;
+}
+
+/// The chip counts worth pricing on `group`: the fewest that hold the
+/// phase in each memory level (whole tensor-parallel groups), and all of
+/// the group's.
+std::vector<int64_t> chipCounts(const cost::DeviceGroup &group, double bytes) {
+  const cost::DeviceKind &d = *group.kind;
+  int64_t tpMax = std::max<int64_t>(
+      1, std::min<int64_t>(group.count, (int64_t)d.tensorParallelMax.value));
+  std::set<int64_t> counts = {group.count};
+  for (const cost::MemoryLevel &m : d.memory) {
+    int64_t need = (int64_t)std::ceil(bytes / m.capacityBytes.value);
+    need = std::max<int64_t>(need, 1);
+    // Below a full tensor-parallel group, any count; above, whole groups.
+    if (need > tpMax)
+      need = (need + tpMax - 1) / tpMax * tpMax;
+    for (int64_t n = need; n <= group.count; n *= 2)
+      counts.insert(n);
+  }
+  return {counts.begin(), counts.end()};
+}
+
+/// Lower is better, for the objective.
+double score(const Candidate &c, Objective objective) {
+  double tokens = (double)c.cost.tokens;
+  switch (objective) {
+  case Objective::Latency:
+    return c.cost.timeS;
+  case Objective::Throughput: // tokens per second per chip, maximised
+    return -(tokens / c.cost.timeS / (double)c.chips);
+  case Objective::Cost:
+    return c.dollarsPerToken;
+  case Objective::Energy:
+    return c.cost.energyJ / tokens;
+  }
+  return c.cost.timeS;
+}
+
+} // namespace
+
+llvm::Expected<Plan> prism::partition::partition(ModuleOp module,
+                                                 const cost::System &system,
+                                                 const PartitionOptions &options) {
+  Plan plan;
+  for (auto f : module.getOps<func::FuncOp>()) {
+    if (f.isExternal())
+      continue;
+    bool decode = f.getSymName() == "decode";
+    double slo = decode ? options.tpotSloS : options.ttftSloS;
+    std::vector<Candidate> candidates;
+    for (const cost::DeviceGroup &group : system.groups) {
+      // What the phase holds, priced once on the whole group.
+      cost::CostModel probe(*group.kind,
+                            cost::defaultParallelism(*group.kind, group.count),
+                            options.cost);
+      auto whole = probe.costOf(f);
+      if (!whole) {
+        Candidate c{f.getSymName().str(), group.name, group.count, {}, 0,
+                    llvm::toString(whole.takeError())};
+        plan.trace.push_back(c);
+        continue;
+      }
+      double bytes = whole->weightBytes + whole->kvBytes;
+      for (int64_t chips : chipCounts(group, bytes)) {
+        cost::CostModel model(*group.kind,
+                              cost::defaultParallelism(*group.kind, chips),
+                              options.cost);
+        Candidate c{f.getSymName().str(), group.name, chips, {}, 0, ""};
+        auto priced = model.costOf(f);
+        if (!priced) {
+          c.verdict = llvm::toString(priced.takeError());
+          plan.trace.push_back(c);
+          continue;
+        }
+        c.cost = *priced;
+        c.dollarsPerToken = (double)chips * group.kind->pricePerHourUsd.value /
+                            3600.0 * c.cost.timeS / (double)c.cost.tokens;
+        if (slo > 0 && c.cost.timeS > slo) {
+          c.verdict = llvm::formatv("misses the {0} SLO: {1:F4} s > {2:F4} s",
+                                    decode ? "TPOT" : "TTFT", c.cost.timeS, slo)
+                          .str();
+          plan.trace.push_back(c);
+          continue;
+        }
+        candidates.push_back(c);
+      }
+    }
+    if (candidates.empty())
+      return llvm::createStringError(
+          "no placement of @" + f.getSymName().str() +
+          " fits the system and meets its SLO (see the decision trace)");
+    auto best = std::min_element(candidates.begin(), candidates.end(),
+                                 [&](const Candidate &a, const Candidate &b) {
+                                   return score(a, options.objective) <
+                                          score(b, options.objective);
+                                 });
+    for (Candidate &c : candidates) {
+      c.verdict = &c == &*best ? "chosen"
+                               : llvm::formatv("not the best {0}",
+                                               objectiveName(options.objective))
+                                     .str();
+      plan.trace.push_back(c);
+    }
+    const cost::DeviceGroup *group = nullptr;
+    for (const cost::DeviceGroup &g : system.groups)
+      if (g.name == best->group)
+        group = &g;
+    plan.phases.push_back({best->phase, group, best->chips, best->cost});
+    plan.batch = batchOf(f);
+  }
+  const PhasePlacement *prefill = nullptr, *decode = nullptr;
+  for (const PhasePlacement &p : plan.phases)
+    (p.phase == "decode" ? decode : prefill) = &p;
+  if (prefill)
+    plan.ttftS = prefill->cost.timeS;
+  if (decode) {
+    plan.tpotS = decode->cost.timeS;
+    plan.tokensPerSPerUser = 1.0 / plan.tpotS;
+    plan.tokensPerS = (double)plan.batch / plan.tpotS;
+    plan.energyPerTokenJ = decode->cost.energyJ / (double)plan.batch;
+  }
+  // The prompt's KV cache moves when decode runs on another group.
+  if (prefill && decode && prefill->group != decode->group) {
+    plan.kvBytes = prefill->cost.kvBytes;
+    if (system.linkBytesPerS.value <= 0)
+      return llvm::createStringError("the phases are on different groups but "
+                                     "the system has no link between them");
+    plan.kvTransferS = plan.kvBytes / system.linkBytesPerS.value;
+  }
+  return plan;
+}
+
+llvm::json::Value prism::partition::planToJson(const Plan &plan,
+                                               const cost::System &system,
+                                               const PartitionOptions &options) {
+  llvm::json::Array phases, trace;
+  for (const PhasePlacement &p : plan.phases)
+    phases.push_back(llvm::json::Object{
+        {"phase", p.phase},
+        {"group", p.group->name},
+        {"device", p.group->kind->kind},
+        {"chips", p.chips},
+        {"tensor_parallel", p.cost.parallelism.tp},
+        {"pipeline_parallel", p.cost.parallelism.pp},
+        {"time_s", p.cost.timeS},
+        {"energy_j", p.cost.energyJ},
+        {"memory_level", p.cost.memoryLevel},
+        {"memory_per_device_bytes", p.cost.bytesPerChip},
+        {"memory_capacity_per_device_bytes", p.cost.capacityPerChip},
+        {"weight_bytes", p.cost.weightBytes},
+        {"kv_cache_bytes", p.cost.kvBytes}});
+  for (const Candidate &c : plan.trace)
+    trace.push_back(llvm::json::Object{{"phase", c.phase},
+                                       {"group", c.group},
+                                       {"chips", c.chips},
+                                       {"time_s", c.cost.timeS},
+                                       {"dollars_per_token", c.dollarsPerToken},
+                                       {"verdict", c.verdict}});
+  llvm::json::Array groups;
+  for (const cost::DeviceGroup &g : system.groups)
+    groups.push_back(llvm::json::Object{
+        {"name", g.name}, {"device", g.kind->kind}, {"count", g.count}});
+  return llvm::json::Object{
+      {"objective", objectiveName(options.objective)},
+      {"weight_dtype", options.cost.weightDtype},
+      {"batch", plan.batch},
+      {"ttft_s", plan.ttftS},
+      {"tpot_s", plan.tpotS},
+      {"tokens_per_s_per_user", plan.tokensPerSPerUser},
+      {"tokens_per_s", plan.tokensPerS},
+      {"energy_per_token_j", plan.energyPerTokenJ},
+      {"kv_transfer_s", plan.kvTransferS},
+      {"kv_transfer_bytes", plan.kvBytes},
+      {"system", llvm::json::Object{{"groups", std::move(groups)},
+                                    {"link", system.linkKind},
+                                    {"link_bytes_per_s", system.linkBytesPerS.value}}},
+      {"phases", std::move(phases)},
+      {"decision_trace", std::move(trace)}};
+}
+
+void prism::partition::annotate(ModuleOp module, const Plan &plan) {
+  Builder b(module.getContext());
+  for (const PhasePlacement &p : plan.phases) {
+    auto f = module.lookupSymbol<func::FuncOp>(p.phase);
+    if (!f)
+      continue;
+    f->setAttr("plan.placement",
+               b.getDictionaryAttr({
+                   b.getNamedAttr("group", b.getStringAttr(p.group->name)),
+                   b.getNamedAttr("device", b.getStringAttr(p.group->kind->kind)),
+                   b.getNamedAttr("chips", b.getI64IntegerAttr(p.chips)),
+                   b.getNamedAttr("tensor_parallel",
+                                  b.getI64IntegerAttr(p.cost.parallelism.tp)),
+                   b.getNamedAttr("pipeline_parallel",
+                                  b.getI64IntegerAttr(p.cost.parallelism.pp)),
+                   b.getNamedAttr("predicted_time_s", b.getF64FloatAttr(p.cost.timeS)),
+               }));
+  }
+  module->setAttr("plan.kv_transfer_s", b.getF64FloatAttr(plan.kvTransferS));
+}
