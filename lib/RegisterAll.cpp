@@ -4,6 +4,7 @@
 
 #include "prism/Conversion/Passes.h"
 #include "prism/Dialect/Onnx/OnnxDialect.h"
+#include "prism/Dialect/Plan/PlanDialect.h"
 #include "prism/Dialect/Xfmr/Work.h"
 #include "prism/Dialect/Xfmr/XfmrDialect.h"
 #include "prism/Import/OnnxImporter.h"
@@ -15,6 +16,7 @@
 
 void prism::registerAllDialects(mlir::DialectRegistry &registry) {
   registry.insert<prism::onnx::ONNXDialect, prism::xfmr::XfmrDialect,
+                  prism::plan::PlanDialect,
                   mlir::ml_program::MLProgramDialect, mlir::func::FuncDialect,
                   mlir::arith::ArithDialect, mlir::linalg::LinalgDialect,
                   mlir::math::MathDialect, mlir::tensor::TensorDialect>();

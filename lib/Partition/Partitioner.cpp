@@ -2,6 +2,7 @@
 
 #include "prism/Partition/Partitioner.h"
 
+#include "prism/Dialect/Plan/PlanDialect.h"
 #include "prism/Dialect/Xfmr/XfmrOps.h"
 
 #include "mlir/IR/Builders.h"
@@ -217,23 +218,54 @@ llvm::json::Value prism::partition::planToJson(const Plan &plan,
       {"decision_trace", std::move(trace)}};
 }
 
-void prism::partition::annotate(ModuleOp module, const Plan &plan) {
-  Builder b(module.getContext());
+void prism::partition::annotate(ModuleOp module, const Plan &plan,
+                                const cost::System &system,
+                                const PartitionOptions &options) {
+  module.getContext()->getOrLoadDialect<plan::PlanDialect>();
+  OpBuilder b(module.getBodyRegion());
+  b.setInsertionPointToStart(module.getBody());
+  Location loc = module.getLoc();
+  SmallVector<Attribute> groups;
+  for (const cost::DeviceGroup &g : system.groups)
+    groups.push_back(b.getDictionaryAttr(
+        {b.getNamedAttr("name", b.getStringAttr(g.name)),
+         b.getNamedAttr("device", b.getStringAttr(g.kind->kind)),
+         b.getNamedAttr("count", b.getI64IntegerAttr(g.count))}));
+  plan::SystemOp::create(b, loc, b.getArrayAttr(groups),
+                         b.getStringAttr(system.linkKind),
+                         b.getF64FloatAttr(system.linkBytesPerS.value));
+  const PhasePlacement *prefill = nullptr, *decode = nullptr;
   for (const PhasePlacement &p : plan.phases) {
+    (p.phase == "decode" ? decode : prefill) = &p;
     auto f = module.lookupSymbol<func::FuncOp>(p.phase);
     if (!f)
       continue;
     f->setAttr("plan.placement",
-               b.getDictionaryAttr({
-                   b.getNamedAttr("group", b.getStringAttr(p.group->name)),
-                   b.getNamedAttr("device", b.getStringAttr(p.group->kind->kind)),
-                   b.getNamedAttr("chips", b.getI64IntegerAttr(p.chips)),
-                   b.getNamedAttr("tensor_parallel",
-                                  b.getI64IntegerAttr(p.cost.parallelism.tp)),
-                   b.getNamedAttr("pipeline_parallel",
-                                  b.getI64IntegerAttr(p.cost.parallelism.pp)),
-                   b.getNamedAttr("predicted_time_s", b.getF64FloatAttr(p.cost.timeS)),
-               }));
+               plan::PlacementAttr::get(
+                   b.getContext(), p.group->name, p.group->kind->kind, p.chips,
+                   p.cost.parallelism.tp, p.cost.parallelism.pp,
+                   b.getF64FloatAttr(p.cost.timeS),
+                   b.getF64FloatAttr(p.cost.energyJ),
+                   b.getF64FloatAttr(p.cost.bytesPerChip)));
   }
-  module->setAttr("plan.kv_transfer_s", b.getF64FloatAttr(plan.kvTransferS));
+  if (prefill && decode && prefill->group != decode->group)
+    plan::KvTransferOp::create(b, loc, b.getStringAttr(prefill->group->name),
+                               b.getStringAttr(decode->group->name),
+                               b.getF64FloatAttr(plan.kvBytes),
+                               b.getF64FloatAttr(plan.kvTransferS));
+  plan::PredictionOp::create(
+      b, loc, b.getStringAttr(objectiveName(options.objective)),
+      b.getF64FloatAttr(plan.ttftS), b.getF64FloatAttr(plan.tpotS),
+      b.getF64FloatAttr(plan.tokensPerSPerUser), b.getF64FloatAttr(plan.tokensPerS),
+      b.getF64FloatAttr(plan.energyPerTokenJ), b.getF64FloatAttr(plan.kvTransferS));
+  // Remarks say why, where a person reads the compiler's output.
+  for (const PhasePlacement &p : plan.phases)
+    if (auto f = module.lookupSymbol<func::FuncOp>(p.phase))
+      f.emitRemark() << "@" << p.phase << " on " << p.group->name << " ("
+                     << p.chips << " x " << p.group->kind->kind
+                     << ", tensor parallel " << p.cost.parallelism.tp
+                     << ", pipeline " << p.cost.parallelism.pp << "): "
+                     << llvm::formatv("{0:F4}", p.cost.timeS).str()
+                     << " s, the best " << objectiveName(options.objective)
+                     << " of the candidates meeting the SLOs";
 }

@@ -60,8 +60,8 @@ cl::opt<Phase> compileTo(
                           "a KV cache)"),
                clEnumValN(Phase::Plan, "plan",
                           "phases placed on the --system's groups by the "
-                          "partitioner (recorded as plan.* attributes; needs "
-                          "--system, --prompt and --context)")),
+                          "partitioner, as the plan dialect (needs --system, "
+                          "--prompt and --context)")),
     cl::cat(category));
 
 cl::list<std::string> bindings(
@@ -320,7 +320,7 @@ int main(int argc, char **argv) {
       llvm::errs() << "prismc: " << llvm::toString(plan.takeError()) << "\n";
       return 1;
     }
-    prism::partition::annotate(*module, *plan);
+    prism::partition::annotate(*module, *plan, *targetSystem, options);
     if (!reportFile.empty()) {
       std::string error;
       auto out = openOutputFile(reportFile, &error);

@@ -63,9 +63,11 @@ llvm::Expected<Plan> partition(mlir::ModuleOp module,
 llvm::json::Value planToJson(const Plan &plan, const cost::System &system,
                              const PartitionOptions &options);
 
-/// Records the placement on the module (attributes `plan.*` on each phase
-/// and the module), for the target lowerings that follow.
-void annotate(mlir::ModuleOp module, const Plan &plan);
+/// Writes the plan into the module as the plan dialect (the system, a
+/// #plan.placement per phase, the KV transfer, the prediction), for the
+/// target lowerings that follow, and a remark per phase saying why.
+void annotate(mlir::ModuleOp module, const Plan &plan,
+              const cost::System &system, const PartitionOptions &options);
 
 llvm::StringRef objectiveName(Objective objective);
 
