@@ -7,7 +7,7 @@ ROOT=$(cd "$(dirname "$0")/.." && pwd)
 BUILD_DIR=${BUILD_DIR:-$ROOT/build}
 PACKAGES="cmake ninja-build g++ ccache llvm-22-dev libmlir-22-dev mlir-22-tools \
 llvm-22-tools libonnx-dev libprotobuf-dev protobuf-compiler python3-onnx \
-python3-numpy libgtest-dev libonnx-testdata"
+python3-numpy libgtest-dev libonnx-testdata chromium"
 
 missing=""
 for p in $PACKAGES; do

@@ -16,6 +16,10 @@ config.substitutions.append(("%python", "/usr/bin/python3"))
 config.substitutions.append(("%src", config.prism_src_root))
 
 llvm_config.with_system_environment(["HOME", "TMPDIR"])
+# Debian's headless Chromium renders the HTML plan report.
+import shutil
+if shutil.which("chromium"):
+    config.available_features.add("chromium")
 if getattr(config, "prism_sanitizers", False):
     # LLVM's allocators poison memory in Prism's instrumented code that
     # libMLIR (not instrumented) then hands out: turn user poisoning off.

@@ -147,6 +147,32 @@ llvm::Expected<Plan> prism::partition::partition(ModuleOp module,
         group = &g;
     plan.phases.push_back({best->phase, group, best->chips, best->cost});
     plan.batch = batchOf(f);
+    // The chosen placement's ops, one entry per repeated signature.
+    cost::CostModel model(*group->kind,
+                          cost::defaultParallelism(*group->kind, best->chips),
+                          options.cost);
+    if (auto placed = model.costOf(f); !placed)
+      return placed.takeError();
+    llvm::StringMap<size_t> index;
+    f.walk([&](Operation *op) {
+      if (op == f.getOperation())
+        return;
+      auto c = model.costOf(op);
+      if (!c) {
+        llvm::consumeError(c.takeError());
+        return;
+      }
+      if (c->timeS == 0)
+        return;
+      std::string key = llvm::formatv("{0} {1} {2}", op->getName().getStringRef(),
+                                      c->flops, c->bytes)
+                            .str();
+      auto [it, inserted] = index.try_emplace(key, plan.ops.size());
+      if (inserted)
+        plan.ops.push_back({f.getSymName().str(), op->getName().getStringRef().str(),
+                            0, c->flops, c->bytes, c->timeS, c->memoryBound()});
+      ++plan.ops[it->second].count;
+    });
   }
   const PhasePlacement *prefill = nullptr, *decode = nullptr;
   for (const PhasePlacement &p : plan.phases)

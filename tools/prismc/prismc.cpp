@@ -26,6 +26,7 @@
 #include "llvm/ADT/Statistic.h"
 #include "llvm/Support/CommandLine.h"
 #include "llvm/Support/FormatVariadic.h"
+#include "llvm/Support/Path.h"
 #include "llvm/Support/InitLLVM.h"
 #include "llvm/Support/SourceMgr.h"
 #include "llvm/Support/ToolOutputFile.h"
@@ -142,8 +143,9 @@ cl::opt<double> tpotSlo("tpot-slo",
 cl::opt<std::string> reportFile(
     "report",
     cl::desc("--compile-to=plan: write the predictions, the placement and "
-             "the decision trace as JSON to this file"),
-    cl::value_desc("file.json"), cl::cat(category));
+             "the decision trace as JSON (file.json), or as a page with a "
+             "timeline and a roofline chart (file.html)"),
+    cl::value_desc("file.json|file.html"), cl::cat(category));
 cl::opt<bool> listDevices("list-devices",
                           cl::desc("List the device kinds described"),
                           cl::cat(category));
@@ -202,11 +204,6 @@ int main(int argc, char **argv) {
   }
   if (!reportFile.empty() && compileTo != Phase::Plan) {
     llvm::errs() << "prismc: --report is an output of --compile-to=plan\n";
-    return 1;
-  }
-  if (StringRef(reportFile).ends_with(".html")) {
-    llvm::errs() << "prismc: the HTML report is not built yet: use a .json "
-                    "--report\n";
     return 1;
   }
   if ((estimate || !explainOp.empty()) && systemSpec.empty()) {
@@ -328,9 +325,14 @@ int main(int argc, char **argv) {
         llvm::errs() << "prismc: " << error << "\n";
         return 1;
       }
-      out->os() << llvm::formatv(
-          "{0:2}", prism::partition::planToJson(*plan, *targetSystem, options));
-      out->os() << "\n";
+      if (StringRef(reportFile).ends_with(".html"))
+        out->os() << prism::partition::planToHtml(
+            *plan, *targetSystem, options, llvm::sys::path::filename(inputFile));
+      else
+        out->os() << llvm::formatv(
+                         "{0:2}", prism::partition::planToJson(*plan, *targetSystem,
+                                                               options))
+                  << "\n";
       out->keep();
     }
   }

@@ -44,6 +44,15 @@ struct PhasePlacement {
   cost::PhaseCost cost;
 };
 
+/// The ops of a chosen placement with one signature (they repeat per
+/// layer): how many, and the cost of one.
+struct OpSummary {
+  std::string phase, name;
+  int64_t count = 0;
+  double flops = 0, bytes = 0, timeS = 0;
+  bool memoryBound = false;
+};
+
 struct Plan {
   std::vector<PhasePlacement> phases;
   double kvTransferS = 0, kvBytes = 0;
@@ -52,6 +61,7 @@ struct Plan {
   double tokensPerSPerUser = 0, tokensPerS = 0, energyPerTokenJ = 0;
   int64_t batch = 1;
   std::vector<Candidate> trace;
+  std::vector<OpSummary> ops;
 };
 
 /// Places the phases of `module` (from xfmr-split-phases) on `system`.
@@ -62,6 +72,12 @@ llvm::Expected<Plan> partition(mlir::ModuleOp module,
 /// The report: predictions, placement, and the decision trace.
 llvm::json::Value planToJson(const Plan &plan, const cost::System &system,
                              const PartitionOptions &options);
+
+/// The report as a self-contained HTML page: the figures, the placement,
+/// a per-device timeline of prefill, transfer and decode, and a roofline
+/// chart with each kind of op placed on it (SVG).
+std::string planToHtml(const Plan &plan, const cost::System &system,
+                       const PartitionOptions &options, llvm::StringRef model);
 
 /// Writes the plan into the module as the plan dialect (the system, a
 /// #plan.placement per phase, the KV transfer, the prediction), for the
