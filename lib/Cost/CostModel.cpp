@@ -154,12 +154,36 @@ llvm::Expected<OpCost> CostModel::costOf(Operation *op) {
     derate = std::min(1.0, (double)rows / device.fullRateRows.value);
   double tp = (double)parallelism.tp;
   c.computeS = c.flops / (tp * peak * device.computeEfficiency.value * derate);
+  // An optical core holds one weight tile of its array at a time: a
+  // contraction over weights programs each of its tiles once per call
+  // (weight_reload_s each) and streams its rows through it at the
+  // modulation rate; converters and MACs cost their energy per sample.
+  if (!device.optical.empty() && rows > 0 && weightBytes > 0) {
+    Value weight;
+    for (Value v : op->getOperands())
+      if (xfmr::isWeight(v))
+        weight = v;
+    auto wt = weight ? dyn_cast<RankedTensorType>(weight.getType()) : nullptr;
+    if (wt && wt.getRank() >= 2) {
+      const auto &o = device.optical;
+      double k = wt.getDimSize(wt.getRank() - 2), n = wt.getDimSize(wt.getRank() - 1);
+      double arrayRows = o.at("array_rows").value, arrayCols = o.at("array_cols").value;
+      c.opticalTiles = std::ceil(k / arrayRows) * std::ceil(n / arrayCols);
+      c.reloadS = c.opticalTiles * o.at("weight_reload_s").value / tp;
+      double mvmS = c.opticalTiles * rows / o.at("modulation_rate_per_s").value / tp;
+      c.computeS = c.reloadS + mvmS;
+      c.energyJ += c.flops / 2 * o.at("energy_per_mac_j").value +
+                   c.opticalTiles * rows *
+                       (arrayRows * o.at("dac_energy_per_sample_j").value +
+                        arrayCols * o.at("adc_energy_per_sample_j").value);
+    }
+  }
   c.memoryLevel = level->level;
   c.memoryS = c.bytes / (tp * level->bandwidthBytesPerS.value *
                          device.memoryEfficiency.value);
   c.overheadS = device.opOverheadS.value;
   c.timeS = std::max(c.computeS, c.memoryS) + c.overheadS;
-  c.energyJ = c.timeS * tp * device.busyPowerW.value;
+  c.energyJ += c.timeS * tp * device.busyPowerW.value;
   cache[key] = c;
   return c;
 }
@@ -276,14 +300,24 @@ void CostModel::explain(llvm::raw_ostream &os, Operation *op) {
   }
   double peak = device.peakOpsPerS.at(c->computeDtype).value;
   int64_t rows = contractionRows(op);
-  os << llvm::format("    compute: %.4g s = FLOPs / (%lld x %.4g %s peak x "
-                     "efficiency %.2f",
-                     c->computeS, (long long)parallelism.tp, peak,
-                     c->computeDtype.c_str(), device.computeEfficiency.value);
-  if (rows > 0)
-    os << llvm::format(" x rows %lld / %g", (long long)rows,
-                       device.fullRateRows.value);
-  os << ")\n";
+  if (c->opticalTiles > 0) {
+    os << llvm::format("    compute: %.4g s = %.0f weight tiles x (%.4g s "
+                       "reload + %lld rows / %.4g per s) / %lld chips\n",
+                       c->computeS, c->opticalTiles,
+                       device.optical.at("weight_reload_s").value,
+                       (long long)rows,
+                       device.optical.at("modulation_rate_per_s").value,
+                       (long long)parallelism.tp);
+  } else {
+    os << llvm::format("    compute: %.4g s = FLOPs / (%lld x %.4g %s peak x "
+                       "efficiency %.2f",
+                       c->computeS, (long long)parallelism.tp, peak,
+                       c->computeDtype.c_str(), device.computeEfficiency.value);
+    if (rows > 0)
+      os << llvm::format(" x rows %lld / %g", (long long)rows,
+                         device.fullRateRows.value);
+    os << ")\n";
+  }
   os << llvm::format("    memory:  %.4g s = bytes / (%lld x %.4g B/s %s x "
                      "efficiency %.2f)\n",
                      c->memoryS, (long long)parallelism.tp,

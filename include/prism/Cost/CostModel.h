@@ -38,6 +38,8 @@ struct CostOptions {
 /// One op's predicted time and the terms behind it.
 struct OpCost {
   double computeS = 0, memoryS = 0, overheadS = 0;
+  /// On an optical core: weight tiles programmed, and their reload time.
+  double opticalTiles = 0, reloadS = 0;
   double timeS = 0, energyJ = 0;
   std::string computeDtype, memoryLevel;
   double flops = 0, bytes = 0;
