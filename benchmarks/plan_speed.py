@@ -41,7 +41,8 @@ def main():
         times = []
         for _ in range(a.runs):
             start = time.perf_counter()
-            subprocess.run(cmd, check=True, stdout=subprocess.DEVNULL)
+            subprocess.run(cmd, check=True, stdout=subprocess.DEVNULL,
+                           stderr=subprocess.DEVNULL)
             times.append(time.perf_counter() - start)
         median = statistics.median(times)
         budget = BUDGET_S.get(a.preset)
