@@ -13,6 +13,8 @@
 #include "llvm/Support/Format.h"
 #include "llvm/Support/FormatVariadic.h"
 
+#include <numeric>
+
 using namespace mlir;
 using namespace prism;
 using namespace prism::cost;
@@ -27,10 +29,24 @@ double prism::cost::dtypeBytes(StringRef dtype) {
 }
 
 Parallelism prism::cost::defaultParallelism(const DeviceKind &device,
-                                            int64_t chips) {
+                                            int64_t chips, func::FuncOp phase) {
+  // Heads are split across the tensor-parallel chips: the degree divides
+  // the query heads, and divides or is a multiple of the key/value heads
+  // (which are then replicated), as serving engines require.
+  int64_t heads = 0, kvHeads = 0;
+  phase.walk([&](xfmr::AttentionOp a) {
+    heads = std::gcd(heads, a.getNumQueryHeads());
+    kvHeads = std::gcd(kvHeads, a.getNumKvHeads());
+  });
+  auto splits = [&](int64_t tp) {
+    return heads == 0 ||
+           (heads % tp == 0 && (kvHeads % tp == 0 || tp % kvHeads == 0));
+  };
   Parallelism p;
   p.tp = std::max<int64_t>(
       1, std::min<int64_t>(chips, (int64_t)device.tensorParallelMax.value));
+  while (p.tp > 1 && !splits(p.tp))
+    --p.tp;
   p.pp = (chips + p.tp - 1) / p.tp;
   return p;
 }
@@ -349,7 +365,7 @@ llvm::Error prism::cost::printEstimates(llvm::raw_ostream &os, ModuleOp module,
     if (!groupOr)
       return groupOr.takeError();
     const DeviceGroup &group = **groupOr;
-    Parallelism p = defaultParallelism(*group.kind, group.count);
+    Parallelism p = defaultParallelism(*group.kind, group.count, f);
     CostModel model(*group.kind, p, options);
     auto cost = model.costOf(f);
     if (!cost)
@@ -387,7 +403,7 @@ llvm::Error prism::cost::explainOps(llvm::raw_ostream &os, ModuleOp module,
     if (!groupOr)
       return groupOr.takeError();
     const DeviceGroup &group = **groupOr;
-    CostModel model(*group.kind, defaultParallelism(*group.kind, group.count),
+    CostModel model(*group.kind, defaultParallelism(*group.kind, group.count, f),
                     options);
     // Memory placement first: it decides the bandwidth of every op.
     if (auto cost = model.costOf(f); !cost)

@@ -43,17 +43,21 @@ int64_t batchOf(func::FuncOp f) {
 /// The chip counts worth pricing on `group`: the fewest that hold the
 /// phase in each memory level (whole tensor-parallel groups), and all of
 /// the group's.
-std::vector<int64_t> chipCounts(const cost::DeviceGroup &group, double bytes) {
+std::vector<int64_t> chipCounts(const cost::DeviceGroup &group, double bytes,
+                                func::FuncOp phase) {
   const cost::DeviceKind &d = *group.kind;
-  int64_t tpMax = std::max<int64_t>(
-      1, std::min<int64_t>(group.count, (int64_t)d.tensorParallelMax.value));
+  int64_t tpMax = cost::defaultParallelism(d, group.count, phase).tp;
   std::set<int64_t> counts = {group.count};
   for (const cost::MemoryLevel &m : d.memory) {
     int64_t need = (int64_t)std::ceil(bytes / m.capacityBytes.value);
     need = std::max<int64_t>(need, 1);
-    // Below a full tensor-parallel group, any count; above, whole groups.
+    // Whole tensor-parallel groups: above the largest, multiples of it;
+    // below, a degree that divides the heads.
     if (need > tpMax)
       need = (need + tpMax - 1) / tpMax * tpMax;
+    else
+      while (need < tpMax && cost::defaultParallelism(d, need, phase).tp != need)
+        ++need;
     for (int64_t n = need; n <= group.count; n *= 2)
       counts.insert(n);
   }
@@ -91,7 +95,7 @@ llvm::Expected<Plan> prism::partition::partition(ModuleOp module,
     for (const cost::DeviceGroup &group : system.groups) {
       // What the phase holds, priced once on the whole group.
       cost::CostModel probe(*group.kind,
-                            cost::defaultParallelism(*group.kind, group.count),
+                            cost::defaultParallelism(*group.kind, group.count, f),
                             options.cost);
       auto whole = probe.costOf(f);
       if (!whole) {
@@ -101,9 +105,9 @@ llvm::Expected<Plan> prism::partition::partition(ModuleOp module,
         continue;
       }
       double bytes = whole->weightBytes + whole->kvBytes;
-      for (int64_t chips : chipCounts(group, bytes)) {
+      for (int64_t chips : chipCounts(group, bytes, f)) {
         cost::CostModel model(*group.kind,
-                              cost::defaultParallelism(*group.kind, chips),
+                              cost::defaultParallelism(*group.kind, chips, f),
                               options.cost);
         Candidate c{f.getSymName().str(), group.name, chips, {}, 0, ""};
         auto priced = model.costOf(f);
@@ -149,7 +153,7 @@ llvm::Expected<Plan> prism::partition::partition(ModuleOp module,
     plan.batch = batchOf(f);
     // The chosen placement's ops, one entry per repeated signature.
     cost::CostModel model(*group->kind,
-                          cost::defaultParallelism(*group->kind, best->chips),
+                          cost::defaultParallelism(*group->kind, best->chips, f),
                           options.cost);
     if (auto placed = model.costOf(f); !placed)
       return placed.takeError();

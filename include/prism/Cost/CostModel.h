@@ -90,9 +90,11 @@ private:
 /// Bytes per element of a dtype name (int4: 0.5).
 double dtypeBytes(llvm::StringRef dtype);
 
-/// The default layout of a phase on `chips` devices: tensor parallel up to
-/// the device's fast domain (8), pipelined beyond.
-Parallelism defaultParallelism(const DeviceKind &device, int64_t chips);
+/// The default layout of `phase` on `chips` devices: tensor parallel over
+/// the largest group that fits the device's fast domain
+/// (tensor_parallel_max) and divides the attention heads, pipelined beyond.
+Parallelism defaultParallelism(const DeviceKind &device, int64_t chips,
+                               mlir::func::FuncOp phase);
 
 /// The group a phase runs on: the one named like it (prefill, decode), or
 /// the system's only group.
