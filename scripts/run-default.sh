@@ -2,7 +2,8 @@
 # The main job on the bundled default model: build Prism, generate the tiny
 # Llama (python/build_model.py --preset tiny), import it, bind its dims,
 # print the summary, split it into @prefill and @decode raised to xfmr
-# (printing their work per token), and run it on the host CPU with
+# (printing their work per token), place them on a GPU + LPU system
+# (remarks, and an HTML and JSON report), and run it on the host CPU with
 # prism-run. Extra arguments go to the first prismc.
 set -eu
 ROOT=$(cd "$(dirname "$0")/.." && pwd)
@@ -20,6 +21,14 @@ echo "static IR written to $BUILD_DIR/models/tiny.static.mlir"
 "$BUILD_DIR/bin/prismc" "$MODEL" --compile-to=phases --prompt 128 --context 256 \
   --batch 1 --stats -o "$BUILD_DIR/models/tiny.phases.mlir"
 echo "phases written to $BUILD_DIR/models/tiny.phases.mlir"
+# Placed on a small disaggregated system: prefill on a GPU, decode on LPUs.
+"$BUILD_DIR/bin/prismc" "$MODEL" --compile-to=plan --prompt 128 --context 256 \
+  --system "prefill=h100-sxm*1,decode=lpu-v1*8,link=rdma:100GBps" --objective latency \
+  --report "$BUILD_DIR/models/tiny.plan.html" -o "$BUILD_DIR/models/tiny.plan.mlir"
+"$BUILD_DIR/bin/prismc" "$MODEL" --compile-to=plan --prompt 128 --context 256 \
+  --system "prefill=h100-sxm*1,decode=lpu-v1*8,link=rdma:100GBps" --objective latency \
+  --report "$BUILD_DIR/models/tiny.plan.json" --no-ir 2>/dev/null
+echo "plan written to $BUILD_DIR/models/tiny.plan.mlir, report to $BUILD_DIR/models/tiny.plan.html and .json"
 # Run it on the host: a 128-token prefill on deterministic random inputs.
 "$BUILD_DIR/bin/prism-run" "$MODEL" \
   --bind batch_size=1,sequence_length=128,past_sequence_length=0 \
