@@ -45,6 +45,23 @@ StringRef dimName(func::FuncOp f, unsigned arg, unsigned dim) {
   return cast<StringAttr>(names[dim]).getValue();
 }
 
+/// The slot a cache input or output names: its name without the `past...`
+/// or `present` word and the separators ("past_key_values.0.key" and
+/// "present.0.key" are both "0key").
+std::string cacheSlot(StringRef name, StringRef word) {
+  std::string lower = name.lower();
+  size_t at = lower.find(word.str());
+  StringRef rest = StringRef(name).drop_front(at == std::string::npos ? 0 : at + word.size());
+  // "past_key_values" and "past" name the same cache.
+  if (word == "past" && StringRef(rest).lower().rfind("_key_values", 0) == 0)
+    rest = rest.drop_front(strlen("_key_values"));
+  std::string slot;
+  for (char c : rest)
+    if (llvm::isAlnum(c))
+      slot += llvm::toLower(c);
+  return slot;
+}
+
 /// What the split needs to know of the graph: its cache inputs and
 /// outputs and the names of the dims it binds.
 struct Signature {
@@ -75,6 +92,14 @@ FailureOr<Signature> readSignature(func::FuncOp main) {
            << sig.presentResults.size()
            << " 'present' outputs: expected a key and a value per layer in "
               "and out";
+  // The j-th output must be the j-th input's tensor one step later: a
+  // mismatch would put one layer's keys in another's slot.
+  for (auto [i, o] : llvm::zip(sig.pastArgs, sig.presentResults))
+    if (cacheSlot(argName(main, i), "past") != cacheSlot(resultName(main, o), "present"))
+      return main.emitError("KV cache output '")
+             << resultName(main, o) << "' does not pair with input '"
+             << argName(main, i)
+             << "' (the outputs must list the cache in the inputs' order)";
   for (unsigned i : sig.pastArgs) {
     auto t = cast<RankedTensorType>(main.getArgumentTypes()[i]);
     StringRef past = dimName(main, i, 2), batch = dimName(main, i, 0);
