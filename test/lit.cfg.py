@@ -27,5 +27,6 @@ if getattr(config, "prism_sanitizers", False):
     config.environment["UBSAN_OPTIONS"] = "print_stacktrace=1:halt_on_error=1"
 llvm_config.use_default_substitutions()
 llvm_config.add_tool_substitutions(
-    ["prism-opt", "prism-translate", "prismc", "prism-run"], [config.prism_tools_dir])
+    ["prism-opt", "prism-translate", "prismc", "prism-run", "prism-sim"],
+    [config.prism_tools_dir])
 llvm_config.with_environment("PATH", config.llvm_tools_dir, append_path=True)

@@ -1,0 +1,63 @@
+//===- prism-sim.cpp - Prism's simulators ---------------------------------===//
+//
+// prism-sim lpu PROGRAM: checks an LPU program's timing and resource rules
+// (a violation is an error naming the cycle, chip, unit and instruction),
+// runs it bit-accurately, prints the dumped vectors and the report.
+//
+//===----------------------------------------------------------------------===//
+
+#include "prism/Sim/Lpu/Program.h"
+
+#include "llvm/Support/CommandLine.h"
+#include "llvm/Support/InitLLVM.h"
+#include "llvm/Support/MemoryBuffer.h"
+#include "llvm/Support/raw_ostream.h"
+
+namespace cl = llvm::cl;
+
+namespace {
+cl::OptionCategory category("prism-sim options");
+cl::opt<std::string> target(cl::Positional, cl::Required,
+                            cl::desc("<target: lpu>"), cl::cat(category));
+cl::opt<std::string> programFile(cl::Positional, cl::Required,
+                                 cl::desc("<program>"), cl::cat(category));
+cl::opt<bool> checkOnly("check-only",
+                        cl::desc("Check the rules and stop (no execution)"),
+                        cl::cat(category));
+} // namespace
+
+int main(int argc, char **argv) {
+  llvm::InitLLVM init(argc, argv);
+  cl::HideUnrelatedOptions(category);
+  cl::ParseCommandLineOptions(
+      argc, argv,
+      "prism-sim: Prism's simulators\n\n"
+      "  prism-sim lpu program.lpu    check, run and report an LPU program "
+      "(docs/lpu-program.md)\n");
+  if (target != "lpu") {
+    llvm::errs() << "prism-sim: unknown target '" << target
+                 << "' (built: lpu; rdu and optical are not built yet)\n";
+    return 1;
+  }
+  auto buffer = llvm::MemoryBuffer::getFile(programFile);
+  if (!buffer) {
+    llvm::errs() << "prism-sim: cannot read '" << programFile << "'\n";
+    return 1;
+  }
+  auto program = prism::sim::lpu::parseProgram((*buffer)->getBuffer(), programFile);
+  auto report = [](llvm::Error err) {
+    llvm::errs() << "prism-sim: error: " << llvm::toString(std::move(err)) << "\n";
+    return 1;
+  };
+  if (!program)
+    return report(program.takeError());
+  if (checkOnly) {
+    if (auto err = prism::sim::lpu::checkProgram(*program))
+      return report(std::move(err));
+    llvm::outs() << "prism-sim: the program follows every rule\n";
+    return 0;
+  }
+  if (auto err = prism::sim::lpu::runProgram(*program, llvm::outs()))
+    return report(std::move(err));
+  return 0;
+}
