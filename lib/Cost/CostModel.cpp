@@ -355,59 +355,72 @@ prism::cost::groupFor(const System &system, StringRef phase) {
                                  phase.str() + "' for @" + phase.str());
 }
 
-llvm::Error prism::cost::printEstimates(llvm::raw_ostream &os, ModuleOp module,
-                                        const System &system,
-                                        CostOptions options) {
+namespace {
+
+/// Prices every phase of `module` on its group of `system` (default
+/// layout) and hands each to `visit` with its model and cost.
+llvm::Error forEachPhase(
+    ModuleOp module, const System &system, const CostOptions &options,
+    llvm::function_ref<void(func::FuncOp, const DeviceGroup &, CostModel &,
+                            const PhaseCost &)>
+        visit) {
   for (auto f : module.getOps<func::FuncOp>()) {
     if (f.isExternal())
       continue;
-    auto groupOr = groupFor(system, f.getSymName());
-    if (!groupOr)
-      return groupOr.takeError();
-    const DeviceGroup &group = **groupOr;
-    Parallelism p = defaultParallelism(*group.kind, group.count, f);
-    CostModel model(*group.kind, p, options);
+    auto group = groupFor(system, f.getSymName());
+    if (!group)
+      return group.takeError();
+    CostModel model(*(*group)->kind,
+                    defaultParallelism(*(*group)->kind, (*group)->count, f),
+                    options);
     auto cost = model.costOf(f);
     if (!cost)
       return cost.takeError();
+    visit(f, **group, model, *cost);
+  }
+  return llvm::Error::success();
+}
+
+} // namespace
+
+llvm::Error prism::cost::printEstimates(llvm::raw_ostream &os, ModuleOp module,
+                                        const System &system,
+                                        CostOptions options) {
+  return forEachPhase(module, system, options, [&](func::FuncOp f,
+                                                   const DeviceGroup &group,
+                                                   CostModel &,
+                                                   const PhaseCost &cost) {
+    const Parallelism &p = cost.parallelism;
     StringRef what = f.getSymName() == "prefill"  ? "time to first token"
                      : f.getSymName() == "decode" ? "time per output token"
                                                   : "time per call";
     os << "@" << f.getSymName() << " on " << group.name << " (" << group.count
        << " x " << group.kind->kind << ", tensor parallel " << p.tp
        << ", pipeline " << p.pp << ", weights " << options.weightDtype << "):\n";
-    os << llvm::format("  %-22s %.6g s\n", (what + ":").str().c_str(), cost->timeS);
+    os << llvm::format("  %-22s %.6g s\n", (what + ":").str().c_str(), cost.timeS);
     os << llvm::format("  %-22s %.6g s ops, %.6g s all-reduce (%lld), %.6g s "
                        "pipeline\n",
-                       "made of:", cost->opsS, cost->allReduceS,
-                       (long long)cost->allReduces, cost->pipelineS);
+                       "made of:", cost.opsS, cost.allReduceS,
+                       (long long)cost.allReduces, cost.pipelineS);
     os << llvm::format("  %-22s %.4g GB weights, %.4g GB KV cache: %.4g GB "
                        "of %.4g GB %s per chip\n",
-                       "memory:", cost->weightBytes / 1e9, cost->kvBytes / 1e9,
-                       cost->bytesPerChip / 1e9, cost->capacityPerChip / 1e9,
-                       cost->memoryLevel.c_str());
+                       "memory:", cost.weightBytes / 1e9, cost.kvBytes / 1e9,
+                       cost.bytesPerChip / 1e9, cost.capacityPerChip / 1e9,
+                       cost.memoryLevel.c_str());
     os << llvm::format("  %-22s %.6g J per call, %.6g J per token\n", "energy:",
-                       cost->energyJ, cost->energyJ / (double)cost->tokens);
-  }
-  return llvm::Error::success();
+                       cost.energyJ, cost.energyJ / (double)cost.tokens);
+  });
 }
 
 llvm::Error prism::cost::explainOps(llvm::raw_ostream &os, ModuleOp module,
                                     const System &system, CostOptions options,
                                     StringRef node) {
   bool found = false;
-  for (auto f : module.getOps<func::FuncOp>()) {
-    if (f.isExternal())
-      continue;
-    auto groupOr = groupFor(system, f.getSymName());
-    if (!groupOr)
-      return groupOr.takeError();
-    const DeviceGroup &group = **groupOr;
-    CostModel model(*group.kind, defaultParallelism(*group.kind, group.count, f),
-                    options);
-    // Memory placement first: it decides the bandwidth of every op.
-    if (auto cost = model.costOf(f); !cost)
-      return cost.takeError();
+  // Pricing the phase first places its memory, which sets every op's
+  // bandwidth.
+  if (auto err = forEachPhase(module, system, options,
+                              [&](func::FuncOp f, const DeviceGroup &,
+                                  CostModel &model, const PhaseCost &) {
     f.walk([&](Operation *op) {
       std::string loc;
       llvm::raw_string_ostream ls(loc);
@@ -418,7 +431,8 @@ llvm::Error prism::cost::explainOps(llvm::raw_ostream &os, ModuleOp module,
       os << "@" << f.getSymName() << " " << loc << ":\n";
       model.explain(os, op);
     });
-  }
+  }))
+    return err;
   if (!found)
     return llvm::createStringError("no op comes from a node named like '" +
                                    node.str() + "'");

@@ -12,6 +12,10 @@ void prism::buildOnnxToStaticPipeline(OpPassManager &pm,
   OnnxBindDimsOptions bind;
   bind.dims.assign(options.dims.begin(), options.dims.end());
   pm.addPass(createOnnxBindDims(bind));
+  buildStaticShapesPipeline(pm);
+}
+
+void prism::buildStaticShapesPipeline(OpPassManager &pm) {
   pm.addNestedPass<func::FuncOp>(createOnnxInferShapes());
   pm.addNestedPass<func::FuncOp>(createOnnxUnrollControlFlow());
   pm.addNestedPass<func::FuncOp>(createOnnxInferShapes());

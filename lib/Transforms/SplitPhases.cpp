@@ -205,10 +205,7 @@ struct XfmrSplitPhases
 
     // Static: the onnx-to-static steps after binding, on both functions.
     OpPassManager pm(ModuleOp::getOperationName());
-    pm.addNestedPass<func::FuncOp>(prism::createOnnxInferShapes());
-    pm.addNestedPass<func::FuncOp>(prism::createOnnxUnrollControlFlow());
-    pm.addNestedPass<func::FuncOp>(prism::createOnnxInferShapes());
-    pm.addNestedPass<func::FuncOp>(prism::createOnnxCheckStatic());
+    prism::buildStaticShapesPipeline(pm);
     if (failed(runPipeline(pm, module)))
       return signalPassFailure();
 

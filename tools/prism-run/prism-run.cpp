@@ -205,8 +205,9 @@ int main(int argc, char **argv) {
       if (f != chosen)
         f.erase();
   }
-  // Phases' KV caches and shared weights as host tensors and constants.
-  {
+  // Phases' KV caches and shared weights as host tensors and constants
+  // (only an MLIR module can hold them: an ONNX model has none).
+  if (llvm::StringRef(modelFile).ends_with(".mlir")) {
     PassManager pm(&ctx);
     pm.addPass(prism::createConvertXfmrToOnnx());
     if (failed(pm.run(*module)))

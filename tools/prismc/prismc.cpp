@@ -232,8 +232,11 @@ int main(int argc, char **argv) {
       llvm::errs() << "prismc: --describe-system needs --system\n";
       return 1;
     }
+    // The system's groups point at the library's device kinds, which stay
+    // where they are when the library moves.
+    devices = std::move(*library);
     if (!systemSpec.empty()) {
-      auto system = prism::cost::parseSystem(systemSpec, *library);
+      auto system = prism::cost::parseSystem(systemSpec, *devices);
       if (!system) {
         llvm::errs() << "prismc: " << llvm::toString(system.takeError()) << "\n";
         return 1;
@@ -242,10 +245,6 @@ int main(int argc, char **argv) {
         prism::cost::printSystem(llvm::outs(), *system);
       targetSystem = std::move(*system);
     }
-    devices = std::move(*library);
-    // The system's groups point into the library.
-    if (targetSystem)
-      targetSystem = *prism::cost::parseSystem(systemSpec, *devices);
     if (inputFile.empty()) {
       if (estimate || !explainOp.empty()) {
         llvm::errs() << "prismc: --estimate and --explain-op need a model\n";

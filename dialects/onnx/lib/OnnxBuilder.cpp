@@ -53,4 +53,10 @@ Value transposeTo(OpBuilder &b, Location loc, Value x, ArrayRef<int64_t> perm) {
   return linalg::TransposeOp::create(b, loc, x, init, perm)->getResult(0);
 }
 
+double lowestFloat(Type elem) {
+  return APFloat::getLargest(cast<FloatType>(elem).getFloatSemantics(),
+                             /*Negative=*/true)
+      .convertToDouble();
+}
+
 } // namespace prism::onnx

@@ -99,27 +99,23 @@ struct LinalgWorkModel
       iterations *= (double)r;
     }
     bool contraction = linalgOp.getNumReductionLoops() > 0;
-    Work work;
-    work.flops = iterations * (contraction ? 2 : 1);
-    for (OpOperand *in : linalgOp.getDpsInputOperands())
-      if (auto err = addRead(work, in->get()))
-        return std::move(err);
-    for (Value r : op->getResults()) {
-      auto bytes = tensorBytes(r);
-      if (!bytes)
-        return bytes.takeError();
-      work.activationBytesWritten += *bytes;
-    }
-    return work;
+    // The outs are destinations, not data read.
+    return streamWork(op, iterations * (contraction ? 2 : 1),
+                      linalgOp.getDpsInputs());
   }
 };
 
 } // namespace
 
 llvm::Expected<Work> prism::xfmr::streamWork(Operation *op, double flops) {
+  return streamWork(op, flops, op->getOperands());
+}
+
+llvm::Expected<Work> prism::xfmr::streamWork(Operation *op, double flops,
+                                             ValueRange reads) {
   Work work;
   work.flops = flops;
-  for (Value v : op->getOperands())
+  for (Value v : reads)
     if (auto err = addRead(work, v))
       return std::move(err);
   for (Value r : op->getResults()) {

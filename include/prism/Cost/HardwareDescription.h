@@ -60,7 +60,8 @@ struct DeviceKind {
 llvm::Expected<DeviceKind> parseDeviceKind(llvm::StringRef text,
                                            llvm::StringRef origin);
 
-/// Every device kind of a folder of descriptions (*.json).
+/// Every device kind of a folder of descriptions (*.json). The kinds it
+/// hands out stay valid when the library is moved.
 class DeviceLibrary {
 public:
   static llvm::Expected<DeviceLibrary> load(llvm::StringRef dir);

@@ -34,6 +34,11 @@ struct OnnxToStaticOptions
 void buildOnnxToStaticPipeline(mlir::OpPassManager &pm,
                                const OnnxToStaticOptions &options);
 
+/// The steps of onnx-to-static after binding: infer shapes, unroll constant
+/// control flow, infer again, check that every tensor is static (on every
+/// function).
+void buildStaticShapesPipeline(mlir::OpPassManager &pm);
+
 /// onnx-to-static, then xfmr-raise.
 void buildOnnxToXfmrPipeline(mlir::OpPassManager &pm,
                              const OnnxToStaticOptions &options);

@@ -31,34 +31,6 @@ using namespace prism::lowering;
 
 namespace {
 
-struct Normalized {
-  Value y, mean, invStdDev;
-};
-
-/// LayerNormalization (or RMS normalisation when `rms`) of `x` over the axes
-/// from `axis`, computed in f32 for f16/bf16 inputs when `stashF32`.
-Normalized normalize(OnnxBuilder &b, Value x, Value scale, Value bias, int64_t axis,
-                     double epsilon, bool rms, bool stashF32) {
-  Type elem = tensorType(x).getElementType();
-  Type compute = elem;
-  if (stashF32 && (elem.isF16() || elem.isBF16()))
-    compute = b.rw.getF32Type();
-  Value xc = b.castTo(x, compute);
-  Value mean, centred = xc;
-  if (!rms) {
-    mean = b.reduceFrom<ONNXReduceMeanOp>(xc, axis);
-    centred = b.sub(xc, mean);
-  }
-  Value var = b.reduceFrom<ONNXReduceMeanOp>(b.mul(centred, centred), axis);
-  Value inv = b.unary<ONNXReciprocalOp>(
-      b.unary<ONNXSqrtOp>(b.add(var, b.scalar(compute, epsilon))));
-  Value y = b.mul(b.mul(centred, inv), b.castTo(scale, compute));
-  if (!isNone(bias))
-    y = b.add(y, b.castTo(bias, compute));
-  return {b.castTo(y, elem), mean, inv};
-}
-
-
 struct LayerNormalizationDecomposition
     : public OpRewritePattern<ONNXLayerNormalizationOp> {
   using OpRewritePattern::OpRewritePattern;
@@ -70,7 +42,7 @@ struct LayerNormalizationDecomposition
     int64_t rank = tensorType(op.getX()).getRank();
     int64_t axis = (int64_t)op.getAxis();
     axis = axis < 0 ? axis + rank : axis;
-    Normalized n = normalize(b, op.getX(), op.getScale(), op.getB(), axis,
+    OnnxBuilder::Normalized n = b.normalize(op.getX(), op.getScale(), op.getB(), axis,
                              op.getEpsilon().convertToDouble(), /*rms=*/false,
                              op.getStashType() == 1);
     return replaceWithOptional(rw, op, {n.y, n.mean, n.invStdDev});
@@ -89,7 +61,7 @@ struct RmsNormalizationDecomposition : public OpRewritePattern<OpTy> {
     int64_t rank = tensorType(op.getX()).getRank();
     int64_t axis = (int64_t)op.getAxis();
     axis = axis < 0 ? axis + rank : axis;
-    Normalized n = normalize(b, op.getX(), op.getScale(), Value(), axis,
+    OnnxBuilder::Normalized n = b.normalize(op.getX(), op.getScale(), Value(), axis,
                              op.getEpsilon().convertToDouble(), /*rms=*/true,
                              op.getStashType() == 1);
     SmallVector<Value> values = {n.y, n.invStdDev};
@@ -115,7 +87,7 @@ struct SkipNormalizationDecomposition : public OpRewritePattern<OpTy> {
       beta = op.getBeta();
     int64_t rank = tensorType(sum).getRank();
     // ONNX Runtime computes these in f32 whatever the input type.
-    Normalized n = normalize(b, sum, op.getGamma(), beta, rank - 1,
+    OnnxBuilder::Normalized n = b.normalize(sum, op.getGamma(), beta, rank - 1,
                              op.getEpsilon().convertToDouble(), rms,
                              /*stashF32=*/true);
     return replaceWithOptional(rw, op, {n.y, n.mean, n.invStdDev, sum});
@@ -393,7 +365,7 @@ struct InstanceNormalizationDecomposition
       return failure();
     OnnxBuilder b(rw, op.getLoc());
     int64_t rank = tensorType(op.getInput()).getRank();
-    Normalized n = normalize(b, op.getInput(), perChannel(b, op.getScale(), rank),
+    OnnxBuilder::Normalized n = b.normalize(op.getInput(), perChannel(b, op.getScale(), rank),
                              perChannel(b, op.getB(), rank), 2,
                              op.getEpsilon().convertToDouble(), false, false);
     rw.replaceOp(op, n.y);

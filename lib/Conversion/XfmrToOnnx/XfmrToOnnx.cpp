@@ -33,10 +33,7 @@ Value maskByPosition(OnnxBuilder &b, Value scores, int64_t offset,
   SmallVector<AffineMap> maps(2, b.rw.getMultiDimIdentityMap(rank));
   SmallVector<utils::IteratorType> iterators(rank,
                                              utils::IteratorType::parallel);
-  double lowest =
-      llvm::APFloat::getLargest(cast<FloatType>(elem).getFloatSemantics(),
-                                /*Negative=*/true)
-          .convertToDouble();
+  double lowest = lowestFloat(elem);
   return linalg::GenericOp::create(
              b.rw, b.loc, TypeRange{t}, ValueRange{scores}, ValueRange{init},
              maps, iterators,
@@ -109,12 +106,9 @@ struct AttentionToOnnx : public OpRewritePattern<xfmr::AttentionOp> {
       // Clamped as exporters clamp: a sum of two lowest-float masks stays
       // finite, so a fully masked row is uniform instead of NaN.
       scores = b.add(scores, b.castTo(op.getMask(), compute));
-      double lowest =
-          llvm::APFloat::getLargest(cast<FloatType>(compute).getFloatSemantics(),
-                                    /*Negative=*/true)
-              .convertToDouble();
-      scores = ONNXMaxOp::create(rw, op.getLoc(), scores.getType(),
-                                 ValueRange{scores, b.scalarLike(scores, lowest)});
+      scores = ONNXMaxOp::create(
+          rw, op.getLoc(), scores.getType(),
+          ValueRange{scores, b.scalarLike(scores, lowestFloat(compute))});
     }
     auto st = tensorType(scores);
     int64_t seq = st.getDimSize(2), total = st.getDimSize(3);
@@ -138,17 +132,13 @@ struct NormToOnnx : public OpRewritePattern<OpTy> {
     Value s = op.getInput();
     if (op.getResidual())
       s = b.add(s, op.getResidual());
-    int64_t last = tensorType(s).getRank() - 1;
-    Value centred = s;
+    Value bias;
     if constexpr (!rms)
-      centred = b.sub(s, b.reduceFrom<ONNXReduceMeanOp>(s, last));
-    Value var = b.reduceFrom<ONNXReduceMeanOp>(b.mul(centred, centred), last);
-    Value eps = b.scalarLike(s, op.getEpsilon().convertToDouble());
-    Value inv = b.unary<ONNXReciprocalOp>(b.unary<ONNXSqrtOp>(b.add(var, eps)));
-    Value y = b.mul(b.mul(centred, inv), op.getScale());
-    if constexpr (!rms)
-      if (op.getBias())
-        y = b.add(y, op.getBias());
+      bias = op.getBias();
+    Value y = b.normalize(s, op.getScale(), bias, tensorType(s).getRank() - 1,
+                          op.getEpsilon().convertToDouble(), rms,
+                          /*stashF32=*/false)
+                  .y;
     SmallVector<Value> results = {y};
     if (op.getResidual())
       results.push_back(s);

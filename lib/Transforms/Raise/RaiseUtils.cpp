@@ -36,12 +36,6 @@ bool prism::raise::isConstNear(Value v, double expected) {
   return c && std::fabs(*c - expected) <= 1e-3 * std::fabs(expected);
 }
 
-double prism::raise::lowestFloat(Type elem) {
-  return APFloat::getLargest(cast<FloatType>(elem).getFloatSemantics(),
-                             /*Negative=*/true)
-      .convertToDouble();
-}
-
 Value prism::raise::skipCasts(Value v) {
   while (auto cast = v.getDefiningOp<ONNXCastOp>())
     v = cast.getInput();

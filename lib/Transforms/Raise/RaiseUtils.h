@@ -44,11 +44,7 @@ inline mlir::Value otherOperand(mlir::Operation *op, mlir::Value v) {
   return op->getOperand(0) == v ? op->getOperand(1) : op->getOperand(0);
 }
 
-/// The lowest finite value of float type `elem`.
-double lowestFloat(mlir::Type elem);
-
-/// Looks through onnx.Cast ops; `castType`, if given, receives the element
-/// type before the first cast seen from `v` backwards.
+/// `v` seen through the onnx.Cast ops that produce it.
 mlir::Value skipCasts(mlir::Value v);
 
 /// `x` computed in f32 when it is a 16-bit float (the com.microsoft norms

@@ -48,6 +48,10 @@ bool allStatic(mlir::Operation *op);
 /// The values of a constant integer tensor, or nullopt.
 std::optional<llvm::SmallVector<int64_t>> constInts(mlir::Value v);
 
+/// The lowest finite value of float type `elem` (masks use it rather than
+/// -inf, so that a fully masked row stays finite).
+double lowestFloat(mlir::Type elem);
+
 
 using namespace mlir;
 
@@ -220,6 +224,34 @@ public:
   Value match(Value x, Type type) {
     auto t = cast<RankedTensorType>(type);
     return reshape(castTo(x, t.getElementType()), t.getShape());
+  }
+
+  /// The normalized value of a LayerNorm (or RMS norm when `rms`) of `x`
+  /// over the axes from `axis`, and its mean (null for RMS) and inverse
+  /// standard deviation; computed in f32 for f16/bf16 inputs when
+  /// `stashF32`. `bias` may be null.
+  struct Normalized {
+    Value y, mean, invStdDev;
+  };
+  Normalized normalize(Value x, Value scale, Value bias, int64_t axis,
+                       double epsilon, bool rms, bool stashF32) {
+    Type elem = tensorType(x).getElementType();
+    Type compute = elem;
+    if (stashF32 && (elem.isF16() || elem.isBF16()))
+      compute = rw.getF32Type();
+    Value xc = castTo(x, compute);
+    Value mean, centred = xc;
+    if (!rms) {
+      mean = reduceFrom<ONNXReduceMeanOp>(xc, axis);
+      centred = sub(xc, mean);
+    }
+    Value var = reduceFrom<ONNXReduceMeanOp>(mul(centred, centred), axis);
+    Value inv = unary<ONNXReciprocalOp>(
+        unary<ONNXSqrtOp>(add(var, scalar(compute, epsilon))));
+    Value y = mul(mul(centred, inv), castTo(scale, compute));
+    if (!isNone(bias))
+      y = add(y, castTo(bias, compute));
+    return {castTo(y, elem), mean, inv};
   }
 
   PatternRewriter &rw;

@@ -51,9 +51,11 @@ bool isWeight(mlir::Value v);
 /// Adds the bytes of reading `v` to `work`, as a weight or an activation.
 llvm::Error addRead(Work &work, mlir::Value v);
 
-/// Reads of every operand (by class) and writes of every result (as
-/// activations), with `flops`.
+/// Reads of `reads` (by class; default: every operand) and writes of every
+/// result (as activations), with `flops`.
 llvm::Expected<Work> streamWork(mlir::Operation *op, double flops);
+llvm::Expected<Work> streamWork(mlir::Operation *op, double flops,
+                                mlir::ValueRange reads);
 
 /// The work of any op: its XfmrWorkInterface answer when it has one, else an
 /// elementwise estimate (one operation per result element; every operand
