@@ -204,31 +204,21 @@ llvm::Expected<OpCost> CostModel::costOf(Operation *op) {
   return c;
 }
 
-llvm::Error CostModel::placeMemory(func::FuncOp phase, PhaseCost &cost) {
-  // The distinct weights the phase reads, at the plan's weight dtype.
-  llvm::DenseSet<Attribute> seen;
-  phase.walk([&](Operation *op) {
-    Attribute key;
-    Type type;
-    if (auto load = dyn_cast<ml_program::GlobalLoadConstOp>(op)) {
-      key = load.getGlobalAttr();
-      type = load.getType();
-    } else if (auto c = dyn_cast<onnx::ONNXConstantOp>(op);
-               c && c->hasAttr("onnx.initializer") && c.getValueAttr()) {
-      key = c.getValueAttr();
-      type = c.getType();
-    }
-    auto t = dyn_cast_or_null<RankedTensorType>(type);
-    if (!t || !t.hasStaticShape() || !isa<FloatType>(t.getElementType()) ||
-        !seen.insert(key).second)
-      return;
-    cost.weightBytes += (double)t.getNumElements() * dtypeBytes(options.weightDtype);
-  });
-  // The KV cache it holds: what it reads and what it returns.
+Footprint prism::cost::footprintOf(func::FuncOp phase, const CostOptions &options) {
+  Footprint f;
+  f.weightBytes = xfmr::weightFootprint(phase).floatElements *
+                  dtypeBytes(options.weightDtype);
   for (Type t : llvm::concat<const Type>(phase.getArgumentTypes(),
                                          phase.getResultTypes()))
     if (auto cache = dyn_cast<xfmr::KvCacheType>(t))
-      cost.kvBytes = std::max(cost.kvBytes, cache.getBytes());
+      f.kvBytes = std::max(f.kvBytes, cache.getBytes());
+  return f;
+}
+
+llvm::Error CostModel::placeMemory(func::FuncOp phase, PhaseCost &cost) {
+  Footprint f = footprintOf(phase, options);
+  cost.weightBytes = f.weightBytes;
+  cost.kvBytes = f.kvBytes;
   double chips = (double)parallelism.chips();
   cost.bytesPerChip = (cost.weightBytes + cost.kvBytes) / chips;
   for (const MemoryLevel &m : device.memory)

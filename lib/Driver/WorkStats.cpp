@@ -23,23 +23,12 @@ prism::computePhaseStats(ModuleOp module) {
       stats.tokens = tokens.getInt();
       stats.tokensKnown = true;
     }
-    llvm::DenseSet<Attribute> weights;
-    auto addWeight = [&](Attribute key, Type type) {
-      auto t = dyn_cast<RankedTensorType>(type);
-      if (!t || !t.hasStaticShape() || !weights.insert(key).second)
-        return;
-      stats.parameters += (double)t.getNumElements();
-      stats.weightBytes += (double)t.getNumElements() *
-                           t.getElementType().getIntOrFloatBitWidth() / 8.0;
-    };
+    xfmr::WeightFootprint weights = xfmr::weightFootprint(f);
+    stats.parameters = weights.elements;
+    stats.weightBytes = weights.bytes;
     WalkResult walk = f.walk([&](Operation *op) -> WalkResult {
       if (op == f.getOperation())
         return WalkResult::advance();
-      if (auto load = dyn_cast<ml_program::GlobalLoadConstOp>(op))
-        addWeight(load.getGlobalAttr(), load.getType());
-      else if (auto c = dyn_cast<onnx::ONNXConstantOp>(op);
-               c && c->hasAttr("onnx.initializer") && c.getValueAttr())
-        addWeight(c.getValueAttr(), c.getType());
       auto work = xfmr::getWorkOf(op);
       if (!work) {
         op->emitError() << llvm::toString(work.takeError());

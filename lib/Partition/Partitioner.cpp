@@ -92,19 +92,8 @@ llvm::Expected<Plan> prism::partition::partition(ModuleOp module,
     bool decode = f.getSymName() == "decode";
     double slo = decode ? options.tpotSloS : options.ttftSloS;
     std::vector<Candidate> candidates;
+    double bytes = cost::footprintOf(f, options.cost).total();
     for (const cost::DeviceGroup &group : system.groups) {
-      // What the phase holds, priced once on the whole group.
-      cost::CostModel probe(*group.kind,
-                            cost::defaultParallelism(*group.kind, group.count, f),
-                            options.cost);
-      auto whole = probe.costOf(f);
-      if (!whole) {
-        Candidate c{f.getSymName().str(), group.name, group.count, {}, 0,
-                    llvm::toString(whole.takeError())};
-        plan.trace.push_back(c);
-        continue;
-      }
-      double bytes = whole->weightBytes + whole->kvBytes;
       for (int64_t chips : chipCounts(group, bytes, f)) {
         cost::CostModel model(*group.kind,
                               cost::defaultParallelism(*group.kind, chips, f),

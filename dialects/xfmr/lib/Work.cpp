@@ -9,6 +9,7 @@
 #include "mlir/Dialect/Linalg/IR/Linalg.h"
 #include "mlir/Dialect/MLProgram/IR/MLProgram.h"
 #include "mlir/Dialect/Tensor/IR/Tensor.h"
+#include "llvm/ADT/DenseSet.h"
 
 using namespace mlir;
 using namespace prism;
@@ -149,6 +150,32 @@ llvm::Expected<Work> prism::xfmr::getWorkOf(Operation *op) {
                               (double)nbits.getK());
   // Everything else: one operation per result element.
   return streamWork(op, op->getNumResults() ? numElements(op->getResult(0)) : 0);
+}
+
+WeightFootprint prism::xfmr::weightFootprint(Operation *root) {
+  WeightFootprint f;
+  llvm::DenseSet<Attribute> seen;
+  root->walk([&](Operation *op) {
+    Attribute key;
+    Type type;
+    if (auto load = dyn_cast<ml_program::GlobalLoadConstOp>(op)) {
+      key = load.getGlobalAttr();
+      type = load.getType();
+    } else if (auto c = dyn_cast<onnx::ONNXConstantOp>(op);
+               c && c->hasAttr("onnx.initializer") && c.getValueAttr()) {
+      key = c.getValueAttr();
+      type = c.getType();
+    }
+    auto t = dyn_cast_or_null<RankedTensorType>(type);
+    if (!t || !t.hasStaticShape() || !seen.insert(key).second)
+      return;
+    double n = (double)t.getNumElements();
+    f.elements += n;
+    f.bytes += n * t.getElementType().getIntOrFloatBitWidth() / 8.0;
+    if (isa<FloatType>(t.getElementType()))
+      f.floatElements += n;
+  });
+  return f;
 }
 
 void prism::xfmr::registerLinalgWorkModels(DialectRegistry &registry) {

@@ -87,6 +87,14 @@ private:
   llvm::StringMap<OpCost> cache;
 };
 
+/// What `phase` holds on its devices: its weights at the plan's weight
+/// dtype, and its KV cache (the one it reads or returns).
+struct Footprint {
+  double weightBytes = 0, kvBytes = 0;
+  double total() const { return weightBytes + kvBytes; }
+};
+Footprint footprintOf(mlir::func::FuncOp phase, const CostOptions &options);
+
 /// Bytes per element of a dtype name (int4: 0.5).
 double dtypeBytes(llvm::StringRef dtype);
 

@@ -62,6 +62,13 @@ llvm::Expected<Work> streamWork(mlir::Operation *op, double flops,
 /// read, every result written). Constants and view-like ops do no work.
 llvm::Expected<Work> getWorkOf(mlir::Operation *op);
 
+/// The distinct weights (globals and initializers) `root` reads: their
+/// elements and bytes as stored, and the elements of the float ones.
+struct WeightFootprint {
+  double elements = 0, bytes = 0, floatElements = 0;
+};
+WeightFootprint weightFootprint(mlir::Operation *root);
+
 /// Attaches XfmrWorkInterface to the linalg contractions and linalg.generic.
 void registerLinalgWorkModels(mlir::DialectRegistry &registry);
 
