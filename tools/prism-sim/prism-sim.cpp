@@ -24,6 +24,17 @@ cl::opt<std::string> programFile(cl::Positional, cl::Required,
 cl::opt<bool> checkOnly("check-only",
                         cl::desc("Check the rules and stop (no execution)"),
                         cl::cat(category));
+cl::opt<bool> timingOnly(
+    "timing-only",
+    cl::desc("Check the rules and report the timing without executing the "
+             "values (for shape-only programs)"),
+    cl::cat(category));
+cl::list<std::string> inputs(
+    "input",
+    cl::desc("NAME=FILE: the values of the program's input NAME, a text file "
+             "of numbers (flat, in the order the program's 'input' lines "
+             "index)"),
+    cl::cat(category));
 } // namespace
 
 int main(int argc, char **argv) {
@@ -33,7 +44,9 @@ int main(int argc, char **argv) {
       argc, argv,
       "prism-sim: Prism's simulators\n\n"
       "  prism-sim lpu program.lpu    check, run and report an LPU program "
-      "(docs/lpu-program.md)\n");
+      "(docs/lpu-program.md)\n"
+      "  prism-sim lpu --timing-only program.lpu    check and time it, "
+      "without values\n");
   if (target != "lpu") {
     llvm::errs() << "prism-sim: unknown target '" << target
                  << "' (built: lpu; rdu and optical are not built yet)\n";
@@ -57,7 +70,36 @@ int main(int argc, char **argv) {
     llvm::outs() << "prism-sim: the program follows every rule\n";
     return 0;
   }
-  if (auto err = prism::sim::lpu::runProgram(*program, llvm::outs()))
+  prism::sim::lpu::RunOptions options;
+  options.execute = !timingOnly;
+  for (const std::string &spec : inputs) {
+    auto [name, path] = llvm::StringRef(spec).split('=');
+    auto file = llvm::MemoryBuffer::getFile(path);
+    if (name.empty() || path.empty() || !file) {
+      llvm::errs() << "prism-sim: --input " << spec
+                   << ": expected NAME=FILE with a readable file\n";
+      return 1;
+    }
+    llvm::SmallVector<llvm::StringRef> words;
+    (*file)->getBuffer().split(words, ' ', -1, false);
+    std::vector<double> &values = options.inputs[name.str()];
+    for (llvm::StringRef chunk : words) {
+      llvm::SmallVector<llvm::StringRef> parts;
+      chunk.split(parts, '\n', -1, false);
+      for (llvm::StringRef word : parts) {
+        double x;
+        if (word.trim().empty())
+          continue;
+        if (word.trim().getAsDouble(x)) {
+          llvm::errs() << "prism-sim: --input " << name << ": '" << word
+                       << "' is not a number\n";
+          return 1;
+        }
+        values.push_back(x);
+      }
+    }
+  }
+  if (auto err = prism::sim::lpu::runProgram(*program, llvm::outs(), options))
     return report(std::move(err));
   return 0;
 }

@@ -12,6 +12,7 @@
 #include "prism/Cost/CostModel.h"
 #include "prism/Cost/HardwareDescription.h"
 #include "prism/Partition/Partitioner.h"
+#include "prism/Target/Lpu/Codegen.h"
 #include "prism/Driver/Diagnostics.h"
 #include "prism/Driver/Summary.h"
 #include "prism/Driver/WorkStats.h"
@@ -36,7 +37,7 @@ using namespace mlir;
 namespace cl = llvm::cl;
 
 namespace {
-enum class Phase { Onnx, Static, Xfmr, Phases, Plan };
+enum class Phase { Onnx, Static, Xfmr, Phases, Plan, Lpu };
 
 cl::OptionCategory category("prismc options");
 
@@ -62,7 +63,28 @@ cl::opt<Phase> compileTo(
                clEnumValN(Phase::Plan, "plan",
                           "phases placed on the --system's groups by the "
                           "partitioner, as the plan dialect (needs --system, "
-                          "--prompt and --context)")),
+                          "--prompt and --context)"),
+               clEnumValN(Phase::Lpu, "lpu",
+                          "one phase (--lpu-function) as a scheduled LPU "
+                          "program for prism-sim (docs/lpu-program.md), on "
+                          "the chips of the --system group that runs it or "
+                          "--lpu-chips (needs --prompt and --context)")),
+    cl::cat(category));
+
+cl::opt<std::string> lpuFunction(
+    "lpu-function", cl::init("decode"),
+    cl::desc("--compile-to=lpu: the phase to compile (decode or prefill)"),
+    cl::cat(category));
+cl::opt<int64_t> lpuChips(
+    "lpu-chips", cl::init(0),
+    cl::desc("--compile-to=lpu: chips (default: the count of the --system "
+             "group running the phase, else 1)"),
+    cl::cat(category));
+cl::opt<int64_t> lpuTensorParallel(
+    "lpu-tensor-parallel", cl::init(0),
+    cl::desc("--compile-to=lpu: chips per pipeline stage sharing each "
+             "matmul's columns (default: the largest divisor of the chip "
+             "count up to the device's tensor_parallel_max)"),
     cl::cat(category));
 
 cl::list<std::string> bindings(
@@ -216,7 +238,7 @@ int main(int argc, char **argv) {
                  << "' (bf16, fp16, fp8, int8, int4)\n";
     return 1;
   }
-  if (listDevices || !systemSpec.empty() || describeSystem) {
+  if (listDevices || !systemSpec.empty() || describeSystem || compileTo == Phase::Lpu) {
     auto library = prism::cost::DeviceLibrary::load(
         hardwareDir.empty() ? prism::cost::defaultHardwareDir() : hardwareDir);
     if (!library) {
@@ -269,7 +291,8 @@ int main(int argc, char **argv) {
     return 1;
   prism::ModelSummary before = prism::summarizeModule(*module);
 
-  bool phases = compileTo == Phase::Phases || compileTo == Phase::Plan;
+  bool phases = compileTo == Phase::Phases || compileTo == Phase::Plan ||
+                compileTo == Phase::Lpu;
   if (phases && !bindings.empty()) {
     llvm::errs() << "prismc: --compile-to=phases binds the dims itself "
                     "(--prompt, --context, --batch): drop --bind\n";
@@ -352,6 +375,76 @@ int main(int argc, char **argv) {
         llvm::errs() << "prismc: " << llvm::toString(std::move(err)) << "\n";
         return 1;
       }
+  }
+
+  if (compileTo == Phase::Lpu) {
+    // The LPU's figures come from its description; the chips from the
+    // system group that runs the phase.
+    const prism::cost::DeviceKind *lpu = devices->lookup("lpu-v1");
+    int64_t chips = lpuChips;
+    if (targetSystem) {
+      const prism::cost::DeviceGroup *group = nullptr;
+      for (const auto &g : targetSystem->groups)
+        if (g.name == lpuFunction || targetSystem->groups.size() == 1)
+          group = &g;
+      if (!group || group->kind->deviceClass != "sram-lpu") {
+        llvm::errs() << "prismc: the --system has no SRAM-LPU group for @"
+                     << lpuFunction << "\n";
+        return 1;
+      }
+      lpu = group->kind;
+      if (!chips)
+        chips = group->count;
+    }
+    if (!lpu) {
+      llvm::errs() << "prismc: no lpu-v1 device description in the hardware folder\n";
+      return 1;
+    }
+    auto fn = module->lookupSymbol<func::FuncOp>(lpuFunction);
+    if (!fn) {
+      llvm::errs() << "prismc: no @" << lpuFunction << " phase to compile for the LPU\n";
+      return 1;
+    }
+    prism::lpu::LpuOptions options;
+    options.chips = chips ? chips : 1;
+    options.tensorParallel = lpuTensorParallel;
+    if (!lpuTensorParallel) {
+      int64_t most = std::max<int64_t>(1, (int64_t)lpu->tensorParallelMax.value);
+      for (int64_t t = std::min(most, options.chips); t >= 1; --t)
+        if (options.chips % t == 0) {
+          options.tensorParallel = t;
+          break;
+        }
+    }
+    if (weightDtype == "int8")
+      options.weightDtype = "i8";
+    else if (weightDtype == "fp16" || !weightDtype.getNumOccurrences())
+      options.weightDtype = "f16";
+    else {
+      llvm::errs() << "prismc: the LPU takes --weight-dtype fp16 or int8, not '"
+                   << weightDtype << "'\n";
+      return 1;
+    }
+    double clock = lpu->peakOpsPerS.count("clock_hz") ? lpu->peakOpsPerS.at("clock_hz").value
+                                                      : 900e6;
+    options.machine = prism::lpu::machineFor(
+        clock, lpu->mainMemory().capacityBytes.value, lpu->linkHopLatencyS.value,
+        lpu->linkBytesPerS.value, (int64_t)lpu->linkCount.value);
+    auto program = prism::lpu::compileToLpu(fn, options);
+    if (!program) {
+      llvm::errs() << "prismc: " << llvm::toString(program.takeError()) << "\n";
+      return 1;
+    }
+    std::string error;
+    auto output = openOutputFile(outputFile.empty() ? std::string("-") : outputFile.getValue(),
+                                 &error);
+    if (!output) {
+      llvm::errs() << "prismc: " << error << "\n";
+      return 1;
+    }
+    prism::sim::lpu::printProgram(*program, output->os());
+    output->keep();
+    return 0;
   }
 
   bool printStats = llvm::AreStatisticsEnabled();

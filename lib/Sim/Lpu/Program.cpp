@@ -1,25 +1,74 @@
-//===- Program.cpp - The LPU program text format and its simulator --------===//
+//===- Program.cpp - The LPU program format and its simulator -------------===//
 
 #include "prism/Sim/Lpu/Program.h"
 
 #include "llvm/ADT/APFloat.h"
 #include "llvm/ADT/STLExtras.h"
 #include "llvm/ADT/StringExtras.h"
+#include "llvm/ADT/StringSwitch.h"
 #include "llvm/Support/Format.h"
 #include "llvm/Support/FormatVariadic.h"
 
+#include <algorithm>
+#include <cmath>
 #include <cstring>
-
-#include <set>
+#include <optional>
 #include <tuple>
 
 using namespace llvm;
 using namespace prism::sim::lpu;
 
+int64_t prism::sim::lpu::lanes(StringRef dtype) {
+  return StringSwitch<int64_t>(dtype)
+      .Case("i8", 320)
+      .Case("f16", 160)
+      .Cases({"i32", "f32"}, 80)
+      .Default(0);
+}
+
+static StringRef unitName(Unit u) {
+  switch (u) {
+  case Unit::Mem:
+    return "mem";
+  case Unit::Vxm:
+    return "vxm";
+  case Unit::Sxm:
+    return "sxm";
+  case Unit::Mxm:
+    return "mxm";
+  case Unit::C2c:
+    return "c2c";
+  }
+  return "";
+}
+
+int64_t Instruction::producedAt(const Machine &m) const {
+  switch (unit) {
+  case Unit::Mem:
+    return cycle + m.latency.at("mem.read");
+  case Unit::Vxm:
+    return cycle + m.latency.at("vxm");
+  case Unit::Sxm:
+    return cycle + m.latency.at("sxm");
+  case Unit::Mxm:
+    return cycle + m.latency.at("mxm");
+  case Unit::C2c:
+    return cycle + 1; // recv: onto the stream the next cycle
+  }
+  return cycle;
+}
+
 namespace {
 
+const char *kUnaryOps[] = {"exp", "rsqrt", "recip", "neg", "mov"};
+const char *kBinaryOps[] = {"add", "sub", "mul", "max"};
+
+bool isUnary(StringRef op) { return llvm::is_contained(kUnaryOps, op); }
+bool isBinary(StringRef op) { return llvm::is_contained(kBinaryOps, op); }
+
 Error lineError(StringRef origin, int64_t line, const Twine &msg) {
-  return createStringError(origin.str() + ":" + std::to_string(line) + ": " + msg.str());
+  return createStringError(origin.str() + ":" + std::to_string(line) + ": " +
+                           msg.str());
 }
 
 std::optional<Stream> parseStream(StringRef s) {
@@ -45,86 +94,103 @@ Error parseSettings(ArrayRef<StringRef> words, StringRef origin, int64_t line,
   return Error::success();
 }
 
-int64_t lanes(StringRef dtype) {
-  return StringSwitch<int64_t>(dtype)
-      .Case("i8", 320)
-      .Case("f16", 160)
-      .Cases({"i32", "f32"}, 80)
-      .Default(0);
-}
-
 using Vector = std::vector<uint8_t>;
 
+double half(uint16_t bits) {
+  return APFloat(APFloat::IEEEhalf(), APInt(16, bits)).convertToDouble();
+}
+
+uint16_t toHalf(double x) {
+  APFloat h(x);
+  bool lost;
+  h.convert(APFloat::IEEEhalf(), APFloat::rmNearestTiesToEven, &lost);
+  return (uint16_t)h.bitcastToAPInt().getZExtValue();
+}
+
+/// The lanes of `v` as doubles (exact for every dtype).
 std::vector<double> decode(const Vector &v, StringRef dtype) {
-  std::vector<double> out;
-  for (int64_t i = 0; i < lanes(dtype); ++i) {
+  int64_t n = lanes(dtype);
+  std::vector<double> out(n);
+  for (int64_t i = 0; i < n; ++i) {
     if (dtype == "i8") {
-      out.push_back((int8_t)v[i]);
+      out[i] = (int8_t)v[i];
     } else if (dtype == "i32") {
       int32_t x;
       memcpy(&x, &v[4 * i], 4);
-      out.push_back(x);
+      out[i] = x;
     } else if (dtype == "f32") {
       float x;
       memcpy(&x, &v[4 * i], 4);
-      out.push_back(x);
+      out[i] = x;
     } else {
       uint16_t bits;
       memcpy(&bits, &v[2 * i], 2);
-      APFloat h(APFloat::IEEEhalf(), APInt(16, bits));
-      out.push_back(h.convertToDouble());
+      out[i] = half(bits);
     }
   }
   return out;
 }
 
+/// Rounds each value to `dtype` (integers wrap, floats round to nearest
+/// even) and packs them from lane 0.
 Vector encode(ArrayRef<double> values, StringRef dtype) {
   Vector v(kVectorBytes, 0);
   for (auto [i, x] : llvm::enumerate(values)) {
     if (dtype == "i8") {
       v[i] = (uint8_t)(int8_t)(int64_t)x;
     } else if (dtype == "i32") {
-      int32_t y = (int32_t)(int64_t)x;
+      int32_t y = (int32_t)(uint32_t)(int64_t)x;
       memcpy(&v[4 * i], &y, 4);
     } else if (dtype == "f32") {
       float y = (float)x;
       memcpy(&v[4 * i], &y, 4);
     } else {
-      APFloat h(x);
-      bool lost;
-      h.convert(APFloat::IEEEhalf(), APFloat::rmNearestTiesToEven, &lost);
-      uint16_t bits = (uint16_t)h.bitcastToAPInt().getZExtValue();
+      uint16_t bits = toHalf(x);
       memcpy(&v[2 * i], &bits, 2);
     }
   }
   return v;
 }
 
-/// When an instruction's outputs are on their streams.
-int64_t producedAt(const Instruction &in, const Machine &m) {
-  if (in.unit == "mem")
-    return in.cycle + m.latency.at("mem.read");
-  if (in.unit == "vxm")
-    return in.cycle + m.latency.at("vxm");
-  return in.cycle + 1; // c2c recv: onto the stream the next cycle
+std::string textOf(const Instruction &in) {
+  return in.text.empty() ? formatInstruction(in) : in.text;
 }
 
 std::string where(const Instruction &in) {
   return formatv("cycle {0}, chip {1}, {2} {3}: '{4}' (line {5})", in.cycle,
-                 in.chip, in.unit, in.unitIndex, in.text, in.line)
+                 in.chip, unitName(in.unit), in.unitIndex,
+                 in.text.empty() ? formatInstruction(in) : in.text, in.line)
       .str();
+}
+
+/// Parses "<word>" or "<word>+<k>" into (word, k).
+std::pair<StringRef, int64_t> splitWidth(StringRef s, bool &bad) {
+  auto [base, k] = s.split('+');
+  int64_t width = 1;
+  if (!k.empty() && (k.getAsInteger(10, width) || width < 1))
+    bad = true;
+  return {base, width};
 }
 
 } // namespace
 
-Expected<Program> prism::sim::lpu::parseProgram(StringRef text, StringRef origin) {
+Expected<Program> prism::sim::lpu::parseProgram(StringRef text,
+                                                StringRef origin) {
   Program p;
   bool header = false;
   SmallVector<StringRef> lines;
   text.split(lines, '\n');
   for (auto [n, raw] : llvm::enumerate(lines)) {
     int64_t line = n + 1;
-    StringRef s = raw.split('#').first.trim();
+    // A comment runs from a '#' that starts the line or is followed by a
+    // space; "#<number>" is an immediate.
+    StringRef s = raw;
+    for (size_t at = s.find('#'); at != StringRef::npos; at = s.find('#', at + 1))
+      if (at == 0 || at + 1 == s.size() || s[at + 1] == ' ' || s[at + 1] == '\t') {
+        s = s.take_front(at);
+        break;
+      }
+    s = s.trim();
     if (s.empty())
       continue;
     SmallVector<StringRef> w;
@@ -132,38 +198,75 @@ Expected<Program> prism::sim::lpu::parseProgram(StringRef text, StringRef origin
     Machine &m = p.machine;
     if (w[0] == "lpu-program") {
       header = true;
-      if (auto err = parseSettings(ArrayRef(w).drop_front(), origin, line,
-                                   [&](StringRef k, StringRef v) -> Error {
-            int64_t *field = StringSwitch<int64_t *>(k)
-                                 .Case("chips", &m.chips)
-                                 .Case("slices", &m.slices)
-                                 .Case("slice_bytes", &m.sliceBytes)
-                                 .Case("streams", &m.streams)
-                                 .Case("ports", &m.ports)
-                                 .Default(nullptr);
-            if (k == "clock_mhz")
-              return v.getAsDouble(m.clockMhz)
-                         ? lineError(origin, line, "bad clock_mhz")
-                         : Error::success();
-            if (!field || v.getAsInteger(10, *field) || *field <= 0)
-              return lineError(origin, line, "unknown or bad setting '" + k + "'");
-            return Error::success();
-          }))
+      if (auto err = parseSettings(
+              ArrayRef(w).drop_front(), origin, line,
+              [&](StringRef k, StringRef v) -> Error {
+                int64_t *field = StringSwitch<int64_t *>(k)
+                                     .Case("chips", &m.chips)
+                                     .Case("slices", &m.slices)
+                                     .Case("slice_bytes", &m.sliceBytes)
+                                     .Case("streams", &m.streams)
+                                     .Case("ports", &m.ports)
+                                     .Case("alus", &m.alus)
+                                     .Case("sxms", &m.sxms)
+                                     .Case("planes", &m.planes)
+                                     .Case("plane_streams", &m.planeStreams)
+                                     .Case("tokens", &m.tokens)
+                                     .Default(nullptr);
+                if (k == "shape_only") {
+                  m.shapeOnly = v == "1";
+                  return Error::success();
+                }
+                if (k == "clock_mhz")
+                  return v.getAsDouble(m.clockMhz) || m.clockMhz <= 0
+                             ? lineError(origin, line, "bad clock_mhz")
+                             : Error::success();
+                if (!field || v.getAsInteger(10, *field) || *field <= 0)
+                  return lineError(origin, line,
+                                   "unknown or bad setting '" + k + "'");
+                return Error::success();
+              }))
         return std::move(err);
       continue;
     }
     if (!header)
-      return lineError(origin, line, "a program starts with an 'lpu-program' line");
+      return lineError(origin, line,
+                       "a program starts with an 'lpu-program' line");
     if (w[0] == "latency") {
-      if (auto err = parseSettings(ArrayRef(w).drop_front(), origin, line,
-                                   [&](StringRef k, StringRef v) -> Error {
-            int64_t x;
-            if (!m.latency.count(k.str()) || v.getAsInteger(10, x) || x < 0)
-              return lineError(origin, line, "unknown or bad latency '" + k + "'");
-            m.latency[k.str()] = x;
-            return Error::success();
-          }))
+      if (auto err = parseSettings(
+              ArrayRef(w).drop_front(), origin, line,
+              [&](StringRef k, StringRef v) -> Error {
+                int64_t x;
+                if (!m.latency.count(k.str()) || v.getAsInteger(10, x) || x < 1)
+                  return lineError(origin, line,
+                                   "unknown or bad latency '" + k + "'");
+                m.latency[k.str()] = x;
+                return Error::success();
+              }))
         return std::move(err);
+      continue;
+    }
+    if (w[0] == "input" || w[0] == "output") {
+      Binding b;
+      b.line = line;
+      if (w.size() >= 11 && w[9].starts_with("x")) {
+        if (w[9].drop_front().getAsInteger(10, b.repeat) || b.repeat < 1 ||
+            w[10].getAsInteger(10, b.offsetStride))
+          return lineError(origin, line, "bad repeat");
+        w.resize(9);
+      }
+      if (w.size() != 9 || w[2].getAsInteger(10, b.offset) ||
+          w[3].getAsInteger(10, b.count) || w[4].getAsInteger(10, b.chip) ||
+          w[5].getAsInteger(10, b.slice) || w[6].getAsInteger(10, b.address) ||
+          w[7].getAsInteger(10, b.lane) || lanes(w[8]) == 0 || b.count < 1 ||
+          b.lane < 0 || b.lane + b.count > lanes(w[8]))
+        return lineError(origin, line,
+                         "expected '" + w[0] +
+                             " <name> <offset> <count> <chip> <slice> "
+                             "<address> <lane> <dtype> [x<n> <stride>]'");
+      b.name = w[1].str();
+      b.dtype = w[8].str();
+      (w[0] == "input" ? p.inputs : p.outputs).push_back(b);
       continue;
     }
     if (w[0] == "data" || w[0] == "dump") {
@@ -171,84 +274,419 @@ Expected<Program> prism::sim::lpu::parseProgram(StringRef text, StringRef origin
       d.line = line;
       if (w.size() < 5 || w[1].getAsInteger(10, d.chip) ||
           w[2].getAsInteger(10, d.slice) || w[3].getAsInteger(10, d.address))
-        return lineError(origin, line, "expected '" + w[0] +
-                                           " <chip> <slice> <address> <dtype>...'");
+        return lineError(origin, line,
+                         "expected '" + w[0] +
+                             " <chip> <slice> <address> <dtype>...'");
       d.dtype = w[4].str();
       if (lanes(d.dtype) == 0)
-        return lineError(origin, line, "unknown dtype '" + d.dtype + "' (i8, i32, f16, f32)");
+        return lineError(origin, line,
+                         "unknown dtype '" + d.dtype + "' (i8, i32, f16, f32)");
+      if (w[0] == "dump") {
+        // dump <chip> <slice> <address> <dtype> [<values> [<name>]]
+        int64_t count = lanes(d.dtype);
+        if (w.size() > 5 && (w[5].getAsInteger(10, count) || count < 1))
+          return lineError(origin, line, "bad value count '" + w[5] + "'");
+        d.values.assign(count, 0);
+        p.dumps.push_back(d);
+        p.dumpNames.push_back(w.size() > 6 ? w[6].str() : "");
+        continue;
+      }
       for (StringRef v : ArrayRef(w).drop_front(5)) {
         double x;
         if (v.getAsDouble(x))
           return lineError(origin, line, "bad value '" + v + "'");
         d.values.push_back(x);
       }
-      if ((int64_t)d.values.size() > lanes(d.dtype))
-        return lineError(origin, line, "more values than the vector's lanes");
-      (w[0] == "data" ? p.data : p.dumps).push_back(d);
+      p.data.push_back(d);
       continue;
     }
-    // <cycle> <chip> <unit> <index> <op> ...
+    // <cycle> <chip> <unit> <index>[+<k>] <op> ... -> ... [x<count>]
     Instruction in;
     in.line = line;
     in.text = s.str();
+    bool bad = false;
+    if (w.size() > 5 && w.back().starts_with("x")) {
+      if (w.back().drop_front().getAsInteger(10, in.count) || in.count < 1)
+        return lineError(origin, line, "bad repeat '" + w.back() + "'");
+      w.pop_back();
+    }
     if (w.size() < 5 || w[0].getAsInteger(10, in.cycle) ||
-        w[1].getAsInteger(10, in.chip) || w[3].getAsInteger(10, in.unitIndex))
-      return lineError(origin, line, "expected '<cycle> <chip> <unit> <index> <op> ...'");
-    in.unit = w[2].str();
-    in.op = w[4].str();
+        w[1].getAsInteger(10, in.chip))
+      return lineError(origin, line,
+                       "expected '<cycle> <chip> <unit> <index> <op> ...'");
+    auto [index, width] = splitWidth(w[3], bad);
+    in.width = width;
+    if (bad || index.getAsInteger(10, in.unitIndex))
+      return lineError(origin, line, "bad unit index '" + w[3] + "'");
+    int unitCode = StringSwitch<int>(w[2])
+                       .Case("mem", (int)Unit::Mem)
+                       .Case("vxm", (int)Unit::Vxm)
+                       .Case("sxm", (int)Unit::Sxm)
+                       .Case("mxm", (int)Unit::Mxm)
+                       .Case("c2c", (int)Unit::C2c)
+                       .Default(-1);
+    auto [op, dtypes] = w[4].split('.');
+    auto [dtype, toDtype] = dtypes.split('.');
+    in.op = op.str();
+    in.dtype = dtype.str();
+    in.toDtype = toDtype.str();
     ArrayRef<StringRef> args = ArrayRef(w).drop_front(5);
     auto arrow = llvm::find(args, "->");
-    if (arrow == args.end())
-      return lineError(origin, line, "expected '->' before the destination");
+    if (unitCode < 0 || arrow == args.end())
+      return lineError(origin, line,
+                       "unknown instruction '" + w[2] + " " + w[4] +
+                           "' or wrong operands");
+    in.unit = (Unit)unitCode;
     ArrayRef<StringRef> from(args.begin(), arrow), to(arrow + 1, args.end());
-    auto streams = [&](ArrayRef<StringRef> words, std::vector<Stream> &out) -> Error {
-      for (StringRef s : words) {
-        auto st = parseStream(s);
-        if (!st)
-          return lineError(origin, line, "bad stream '" + s + "' (e<n> or w<n>)");
-        out.push_back(*st);
-      }
-      return Error::success();
+    auto wrong = [&]() {
+      return lineError(origin, line,
+                       "unknown instruction '" + w[2] + " " + w[4] +
+                           "' or wrong operands");
     };
-    Error err = Error::success();
-    if (in.unit == "mem" && in.op == "read" && from.size() == 1 && to.size() == 1) {
-      if (from[0].getAsInteger(10, in.address))
-        return lineError(origin, line, "bad address '" + from[0] + "'");
-      err = streams(to, in.out);
-    } else if (in.unit == "mem" && in.op == "write" && from.size() == 1 && to.size() == 1) {
-      if (to[0].getAsInteger(10, in.address))
-        return lineError(origin, line, "bad address '" + to[0] + "'");
-      err = streams(from, in.in);
-    } else if (in.unit == "vxm" && from.size() == 2 && to.size() == 1) {
-      auto [op, dtype] = StringRef(in.op).split('.');
-      if (!llvm::is_contained({"add", "sub", "mul", "max"}, op) || lanes(dtype) == 0)
-        return lineError(origin, line, "unknown vxm op '" + in.op +
-                                           "' (add, sub, mul, max . i8, i32, f16, f32)");
-      if (auto e = streams(from, in.in))
-        return std::move(e);
-      err = streams(to, in.out);
-    } else if (in.unit == "c2c" && in.op == "send" && from.size() == 1 && to.size() == 1) {
-      auto [chip, port] = to[0].split(':');
-      if (chip.getAsInteger(10, in.toChip) || port.getAsInteger(10, in.toPort))
-        return lineError(origin, line, "expected the destination <chip>:<port>");
-      err = streams(from, in.in);
-    } else if (in.unit == "c2c" && in.op == "recv" && from.empty() && to.size() == 1) {
-      err = streams(to, in.out);
-    } else {
-      return lineError(origin, line, "unknown instruction '" + in.unit + " " + in.op +
-                                         "' or wrong operands");
+    // Streams, each possibly "e3+4" (consecutive streams).
+    auto streams = [&](ArrayRef<StringRef> words,
+                       std::vector<Stream> &out) -> bool {
+      for (StringRef word : words) {
+        bool badWidth = false;
+        auto [base, k] = splitWidth(word, badWidth);
+        auto st = parseStream(base);
+        if (!st || badWidth)
+          return false;
+        for (int64_t i = 0; i < k; ++i)
+          out.push_back(*st + i);
+      }
+      return true;
+    };
+    auto integer = [&](StringRef word, int64_t &x) {
+      return !word.getAsInteger(10, x);
+    };
+    // A MEM address, "A" or "A/S": S bytes further each cycle (320 unless
+    // given; 0 reads one vector again and again).
+    in.stride = kVectorBytes;
+    auto address = [&](StringRef word) {
+      auto [a, stride] = word.split('/');
+      return integer(a, in.address) &&
+             (stride.empty() || integer(stride, in.stride));
+    };
+    auto immediate = [&](StringRef word) {
+      if (!word.starts_with("#"))
+        return false;
+      in.hasImmediate = !word.drop_front().getAsDouble(in.immediate);
+      return in.hasImmediate;
+    };
+    bool ok = false;
+    switch (in.unit) {
+    case Unit::Mem:
+      if (in.op == "read" && from.size() == 1 && !to.empty())
+        ok = address(from[0]) && streams(to, in.out) &&
+             (int64_t)in.out.size() == in.width;
+      else if (in.op == "write" && !from.empty() && to.size() == 1)
+        ok = address(to[0]) && streams(from, in.in) &&
+             (int64_t)in.in.size() == in.width;
+      else if (in.op == "gather" && from.size() == 3 && to.size() == 1 &&
+               in.width == 1)
+        ok = integer(from[0], in.address) && integer(from[1], in.stride) &&
+             streams(from.drop_front(2), in.in) && streams(to, in.out);
+      break;
+    case Unit::Vxm: {
+      if (lanes(in.dtype) == 0 || in.width != 1 || to.size() != 1 ||
+          !streams(to, in.out))
+        break;
+      if (isBinary(in.op) && in.toDtype.empty() && from.size() == 2)
+        ok = streams(from.take_front(), in.in) &&
+             (immediate(from[1]) || streams(from.drop_front(), in.in));
+      else if (isUnary(in.op) && in.toDtype.empty() && from.size() == 1)
+        ok = streams(from, in.in);
+      else if (in.op == "cvt" && in.dtype == "f32" && in.toDtype == "f16" &&
+               from.size() == 2)
+        ok = streams(from, in.in);
+      else if (in.op == "cvt" && in.dtype == "f32" && in.toDtype == "i8" &&
+               from.size() == 5)
+        ok = streams(from.take_front(4), in.in) && immediate(from[4]);
+      else if (in.op == "cvt" && in.dtype == "i32" && in.toDtype == "f32" &&
+               from.size() == 2)
+        ok = streams(from.take_front(), in.in) && immediate(from[1]);
+      else if (in.op == "cvt" && in.dtype == "f16" && in.toDtype == "f32" &&
+               from.size() == 2)
+        ok = streams(from.take_front(), in.in) && immediate(from[1]) &&
+             (in.immediate == 0 || in.immediate == 1);
+      if (in.op == "cvt" && in.dtype == "f16")
+        in.param = (int64_t)in.immediate;
+      break;
     }
-    if (err)
-      return std::move(err);
+    case Unit::Sxm:
+      if ((in.op == "rotate" || in.op == "distribute") && lanes(in.dtype) &&
+          in.width == 1 && from.size() == 2 && to.size() == 1)
+        ok = integer(from[0], in.param) && in.param >= 0 &&
+             in.param < lanes(in.dtype) && streams(from.drop_front(), in.in) &&
+             streams(to, in.out);
+      break;
+    case Unit::Mxm:
+      // mxm <p> load.<dt> rows|cols <s>[+k] -> buf<b>
+      // mxm <p> matmul.<dt> buf<b> <a> [<partial>[+m]] -> <out>[+m]
+      if ((in.dtype != "i8" && in.dtype != "f16") || in.width != 1)
+        break;
+      if (in.op == "load" && from.size() >= 2 && to.size() == 1 &&
+          to[0].starts_with("buf")) {
+        in.columns = from[0] == "cols";
+        ok = (from[0] == "rows" || in.columns) &&
+             integer(to[0].drop_front(3), in.param) &&
+             streams(from.drop_front(), in.in);
+      } else if (in.op == "matmul" && from.size() >= 2 && !to.empty() &&
+                 from[0].starts_with("buf")) {
+        ok = integer(from[0].drop_front(3), in.param) &&
+             streams(from.drop_front(), in.in) && streams(to, in.out) &&
+             in.out.size() <= 4 &&
+             (in.in.size() == 1 || in.in.size() == 1 + in.out.size());
+      }
+      if (ok && (in.param < 0 || in.param > 1))
+        return lineError(origin, line,
+                         "an MXM plane has weight buffers 0 and 1");
+      break;
+    case Unit::C2c:
+      if (in.op == "send" && from.size() == 1 && to.size() == 1 &&
+          in.width == 1) {
+        auto [chip, port] = to[0].split(':');
+        if (chip.getAsInteger(10, in.toChip) ||
+            port.getAsInteger(10, in.toPort))
+          return lineError(origin, line,
+                           "expected the destination <chip>:<port>");
+        ok = streams(from, in.in) && in.in.size() == 1;
+      } else if (in.op == "recv" && from.empty() && to.size() == 1 &&
+                 in.width == 1) {
+        ok = streams(to, in.out) && in.out.size() == 1;
+      }
+      break;
+    }
+    if (!ok)
+      return wrong();
     p.instructions.push_back(std::move(in));
   }
   if (!header)
-    return createStringError(origin.str() + ": empty program (no 'lpu-program' line)");
-  llvm::stable_sort(p.instructions, [](const Instruction &a, const Instruction &b) {
-    return a.cycle < b.cycle;
-  });
+    return createStringError(origin.str() +
+                             ": empty program (no 'lpu-program' line)");
+  llvm::stable_sort(p.instructions,
+                    [](const Instruction &a, const Instruction &b) {
+                      return a.cycle < b.cycle;
+                    });
   return p;
 }
+
+//===----------------------------------------------------------------------===//
+// Printing
+//===----------------------------------------------------------------------===//
+
+static std::string streamList(ArrayRef<Stream> streams, bool compress) {
+  // Consecutive streams of one direction print as "e3+4" (for a MEM
+  // instruction over several slices, or a weight load).
+  std::string s;
+  for (size_t i = 0; i < streams.size();) {
+    size_t j = i + 1;
+    while (compress && j < streams.size() && streams[j].dir == streams[i].dir &&
+           streams[j].index == streams[i].index + (int64_t)(j - i))
+      ++j;
+    if (!s.empty())
+      s += ' ';
+    s += streams[i].str();
+    if (j - i > 1)
+      s += "+" + std::to_string(j - i);
+    i = j;
+  }
+  return s;
+}
+
+static std::string formatValue(double x) {
+  char buf[32];
+  snprintf(buf, sizeof buf, "%.9g", x);
+  return buf;
+}
+
+std::string prism::sim::lpu::formatInstruction(const Instruction &inst) {
+  std::string text;
+  raw_string_ostream os(text);
+  const Instruction *in = &inst;
+  os << in->cycle << ' ' << in->chip << ' ' << unitName(in->unit) << ' '
+     << in->unitIndex;
+  if (in->width > 1)
+    os << '+' << in->width;
+  os << ' ' << in->op;
+  if (!in->dtype.empty())
+    os << '.' << in->dtype;
+  if (!in->toDtype.empty())
+    os << '.' << in->toDtype;
+  bool compress = in->unit == Unit::Mem || (in->unit == Unit::Mxm && in->op == "load");
+  std::string ins = streamList(in->in, compress), outs = streamList(in->out, compress);
+  std::string stride = in->stride == kVectorBytes || in->unit != Unit::Mem
+                           ? ""
+                           : "/" + std::to_string(in->stride);
+  switch (in->unit) {
+  case Unit::Mem:
+    if (in->op == "read")
+      os << ' ' << in->address << stride << " -> " << outs;
+    else if (in->op == "write")
+      os << ' ' << ins << " -> " << in->address << stride;
+    else
+      os << ' ' << in->address << ' ' << in->stride << ' ' << ins << " -> "
+         << outs;
+    break;
+  case Unit::Vxm:
+    os << ' ' << ins;
+    if (in->hasImmediate)
+      os << " #" << formatValue(in->immediate);
+    os << " -> " << outs;
+    break;
+  case Unit::Sxm:
+    os << ' ' << in->param << ' ' << ins << " -> " << outs;
+    break;
+  case Unit::Mxm:
+    if (in->op == "load")
+      os << (in->columns ? " cols " : " rows ") << ins << " -> buf"
+         << in->param;
+    else
+      os << " buf" << in->param << ' ' << ins << " -> " << outs;
+    break;
+  case Unit::C2c:
+    if (in->op == "send")
+      os << ' ' << ins << " -> " << in->toChip << ':' << in->toPort;
+    else
+      os << " -> " << outs;
+    break;
+  }
+  if (in->count > 1)
+    os << " x" << in->count;
+  return text;
+}
+
+void prism::sim::lpu::printProgram(const Program &p, raw_ostream &os) {
+  const Machine &m = p.machine;
+  os << formatv(
+      "lpu-program chips={0} clock_mhz={1} slices={2} slice_bytes={3} "
+      "streams={4} ports={5} alus={6} sxms={7} planes={8} "
+      "plane_streams={9} tokens={10}{11}\n",
+      m.chips, formatValue(m.clockMhz), m.slices, m.sliceBytes, m.streams,
+      m.ports, m.alus, m.sxms, m.planes, m.planeStreams, m.tokens,
+      m.shapeOnly ? " shape_only=1" : "");
+  os << "latency";
+  for (const auto &[key, value] : m.latency)
+    os << ' ' << key << '=' << value;
+  os << "\n";
+  for (const Data &d : p.data) {
+    os << formatv("data {0} {1} {2} {3}", d.chip, d.slice, d.address, d.dtype);
+    for (double x : d.values)
+      os << ' ' << formatValue(x);
+    os << "\n";
+  }
+  auto bindings = [&](StringRef kind, ArrayRef<Binding> list) {
+    for (const Binding &b : list) {
+      os << formatv("{0} {1} {2} {3} {4} {5} {6} {7} {8}", kind, b.name,
+                    b.offset, b.count, b.chip, b.slice, b.address, b.lane,
+                    b.dtype);
+      if (b.repeat > 1)
+        os << " x" << b.repeat << ' ' << b.offsetStride;
+      os << "\n";
+    }
+  };
+  bindings("input", p.inputs);
+  bindings("output", p.outputs);
+  std::vector<const Instruction *> order;
+  for (const Instruction &in : p.instructions)
+    order.push_back(&in);
+  llvm::stable_sort(order, [](const Instruction *a, const Instruction *b) {
+    return a->cycle < b->cycle;
+  });
+  for (const Instruction *in : order)
+    os << formatInstruction(*in) << "\n";
+  for (auto [i, d] : llvm::enumerate(p.dumps)) {
+    os << formatv("dump {0} {1} {2} {3} {4}", d.chip, d.slice, d.address,
+                  d.dtype, d.values.size());
+    if (!p.dumpNames[i].empty())
+      os << ' ' << p.dumpNames[i];
+    os << "\n";
+  }
+}
+
+//===----------------------------------------------------------------------===//
+// Checking
+//===----------------------------------------------------------------------===//
+
+namespace {
+
+/// Disjoint busy intervals [start, end) of one resource, each with its
+/// owner.
+class Intervals {
+public:
+  struct Span {
+    int64_t start, end;
+    const Instruction *by;
+  };
+  /// The owner of an interval overlapping [start, end), if any.
+  std::optional<Span> overlap(int64_t start, int64_t end) const {
+    auto it = spans.upper_bound(start);
+    if (it != spans.end() && it->first < end)
+      return Span{it->first, it->second.first, it->second.second};
+    if (it != spans.begin()) {
+      --it;
+      if (it->second.first > start)
+        return Span{it->first, it->second.first, it->second.second};
+    }
+    return std::nullopt;
+  }
+  void add(int64_t start, int64_t end, const Instruction *by) {
+    spans[start] = {end, by};
+  }
+  /// The interval holding `t`, the last one ending at or before it, and the
+  /// first one starting after it.
+  std::optional<Span> at(int64_t t) const { return overlap(t, t + 1); }
+  std::optional<Span> before(int64_t t) const {
+    auto it = spans.upper_bound(t);
+    if (it == spans.begin())
+      return std::nullopt;
+    --it;
+    return Span{it->first, it->second.first, it->second.second};
+  }
+  std::optional<Span> after(int64_t t) const {
+    auto it = spans.upper_bound(t);
+    if (it == spans.end())
+      return std::nullopt;
+    return Span{it->first, it->second.first, it->second.second};
+  }
+  const std::map<int64_t, std::pair<int64_t, const Instruction *>> &
+  all() const {
+    return spans;
+  }
+
+private:
+  std::map<int64_t, std::pair<int64_t, const Instruction *>> spans;
+};
+
+using StreamKey = std::tuple<int64_t, char, int64_t>; // chip, dir, index
+using UnitKey = std::tuple<int64_t, int, int64_t>;    // chip, unit kind, index
+using PortKey = std::pair<int64_t, int64_t>;          // chip, port
+
+StreamKey key(const Instruction &in, const Stream &s) {
+  return {in.chip, s.dir, s.index};
+}
+
+/// Unit kinds as resources: the MXM's weight-load queue is its own.
+enum Resource { RMem, RVxm, RSxm, RMxmLoad, RMxm, RC2c };
+
+Resource resourceOf(const Instruction &in) {
+  switch (in.unit) {
+  case Unit::Mem:
+    return RMem;
+  case Unit::Vxm:
+    return RVxm;
+  case Unit::Sxm:
+    return RSxm;
+  case Unit::Mxm:
+    return in.op == "load" ? RMxmLoad : RMxm;
+  case Unit::C2c:
+    return RC2c;
+  }
+  return RMem;
+}
+
+} // namespace
 
 Error prism::sim::lpu::checkProgram(const Program &p) {
   const Machine &m = p.machine;
@@ -256,9 +694,11 @@ Error prism::sim::lpu::checkProgram(const Program &p) {
     return createStringError(where(in) + ": " + why.str());
   };
   auto checkData = [&](const Data &d, StringRef what) -> Error {
+    int64_t vectors = std::max<int64_t>(
+        1, ((int64_t)d.values.size() + lanes(d.dtype) - 1) / lanes(d.dtype));
     if (d.chip < 0 || d.chip >= m.chips || d.slice < 0 || d.slice >= m.slices ||
         d.address < 0 || d.address % kVectorBytes != 0 ||
-        d.address + kVectorBytes > m.sliceBytes)
+        d.address + vectors * kVectorBytes > m.sliceBytes)
       return createStringError(formatv("line {0}: {1} at chip {2}, slice {3}, "
                                        "address {4} is outside the SRAM",
                                        d.line, what, d.chip, d.slice, d.address)
@@ -271,169 +711,561 @@ Error prism::sim::lpu::checkProgram(const Program &p) {
   for (const Data &d : p.dumps)
     if (auto err = checkData(d, "dump"))
       return err;
-  // Who produces each stream slot, when it is there; who uses each unit.
-  std::map<std::tuple<int64_t, Stream, int64_t>, const Instruction *> produced;
-  std::map<std::tuple<int64_t, std::string, int64_t, int64_t>, const Instruction *> busy;
-  std::map<std::tuple<int64_t, int64_t, int64_t>, const Instruction *> sends, arrivals;
+  for (const Binding &b : llvm::concat<const Binding>(p.inputs, p.outputs))
+    if (b.chip < 0 || b.chip >= m.chips || b.slice < 0 || b.slice >= m.slices ||
+        b.address < 0 || b.address % kVectorBytes != 0 || b.offset < 0 ||
+        b.address + b.repeat * kVectorBytes > m.sliceBytes)
+      return createStringError(
+          formatv("line {0}: '{1}' at chip {2}, slice {3}, "
+                  "address {4} is outside the SRAM",
+                  b.line, b.name, b.chip, b.slice, b.address)
+              .str());
+
+  std::map<StreamKey, Intervals> produced;
+  std::map<UnitKey, Intervals> busy;
+  std::map<PortKey, Intervals> sends, linkIn, arrivals, receives;
+  std::map<std::tuple<int64_t, int64_t, int64_t>, Intervals>
+      loads; // chip, plane, buf
   for (const Instruction &in : p.instructions) {
     if (in.chip < 0 || in.chip >= m.chips)
-      return fail(in, formatv("chip {0} of a {1}-chip program", in.chip, m.chips));
-    int64_t units = in.unit == "mem" ? m.slices : in.unit == "c2c" ? m.ports : 16;
-    if (in.unitIndex < 0 || in.unitIndex >= units)
-      return fail(in, formatv("{0} {1} does not exist ({2} of them)", in.unit,
-                              in.unitIndex, units));
+      return fail(in,
+                  formatv("chip {0} of a {1}-chip program", in.chip, m.chips));
+    int64_t units = StringSwitch<int64_t>(unitName(in.unit))
+                        .Case("mem", m.slices)
+                        .Case("vxm", m.alus)
+                        .Case("sxm", m.sxms)
+                        .Case("mxm", m.planes)
+                        .Default(m.ports);
+    if (in.unitIndex < 0 || in.unitIndex + in.width > units)
+      return fail(in, formatv("{0} {1} does not exist ({2} of them)",
+                              unitName(in.unit), in.unitIndex + in.width - 1,
+                              units));
     for (const Stream &s : llvm::concat<const Stream>(in.in, in.out))
       if (s.index < 0 || s.index >= m.streams)
         return fail(in, "stream " + s.str() + " does not exist");
-    if (in.unit == "mem" && (in.address < 0 || in.address % kVectorBytes != 0 ||
-                             in.address + kVectorBytes > m.sliceBytes))
-      return fail(in, formatv("SRAM overflow: address {0} + {1} bytes is beyond "
-                              "the slice's {2} bytes (or not a vector slot)",
-                              in.address, kVectorBytes, m.sliceBytes));
-    auto [it, fresh] = busy.try_emplace({in.chip, in.unit, in.unitIndex, in.cycle}, &in);
-    if (!fresh)
-      return fail(in, "the unit already runs '" + it->second->text + "' (line " +
-                          std::to_string(it->second->line) + ") in this cycle");
-    for (const Stream &s : in.out) {
-      auto [pit, first] = produced.try_emplace({in.chip, s, producedAt(in, m)}, &in);
-      if (!first)
-        return fail(in, formatv("stream conflict: {0} already carries the output "
-                                "of '{1}' (line {2}) in cycle {3}",
-                                s.str(), pit->second->text, pit->second->line,
-                                producedAt(in, m)));
+    if (in.unit == Unit::Mem && in.op != "gather") {
+      int64_t lastAddress = in.address + (in.count - 1) * in.stride;
+      if (in.address < 0 || in.address % kVectorBytes != 0 || in.stride < 0 ||
+          in.stride % kVectorBytes != 0 ||
+          lastAddress + kVectorBytes > m.sliceBytes)
+        return fail(in,
+                    formatv("SRAM overflow: address {0} + {1} bytes is beyond "
+                            "the slice's {2} bytes (or not a vector slot)",
+                            in.address, lastAddress + kVectorBytes - in.address,
+                            m.sliceBytes));
     }
-    if (in.unit == "c2c" && in.op == "send") {
-      if (in.toChip < 0 || in.toChip >= m.chips || in.toPort < 0 || in.toPort >= m.ports)
+    if (in.unit == Unit::Mxm && in.op == "load" &&
+        (int64_t)in.in.size() > m.planeStreams)
+      return fail(in,
+                  formatv("a weight load takes at most {0} streams per cycle",
+                          m.planeStreams));
+    if (in.unit == Unit::Mxm && in.op == "load" &&
+        (int64_t)in.in.size() * in.count >
+            (in.columns ? kTileColumns : lanes(in.dtype)))
+      return fail(in,
+                  formatv("the weight tile has {0} {1}: {2} vectors do not fit",
+                          in.columns ? kTileColumns : lanes(in.dtype),
+                          in.columns ? "columns" : "rows",
+                          in.in.size() * in.count));
+    for (int64_t k = 0; k < in.width; ++k) {
+      Intervals &unit = busy[{in.chip, resourceOf(in), in.unitIndex + k}];
+      if (auto other = unit.overlap(in.cycle, in.cycle + in.count))
+        return fail(in, "the unit already runs '" + textOf(*other->by) +
+                            "' (line " + std::to_string(other->by->line) +
+                            ") in this cycle");
+      unit.add(in.cycle, in.cycle + in.count, &in);
+    }
+    int64_t at = in.producedAt(m);
+    for (const Stream &s : in.out) {
+      Intervals &stream = produced[key(in, s)];
+      if (auto other = stream.overlap(at, at + in.count))
+        return fail(in,
+                    formatv("stream conflict: {0} already carries the output "
+                            "of '{1}' (line {2}) in cycle {3}",
+                            s.str(), textOf(*other->by), other->by->line,
+                            std::max(at, other->start)));
+      stream.add(at, at + in.count, &in);
+    }
+    if (in.unit == Unit::Mxm) {
+      Intervals &buffer = loads[{in.chip, in.unitIndex, in.param}];
+      if (in.op == "load") {
+        buffer.add(in.cycle, in.cycle + in.count, &in);
+      } else {
+        auto last = buffer.before(in.cycle);
+        if (!last)
+          return fail(in,
+                      formatv("weight buffer {0} of plane {1} was never loaded",
+                              in.param, in.unitIndex));
+        if (last->end > in.cycle)
+          return fail(in,
+                      formatv("weight buffer {0} is still loading ('{1}', line "
+                              "{2}, until cycle {3})",
+                              in.param, textOf(*last->by), last->by->line,
+                              last->end));
+        if (auto next = buffer.after(in.cycle);
+            next && next->start < in.cycle + in.count)
+          return fail(
+              in, formatv("weight buffer {0} is reloaded by '{1}' (line {2}) "
+                          "while this matmul uses it",
+                          in.param, textOf(*next->by), next->by->line));
+      }
+    }
+    if (in.unit == Unit::C2c && in.op == "send") {
+      if (in.toChip < 0 || in.toChip >= m.chips || in.toPort < 0 ||
+          in.toPort >= m.ports)
         return fail(in, "sends to a chip or port that does not exist");
-      auto [sit, firstSend] = sends.try_emplace({in.chip, in.unitIndex, in.cycle}, &in);
-      int64_t arrive = in.cycle + m.latency.at("c2c");
-      auto [ait, firstArrival] = arrivals.try_emplace({in.toChip, in.toPort, arrive}, &in);
-      if (!firstSend || !firstArrival)
-        return fail(in, formatv("link collision: '{0}' (line {1}) uses the same "
-                                "link in the same cycle",
-                                (!firstSend ? sit : ait)->second->text,
-                                (!firstSend ? sit : ait)->second->line));
+      if (in.toChip == in.chip)
+        return fail(in, "sends to its own chip");
+      // A vector holds the link for `c2c.vector` cycles at each end and is
+      // received in the last of them.
+      int64_t hold = m.latency.at("c2c.vector");
+      if (hold > 1 && in.count > 1)
+        return fail(in,
+                    "a send moves one vector when a vector takes more than one "
+                    "cycle on the link");
+      int64_t arrive = in.cycle + m.latency.at("c2c") + hold - 1;
+      Intervals &out = sends[{in.chip, in.unitIndex}];
+      Intervals &into = linkIn[{in.toChip, in.toPort}];
+      auto clash = out.overlap(in.cycle, in.cycle + in.count * hold);
+      if (!clash)
+        clash = into.overlap(arrive - hold + 1, arrive + in.count);
+      if (clash)
+        return fail(in,
+                    formatv("link collision: '{0}' (line {1}) uses the same "
+                            "link in the same cycle",
+                            textOf(*clash->by), clash->by->line));
+      out.add(in.cycle, in.cycle + in.count * hold, &in);
+      into.add(arrive - hold + 1, arrive + in.count, &in);
+      arrivals[{in.toChip, in.toPort}].add(arrive, arrive + in.count, &in);
     }
   }
-  std::set<std::tuple<int64_t, int64_t, int64_t>> received;
+  // Operands: each cycle an instruction reads a stream, a vector must be
+  // there.
   for (const Instruction &in : p.instructions) {
     for (const Stream &s : in.in) {
-      if (produced.count({in.chip, s, in.cycle}))
-        continue;
-      // The nearest producer of this stream, to say why.
-      const Instruction *later = nullptr, *earlier = nullptr;
-      int64_t laterAt = 0, earlierAt = 0;
-      for (const auto &[key, producer] : produced) {
-        auto [chip, stream, at] = key;
-        if (chip != in.chip || !(stream == s))
+      auto it = produced.find(key(in, s));
+      for (int64_t t = in.cycle; t < in.cycle + in.count;) {
+        std::optional<Intervals::Span> span;
+        if (it != produced.end())
+          span = it->second.at(t);
+        if (span) {
+          t = span->end;
           continue;
-        if (at > in.cycle && (!later || at < laterAt))
-          later = producer, laterAt = at;
-        if (at < in.cycle && (!earlier || at > earlierAt))
-          earlier = producer, earlierAt = at;
+        }
+        auto later = it == produced.end() ? std::nullopt : it->second.after(t);
+        auto earlier =
+            it == produced.end() ? std::nullopt : it->second.before(t);
+        std::string cycleNote =
+            in.count > 1 ? formatv(" (cycle {0})", t).str() : "";
+        if (later)
+          return fail(in,
+                      formatv("early operand: {0} is read here{1} but '{2}' "
+                              "(line {3}) puts it there in cycle {4}",
+                              s.str(), cycleNote, textOf(*later->by),
+                              later->by->line, later->start));
+        if (earlier)
+          return fail(
+              in, formatv("late operand: {0} was there until cycle {1} (from "
+                          "'{2}', line {3}) and has flowed on",
+                          s.str(), earlier->end - 1, textOf(*earlier->by),
+                          earlier->by->line));
+        return fail(in,
+                    "operand " + s.str() + " is produced by no instruction");
       }
-      if (later)
-        return fail(in, formatv("early operand: {0} is read here but '{1}' (line "
-                                "{2}) puts it there in cycle {3}",
-                                s.str(), later->text, later->line, laterAt));
-      if (earlier)
-        return fail(in, formatv("late operand: {0} was there in cycle {1} (from "
-                                "'{2}', line {3}) and has flowed on",
-                                s.str(), earlierAt, earlier->text, earlier->line));
-      return fail(in, "operand " + s.str() + " is produced by no instruction");
     }
-    if (in.unit == "c2c" && in.op == "recv") {
-      if (!arrivals.count({in.chip, in.unitIndex, in.cycle}))
-        return fail(in, "nothing arrives on this link in this cycle");
-      received.insert({in.chip, in.unitIndex, in.cycle});
+    if (in.unit == Unit::C2c && in.op == "recv") {
+      auto it = arrivals.find({in.chip, in.unitIndex});
+      for (int64_t t = in.cycle; t < in.cycle + in.count;) {
+        auto span = it == arrivals.end() ? std::nullopt : it->second.at(t);
+        if (!span)
+          return fail(in,
+                      formatv("nothing arrives on this link in cycle {0}", t));
+        t = std::min(span->end, in.cycle + in.count);
+      }
+      receives[{in.chip, in.unitIndex}].add(in.cycle, in.cycle + in.count, &in);
     }
   }
-  for (const auto &[key, send] : arrivals)
-    if (!received.count(key))
-      return fail(*send, formatv("no receive on chip {0} port {1} in cycle {2}, "
-                                 "when the vector arrives",
-                                 std::get<0>(key), std::get<1>(key), std::get<2>(key)));
+  for (const auto &[port, spans] : arrivals) {
+    auto it = receives.find(port);
+    for (const auto &[start, rest] : spans.all()) {
+      for (int64_t t = start; t < rest.first;) {
+        auto span = it == receives.end() ? std::nullopt : it->second.at(t);
+        if (!span)
+          return fail(*rest.second,
+                      formatv("no receive on chip {0} port {1} in cycle "
+                              "{2}, when the vector arrives",
+                              port.first, port.second, t));
+        t = span->end;
+      }
+    }
+  }
   return Error::success();
 }
 
-Error prism::sim::lpu::runProgram(const Program &p, raw_ostream &os) {
+//===----------------------------------------------------------------------===//
+// Running
+//===----------------------------------------------------------------------===//
+
+namespace {
+
+/// The machine's state while a program runs.
+struct State {
+  const Machine &m;
+  std::map<std::tuple<int64_t, int64_t, int64_t>, Vector>
+      sram; // chip, slice, addr
+  std::map<std::tuple<int64_t, char, int64_t, int64_t>, Vector> streams;
+  std::map<std::tuple<int64_t, int64_t, int64_t>, Vector>
+      inFlight; // chip, port, cycle
+  // Weight buffers: chip, plane, buffer -> rows x 320 values.
+  std::map<std::tuple<int64_t, int64_t, int64_t>, std::vector<double>> weights;
+
+  Vector read(int64_t chip, int64_t slice, int64_t address) const {
+    auto it = sram.find({chip, slice, address});
+    return it == sram.end() ? Vector(kVectorBytes, 0) : it->second;
+  }
+  const Vector &stream(const Instruction &in, const Stream &s, int64_t t) {
+    return streams.at({in.chip, s.dir, s.index, t});
+  }
+  void put(const Instruction &in, const Stream &s, int64_t t, Vector v) {
+    streams[{in.chip, s.dir, s.index, t}] = std::move(v);
+  }
+};
+
+double unary(StringRef op, double x, StringRef dtype) {
+  // The ALU computes in the lane's precision: f32 through float, f16
+  // through float then rounded by encode().
+  float f = (float)x;
+  if (op == "exp")
+    return std::exp(f);
+  if (op == "rsqrt")
+    return 1.0f / std::sqrt(f);
+  if (op == "recip")
+    return 1.0f / f;
+  if (op == "neg")
+    return -x;
+  return x; // mov
+}
+
+double binary(StringRef op, double a, double b, StringRef dtype) {
+  bool isFloat = dtype == "f32" || dtype == "f16";
+  if (isFloat) {
+    float x = (float)a, y = (float)b;
+    return op == "add"   ? x + y
+           : op == "sub" ? x - y
+           : op == "mul" ? x * y
+                         : std::max(x, y);
+  }
+  int64_t x = (int64_t)a, y = (int64_t)b;
+  int64_t r = op == "add"   ? x + y
+              : op == "sub" ? x - y
+              : op == "mul" ? x * y
+                            : std::max(x, y);
+  return dtype == "i8" ? (double)(int8_t)r : (double)(int32_t)(uint32_t)r;
+}
+
+/// One cycle's work of instruction `in` (its `i`-th repetition).
+void step(State &st, const Instruction &in, int64_t i) {
+  const Machine &m = st.m;
+  int64_t t = in.cycle + i, out = in.producedAt(m) + i;
+  switch (in.unit) {
+  case Unit::Mem:
+    for (int64_t k = 0; k < in.width; ++k) {
+      if (in.op == "read") {
+        st.put(in, in.out[k], out,
+               st.read(in.chip, in.unitIndex + k, in.address + i * in.stride));
+      } else if (in.op == "write") {
+        st.sram[{in.chip, in.unitIndex + k, in.address + i * in.stride}] =
+            st.stream(in, in.in[k], t);
+      } else { // gather: the address from lane 0 (i32) of the index stream
+        int32_t index;
+        memcpy(&index, st.stream(in, in.in[0], t).data(), 4);
+        int64_t address = in.address + (int64_t)index * in.stride;
+        Vector v(kVectorBytes, 0);
+        if (address >= 0 && address % kVectorBytes == 0 &&
+            address + kVectorBytes <= m.sliceBytes)
+          v = st.read(in.chip, in.unitIndex, address);
+        st.put(in, in.out[0], out, std::move(v));
+      }
+    }
+    return;
+  case Unit::Vxm: {
+    auto a = decode(st.stream(in, in.in[0], t), in.dtype);
+    std::vector<double> r;
+    if (in.op == "cvt" &&
+        in.toDtype == "i8") { // four f32 vectors, scaled, saturated
+      for (const Stream &s : in.in) {
+        auto part = decode(st.stream(in, s, t), "f32");
+        for (double x : part)
+          r.push_back(
+              std::clamp(std::nearbyint(x * in.immediate), -128.0, 127.0));
+      }
+      st.put(in, in.out[0], out, encode(r, "i8"));
+      return;
+    }
+    if (in.op == "cvt" && in.dtype == "i32") {
+      for (double x : a)
+        r.push_back((float)(x * in.immediate));
+      st.put(in, in.out[0], out, encode(r, "f32"));
+      return;
+    }
+    if (in.op == "cvt" && in.dtype == "f32") {
+      auto b = decode(st.stream(in, in.in[1], t), in.dtype);
+      r = a;
+      r.insert(r.end(), b.begin(), b.end());
+      st.put(in, in.out[0], out, encode(r, "f16"));
+      return;
+    }
+    if (in.op == "cvt") { // f16 -> f32: half `param` of the lanes
+      r.assign(a.begin() + 80 * in.param, a.begin() + 80 * (in.param + 1));
+      st.put(in, in.out[0], out, encode(r, "f32"));
+      return;
+    }
+    r.resize(a.size());
+    if (isUnary(in.op)) {
+      for (size_t l = 0; l < a.size(); ++l)
+        r[l] = unary(in.op, a[l], in.dtype);
+    } else {
+      std::vector<double> b =
+          in.hasImmediate ? std::vector<double>(a.size(), in.immediate)
+                          : decode(st.stream(in, in.in[1], t), in.dtype);
+      for (size_t l = 0; l < a.size(); ++l)
+        r[l] = binary(in.op, a[l], b[l], in.dtype);
+    }
+    st.put(in, in.out[0], out, encode(r, in.dtype));
+    return;
+  }
+  case Unit::Sxm: {
+    auto a = decode(st.stream(in, in.in[0], t), in.dtype);
+    int64_t n = a.size();
+    std::vector<double> r(n);
+    for (int64_t l = 0; l < n; ++l)
+      r[l] = in.op == "rotate" ? a[(l + in.param) % n] : a[in.param];
+    st.put(in, in.out[0], out, encode(r, in.dtype));
+    return;
+  }
+  case Unit::Mxm: {
+    int64_t rows = lanes(in.dtype);
+    auto &w = st.weights[{in.chip, in.unitIndex, in.param}];
+    if (in.op == "load") {
+      if (i == 0)
+        w.assign(rows * kTileColumns, 0.0);
+      for (auto [k, s] : llvm::enumerate(in.in)) {
+        int64_t j = i * in.in.size() + k; // the vector's row or column
+        auto v = decode(st.stream(in, s, t), in.dtype);
+        for (int64_t l = 0; l < (int64_t)v.size(); ++l) {
+          if (in.columns)
+            w[l * kTileColumns + j] = v[l];
+          else if (l < kTileColumns)
+            w[j * kTileColumns + l] = v[l];
+        }
+      }
+      return;
+    }
+    // matmul: one activation vector against the tile, 80 columns per
+    // output stream, accumulated in f32 (i32 for i8) in row order, plus the
+    // partial sums streamed in.
+    auto a = decode(st.stream(in, in.in[0], t), in.dtype);
+    StringRef acc = in.dtype == "i8" ? "i32" : "f32";
+    for (auto [q, s] : llvm::enumerate(in.out)) {
+      std::vector<double> r(80, 0.0);
+      std::vector<double> partial;
+      if (in.in.size() > 1)
+        partial = decode(st.stream(in, in.in[1 + q], t), acc);
+      for (int64_t col = 0; col < 80; ++col) {
+        int64_t c = 80 * q + col;
+        if (acc == "i32") {
+          int64_t sum = 0;
+          for (int64_t k = 0; k < rows; ++k)
+            sum += (int64_t)a[k] * (int64_t)w[k * kTileColumns + c];
+          if (!partial.empty())
+            sum += (int64_t)partial[col];
+          r[col] = (double)(int32_t)(uint32_t)sum;
+        } else {
+          float sum = 0;
+          for (int64_t k = 0; k < rows; ++k)
+            sum += (float)(a[k] * w[k * kTileColumns + c]); // exact product
+          if (!partial.empty())
+            sum += (float)partial[col];
+          r[col] = sum;
+        }
+      }
+      st.put(in, s, out, encode(r, acc));
+    }
+    return;
+  }
+  case Unit::C2c:
+    if (in.op == "send")
+      st.inFlight[{in.toChip, in.toPort,
+                   t + m.latency.at("c2c") + m.latency.at("c2c.vector") - 1}] =
+          st.stream(in, in.in[0], t);
+    else
+      st.put(in, in.out[0], out, st.inFlight.at({in.chip, in.unitIndex, t}));
+    return;
+  }
+}
+
+} // namespace
+
+Error prism::sim::lpu::runProgram(const Program &p, raw_ostream &os,
+                                  const RunOptions &options) {
   if (auto err = checkProgram(p))
     return err;
   const Machine &m = p.machine;
-  std::map<std::tuple<int64_t, int64_t, int64_t>, Vector> sram; // chip, slice, addr
-  std::map<std::tuple<int64_t, Stream, int64_t>, Vector> streams;
-  std::map<std::tuple<int64_t, int64_t, int64_t>, Vector> inFlight;
-  for (const Data &d : p.data)
-    sram[{d.chip, d.slice, d.address}] = encode(d.values, d.dtype);
-  auto read = [&](int64_t chip, int64_t slice, int64_t address) {
-    auto it = sram.find({chip, slice, address});
-    return it == sram.end() ? Vector(kVectorBytes, 0) : it->second;
-  };
   int64_t last = 0;
-  std::map<std::string, int64_t> perUnit;
-  int64_t sendsDone = 0;
+  std::map<StringRef, int64_t> unitCycles;
+  int64_t macs = 0, linkCycles = 0;
+  std::map<int64_t, std::map<int64_t, int64_t>> sramEnd; // chip -> slice -> end
+  for (const Data &d : p.data) {
+    int64_t vectors = std::max<int64_t>(
+        1, ((int64_t)d.values.size() + lanes(d.dtype) - 1) / lanes(d.dtype));
+    int64_t &end = sramEnd[d.chip][d.slice];
+    end = std::max(end, d.address + vectors * kVectorBytes);
+  }
   for (const Instruction &in : p.instructions) {
-    last = std::max(last, in.cycle);
-    ++perUnit[in.unit];
-    if (in.unit == "mem" && in.op == "read") {
-      streams[{in.chip, in.out[0], producedAt(in, m)}] = read(in.chip, in.unitIndex, in.address);
-      last = std::max(last, producedAt(in, m));
-    } else if (in.unit == "mem") {
-      sram[{in.chip, in.unitIndex, in.address}] = streams.at({in.chip, in.in[0], in.cycle});
-    } else if (in.unit == "vxm") {
-      auto [op, dtype] = StringRef(in.op).split('.');
-      auto a = decode(streams.at({in.chip, in.in[0], in.cycle}), dtype);
-      auto b = decode(streams.at({in.chip, in.in[1], in.cycle}), dtype);
-      std::vector<double> r(a.size());
-      for (size_t i = 0; i < a.size(); ++i)
-        r[i] = op == "add" ? a[i] + b[i]
-               : op == "sub" ? a[i] - b[i]
-               : op == "mul" ? a[i] * b[i]
-                             : std::max(a[i], b[i]);
-      // Integer lanes wrap, as the hardware's do.
-      if (dtype == "i8")
-        for (double &x : r)
-          x = (double)(int8_t)(int64_t)x;
-      if (dtype == "i32")
-        for (double &x : r)
-          x = (double)(int32_t)(int64_t)x;
-      streams[{in.chip, in.out[0], producedAt(in, m)}] = encode(r, dtype);
-      last = std::max(last, producedAt(in, m));
-    } else if (in.op == "send") {
-      ++sendsDone;
-      inFlight[{in.toChip, in.toPort, in.cycle + m.latency.at("c2c")}] =
-          streams.at({in.chip, in.in[0], in.cycle});
-    } else {
-      streams[{in.chip, in.out[0], producedAt(in, m)}] =
-          inFlight.at({in.chip, in.unitIndex, in.cycle});
-      last = std::max(last, producedAt(in, m));
+    last = std::max(last, in.cycle + in.count - 1);
+    if (!in.out.empty())
+      last = std::max(last, in.producedAt(m) + in.count - 1);
+    unitCycles[unitName(in.unit)] += in.count * in.width;
+    if (in.unit == Unit::Mxm && in.op == "matmul")
+      macs += in.count * lanes(in.dtype) * 80 * in.out.size();
+    if (in.unit == Unit::C2c && in.op == "send")
+      linkCycles += in.count * m.latency.at("c2c.vector");
+    if (in.unit == Unit::Mem && in.op != "gather")
+      for (int64_t k = 0; k < in.width; ++k) {
+        int64_t &end = sramEnd[in.chip][in.unitIndex + k];
+        end = std::max(end,
+                       in.address + (in.count - 1) * in.stride + kVectorBytes);
+      }
+  }
+  if (options.execute && m.shapeOnly)
+    return createStringError(
+        "the program is shape-only (its weights were absent "
+        "when it was compiled): run it with --timing-only");
+  if (options.execute) {
+    State st{m, {}, {}, {}, {}};
+    for (const Data &d : p.data) {
+      int64_t n = lanes(d.dtype);
+      for (int64_t v = 0; v * n < (int64_t)d.values.size() || v == 0; ++v) {
+        ArrayRef<double> values(d.values);
+        size_t from = std::min<size_t>(v * n, values.size());
+        st.sram[{d.chip, d.slice, d.address + v * kVectorBytes}] = encode(
+            values.slice(from, std::min<size_t>(n, values.size() - from)),
+            d.dtype);
+      }
+    }
+    for (const Binding &b : p.inputs) {
+      auto it = options.inputs.find(b.name);
+      if (it == options.inputs.end())
+        return createStringError("input '" + b.name +
+                                 "' has no values (--input " + b.name +
+                                 "=FILE)");
+      const std::vector<double> &values = it->second;
+      for (int64_t i = 0; i < b.repeat; ++i) {
+        int64_t from = b.offset + i * b.offsetStride;
+        if (from + b.count > (int64_t)values.size())
+          return createStringError(
+              formatv("input '{0}' has {1} values; the program "
+                      "reads element {2} (line {3})",
+                      b.name, values.size(), from + b.count - 1, b.line)
+                  .str());
+        Vector &v = st.sram[{b.chip, b.slice, b.address + i * kVectorBytes}];
+        if (v.empty())
+          v.assign(kVectorBytes, 0);
+        auto lanesOf = decode(v, b.dtype);
+        for (int64_t l = 0; l < b.count; ++l)
+          lanesOf[b.lane + l] = values[from + l];
+        v = encode(lanesOf, b.dtype);
+      }
+    }
+    // Every cycle's work in cycle order: a value on a stream was put there
+    // by an instruction issued in an earlier cycle (every latency is >= 1).
+    std::vector<std::tuple<int64_t, uint32_t, uint32_t>> work;
+    for (auto [idx, in] : llvm::enumerate(p.instructions))
+      for (int64_t i = 0; i < in.count; ++i)
+        work.push_back({in.cycle + i, (uint32_t)idx, (uint32_t)i});
+    llvm::sort(work);
+    for (auto [cycle, idx, i] : work)
+      step(st, p.instructions[idx], i);
+    std::map<std::string, std::vector<double>> outputs;
+    for (const Binding &b : p.outputs) {
+      std::vector<double> &values = outputs[b.name];
+      for (int64_t i = 0; i < b.repeat; ++i) {
+        int64_t from = b.offset + i * b.offsetStride;
+        if ((int64_t)values.size() < from + b.count)
+          values.resize(from + b.count, 0.0);
+        auto lanesOf = decode(
+            st.read(b.chip, b.slice, b.address + i * kVectorBytes), b.dtype);
+        for (int64_t l = 0; l < b.count; ++l)
+          values[from + l] = lanesOf[b.lane + l];
+      }
+    }
+    for (const auto &[name, values] : outputs) {
+      os << "output " << name << ':';
+      for (double x : values)
+        os << ' ' << formatValue(x);
+      os << "\n";
+    }
+    for (auto [n, d] : llvm::enumerate(p.dumps)) {
+      int64_t lanesPer = lanes(d.dtype);
+      std::vector<double> values;
+      for (int64_t v = 0; (int64_t)values.size() < (int64_t)d.values.size();
+           ++v) {
+        auto lanesOf = decode(
+            st.read(d.chip, d.slice, d.address + v * kVectorBytes), d.dtype);
+        values.insert(values.end(), lanesOf.begin(), lanesOf.end());
+      }
+      values.resize(d.values.size());
+      if (!p.dumpNames[n].empty()) {
+        os << p.dumpNames[n] << ':';
+      } else {
+        // A whole vector: print up to its last non-zero lane.
+        size_t shown = values.size();
+        if ((int64_t)shown == lanesPer)
+          while (shown > 1 && values[shown - 1] == 0)
+            --shown;
+        values.resize(shown);
+        os << formatv("chip {0} slice {1} @{2} {3}:", d.chip, d.slice,
+                      d.address, d.dtype);
+      }
+      for (double x : values)
+        os << ' ' << formatValue(x);
+      os << "\n";
     }
   }
-  for (const Data &d : p.dumps) {
-    auto values = decode(read(d.chip, d.slice, d.address), d.dtype);
-    size_t shown = values.size();
-    while (shown > 1 && values[shown - 1] == 0)
-      --shown;
-    os << formatv("chip {0} slice {1} @{2} {3}:", d.chip, d.slice, d.address, d.dtype);
-    for (size_t i = 0; i < shown; ++i)
-      os << ' ' << format("%g", values[i]);
-    os << "\n";
-  }
   int64_t cycles = last + 1;
-  os << formatv("cycles: {0}\ntime: {1:F3} us at {2:F0} MHz\n", cycles,
-                cycles / m.clockMhz, m.clockMhz);
-  std::map<std::string, int64_t> units = {
-      {"mem", m.slices}, {"vxm", 16}, {"c2c", m.ports}};
-  for (const auto &[unit, count] : perUnit)
-    os << formatv("{0} busy: {1:F2}% ({2} instructions)\n", unit,
-                  100.0 * count / (double)(cycles * units[unit] * m.chips), count);
-  std::map<int64_t, int64_t> used;
-  for (const auto &[key, v] : sram)
-    used[std::get<0>(key)] += kVectorBytes;
-  for (int64_t chip = 0; chip < m.chips; ++chip)
-    os << formatv("chip {0} SRAM used: {1} of {2} bytes\n", chip, used[chip],
+  double us = cycles / m.clockMhz;
+  os << formatv("cycles: {0}\ntime: {1:F3} us at {2:F0} MHz\n", cycles, us,
+                m.clockMhz);
+  if (m.tokens > 1)
+    os << formatv("time per token: {0:F3} us ({1} tokens)\n", us / m.tokens,
+                  m.tokens);
+  std::map<StringRef, int64_t> units = {{"mem", m.slices},
+                                        {"vxm", m.alus},
+                                        {"sxm", m.sxms},
+                                        {"mxm", m.planes},
+                                        {"c2c", m.ports}};
+  for (const auto &[unit, count] : unitCycles)
+    os << formatv("{0} busy: {1:F2}% ({2} unit-cycles)\n", unit,
+                  100.0 * count / ((double)cycles * units[unit] * m.chips),
+                  count);
+  if (macs)
+    os << formatv("mxm MAC use: {0:F2}%\n",
+                  100.0 * macs /
+                      ((double)cycles * m.planes * m.chips * 320 * 320));
+  int64_t most = 0;
+  for (int64_t chip = 0; chip < m.chips; ++chip) {
+    int64_t used = 0;
+    for (const auto &[slice, end] : sramEnd[chip])
+      used += end;
+    most = std::max(most, used);
+    if (m.chips <= 16)
+      os << formatv("chip {0} SRAM used: {1} of {2} bytes\n", chip, used,
+                    m.slices * m.sliceBytes);
+  }
+  if (m.chips > 16)
+    os << formatv("SRAM used: at most {0} of {1} bytes per chip\n", most,
                   m.slices * m.sliceBytes);
   os << formatv("links busy: {0:F2}%\n",
-                100.0 * sendsDone / (double)(cycles * m.ports * m.chips));
+                100.0 * linkCycles / ((double)cycles * m.ports * m.chips));
   return Error::success();
 }

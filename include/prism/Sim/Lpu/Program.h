@@ -1,12 +1,17 @@
-//===- Program.h - The LPU program text format and its simulator -*- C++ -*-===//
+//===- Program.h - The LPU program format and its simulator ------*- C++ -*-===//
 //
 // A program for Prism's abstract SRAM-LPU (../shared/hardware/machines.md,
 // section 1; docs/lpu-program.md): per-chip timed instructions on MEM
-// slices, vector ALUs and chip-to-chip links, moving 320-byte vectors
-// through streams. The simulator checks every timing and resource rule
-// before it executes anything, then runs the program bit-accurately and
-// reports cycles and utilisation. It reads only the program format, not
-// compiler internals.
+// slices, vector ALUs (VXM), switch units (SXM), matrix planes (MXM) and
+// chip-to-chip links, moving 320-byte vectors through streams. An
+// instruction may repeat over consecutive cycles (`xN`) and a MEM
+// instruction may span consecutive slices (`slice+K`), the text's
+// compression of the machine's per-queue repeat. The simulator checks every
+// timing and resource rule before it executes anything, then runs the
+// program bit-accurately (or only checks and times it) and reports cycles
+// and utilisation. The LPU emitter writes this format through
+// `printProgram`; the simulator reads only the format, not compiler
+// internals.
 //
 //===----------------------------------------------------------------------===//
 
@@ -26,6 +31,11 @@ namespace prism::sim::lpu {
 
 /// Bytes of a vector (one stream slot): 320 lanes of a byte.
 inline constexpr int64_t kVectorBytes = 320;
+/// Output columns of an MXM weight tile (its rows are one vector's lanes).
+inline constexpr int64_t kTileColumns = 320;
+
+/// Lanes of a vector of `dtype` (i8, f16, i32, f32); 0 for anything else.
+int64_t lanes(llvm::StringRef dtype);
 
 struct Machine {
   int64_t chips = 1;
@@ -34,8 +44,15 @@ struct Machine {
   int64_t sliceBytes = 2621440; // 2.5 MiB: 88 slices hold 220 MiB
   int64_t streams = 32;         // per direction
   int64_t ports = 16;           // C2C links per chip
+  int64_t alus = 16;            // VXM ALUs
+  int64_t sxms = 4;             // SXM units
+  int64_t planes = 4;           // MXM planes, two weight buffers each
+  int64_t planeStreams = 16;    // streams one MXM weight load takes per cycle
+  int64_t tokens = 1;           // tokens the program produces (time per token)
+  bool shapeOnly = false;       // weights absent: only --timing-only runs it
   std::map<std::string, int64_t> latency = {
-      {"mem.read", 1}, {"mem.write", 1}, {"vxm", 2}, {"c2c", 100}};
+      {"mem.read", 1}, {"mem.write", 1}, {"vxm", 2},
+      {"sxm", 2},      {"mxm", 4},       {"c2c", 100}, {"c2c.vector", 1}};
 };
 
 /// A stream slot: direction ('e' or 'w') and index, as "e3".
@@ -43,47 +60,89 @@ struct Stream {
   char dir = 'e';
   int64_t index = 0;
   std::string str() const { return std::string(1, dir) + std::to_string(index); }
+  Stream operator+(int64_t k) const { return {dir, index + k}; }
   bool operator<(const Stream &o) const {
     return dir != o.dir ? dir < o.dir : index < o.index;
   }
   bool operator==(const Stream &o) const { return dir == o.dir && index == o.index; }
 };
 
+enum class Unit { Mem, Vxm, Sxm, Mxm, C2c };
+
 struct Instruction {
   int64_t line = 0, cycle = 0, chip = 0;
-  std::string unit;   // "mem", "vxm", "c2c"
-  int64_t unitIndex = 0; // slice, ALU or port
-  std::string op;     // "read", "write", "add.f32", "send", "recv", ...
+  Unit unit = Unit::Mem;
+  int64_t unitIndex = 0; // first slice, ALU, SXM, plane or port
+  int64_t width = 1;     // MEM: consecutive slices (and streams)
+  int64_t count = 1;     // consecutive cycles (one vector each)
+  std::string op;        // read, write, gather, add, exp, cvt, rotate, load, ...
+  std::string dtype, toDtype; // toDtype: cvt's result
   std::vector<Stream> in, out;
-  int64_t address = 0;
+  int64_t address = 0; // MEM address; gather's base
+  int64_t stride = 0;  // read/write: bytes per cycle; gather: bytes per index
+  int64_t param = 0;   // rotate amount, distribute lane, cvt half, weight buffer
+  bool hasImmediate = false;
+  double immediate = 0;
+  bool columns = false; // MXM load: vectors fill columns (else rows)
   int64_t toChip = 0, toPort = 0;
-  std::string text;
+  std::string text; // as written (for errors); printProgram fills it
+
+  /// Cycle an output first appears on its stream.
+  int64_t producedAt(const Machine &m) const;
 };
 
 struct Data {
   int64_t line = 0, chip = 0, slice = 0, address = 0;
   std::string dtype;
-  std::vector<double> values;
+  std::vector<double> values; // lanes of consecutive vectors from `address`
+};
+
+/// Where elements of a named input or output live: repetition i holds the
+/// flat elements [offset + i * offsetStride, + count) in lanes [lane, lane +
+/// count) of the vector at address + i * 320.
+struct Binding {
+  std::string name;
+  int64_t line = 0, offset = 0, count = 0, chip = 0, slice = 0, address = 0, lane = 0;
+  std::string dtype;
+  int64_t repeat = 1, offsetStride = 0;
 };
 
 struct Program {
   Machine machine;
   std::vector<Instruction> instructions;
   std::vector<Data> data, dumps;
+  /// Dumps' labels (printed before each dump's values).
+  std::vector<std::string> dumpNames;
+  std::vector<Binding> inputs, outputs;
 };
 
 /// Parses the text form; errors name the line.
 llvm::Expected<Program> parseProgram(llvm::StringRef text, llvm::StringRef origin);
 
+/// One instruction in the text form.
+std::string formatInstruction(const Instruction &in);
+
+/// Writes the text form (the instructions in cycle order).
+void printProgram(const Program &program, llvm::raw_ostream &os);
+
 /// Checks every rule (one producer per stream slot, operands arriving on
-/// their consume cycle, SRAM bounds, one transfer per link per cycle, each
-/// receive matched by a send) and reports the first violation, naming the
-/// cycle, chip, unit and instruction.
+/// their consume cycle, one instruction per unit per cycle, SRAM bounds,
+/// weight buffers loaded before use and not while used, one transfer per
+/// link per cycle, each arrival received) and reports the first violation,
+/// naming the cycle, chip, unit and instruction.
 llvm::Error checkProgram(const Program &program);
 
-/// Runs a checked program and prints the dumped vectors and the report
-/// (cycles, time, per-unit busy share, SRAM used per chip, link use).
-llvm::Error runProgram(const Program &program, llvm::raw_ostream &os);
+struct RunOptions {
+  bool execute = true; // false: timing only (check and report)
+  /// Values of the program's inputs, flat.
+  std::map<std::string, std::vector<double>> inputs;
+};
+
+/// Checks and runs a program and prints the dumped vectors (when executed)
+/// and the report (cycles, time per token, per-unit busy share, MXM MAC use,
+/// SRAM used per chip, link use).
+llvm::Error runProgram(const Program &program, llvm::raw_ostream &os,
+                       const RunOptions &options = {});
 
 } // namespace prism::sim::lpu
 

@@ -1,0 +1,47 @@
+//===- Codegen.h - Lower a phase to an LPU program ---------------*- C++ -*-===//
+//
+// Lowers one phase function (`@prefill` or `@decode` of xfmr-split-phases:
+// xfmr ops, onnx MatMul/elementwise/layout ops, ml_program weights, the KV
+// cache as !xfmr.kv_cache) to a scheduled program for Prism's abstract
+// SRAM-LPU (docs/lpu-program.md), across `chips` chips: the ops are split
+// into pipeline stages of `tensorParallel` chips (balanced by weight bytes),
+// and every matmul's output columns are shared among its stage's chips.
+//
+//===----------------------------------------------------------------------===//
+
+#ifndef PRISM_TARGET_LPU_CODEGEN_H
+#define PRISM_TARGET_LPU_CODEGEN_H
+
+#include "prism/Sim/Lpu/Program.h"
+
+#include "mlir/Dialect/Func/IR/FuncOps.h"
+#include "llvm/Support/Error.h"
+
+namespace prism::lpu {
+
+struct LpuOptions {
+  int64_t chips = 1;
+  /// Chips per pipeline stage (0: the largest divisor of `chips` up to 8).
+  int64_t tensorParallel = 0;
+  /// "f16" (the default; numerics run) or "i8" (int8 weights with static
+  /// activation scales; for timing).
+  std::string weightDtype = "f16";
+  /// The machine: clock, SRAM, link latency and bandwidth (from the device
+  /// description).
+  sim::lpu::Machine machine;
+};
+
+/// The machine of an lpu-class device description's figures.
+sim::lpu::Machine machineFor(double clockHz, double sramBytes, double hopLatencyS,
+                             double linkBytesPerS, int64_t links);
+
+/// Compiles `func` to a checked, scheduled program. Weights with values
+/// (inline or resource) become the program's data; external data make a
+/// shape-only program (timing only). Errors name the op that cannot be
+/// lowered.
+llvm::Expected<sim::lpu::Program> compileToLpu(mlir::func::FuncOp func,
+                                               const LpuOptions &options);
+
+} // namespace prism::lpu
+
+#endif // PRISM_TARGET_LPU_CODEGEN_H

@@ -1,0 +1,140 @@
+//===- Scheduler.h - Cycle-exact list scheduling for the LPU -----*- C++ -*-===//
+//
+// The LPU's static scheduler. Work comes as chains: a few instructions
+// linked through streams with fixed relative offsets (MEM reads feeding a
+// vector ALU feeding a MEM write, say). `place` finds the earliest cycle at
+// or after a chain's ready cycle where every unit, stream, weight buffer and
+// link it needs is free for the cycles it needs them, picks the free ALU,
+// SXM, MXM plane/buffer and stream indices, and appends the timed
+// instructions to the program. Placing in a fixed order makes the schedule
+// deterministic: the same chains give a byte-identical program.
+//
+//===----------------------------------------------------------------------===//
+
+#ifndef PRISM_TARGET_LPU_SCHEDULER_H
+#define PRISM_TARGET_LPU_SCHEDULER_H
+
+#include "prism/Sim/Lpu/Program.h"
+
+#include <cstdint>
+#include <map>
+#include <unordered_map>
+#include <vector>
+
+namespace prism::lpu {
+
+using sim::lpu::Instruction;
+using sim::lpu::Machine;
+using sim::lpu::Program;
+using sim::lpu::Unit;
+
+/// A chain under construction. Streams are chain-local ids; an instruction
+/// consuming streams runs in the cycle its operands appear, and MEM reads
+/// (whose timing is free) are placed to deliver exactly then.
+class Chain {
+public:
+  explicit Chain(int64_t chip) : defaultChip(chip) {}
+
+  /// MEM: `width` slices from `slice` read `count` vectors each from
+  /// `address` (advancing `stride` bytes a cycle); one stream per slice.
+  std::vector<int> read(int64_t slice, int64_t address, int64_t count,
+                        int64_t width = 1, int64_t stride = 320, int64_t chip = -1);
+  int read1(int64_t slice, int64_t address, int64_t count, int64_t stride = 320,
+            int64_t chip = -1) {
+    return read(slice, address, count, 1, stride, chip)[0];
+  }
+  void write(const std::vector<int> &streams, int64_t slice, int64_t address,
+             int64_t stride = 320);
+  int gather(int64_t slice, int64_t base, int64_t bytesPerIndex, int index);
+  /// VXM: binary (two streams, or a stream and an immediate), unary, cvt.
+  /// `at`: the cycle offset its operands appear when they all come from
+  /// MEM reads (default: the chain's first).
+  int vxm(llvm::StringRef op, llvm::StringRef dtype, std::vector<int> in,
+          std::optional<double> immediate = std::nullopt, llvm::StringRef toDtype = "",
+          int64_t param = 0, std::optional<int64_t> at = std::nullopt);
+  /// The cycle offset a stream's vector appears (computed streams only).
+  int64_t appearsAt(int stream) const { return streams[stream].at; }
+  int sxm(llvm::StringRef op, llvm::StringRef dtype, int64_t param, int in);
+  /// MXM: load a weight tile (rows or columns) from `streams`; the chain's
+  /// matmuls use the plane and buffer the load is given.
+  void load(llvm::StringRef dtype, bool columns, const std::vector<int> &streams);
+  /// One activation stream against the loaded tile, plus optional partial
+  /// sums; `outputs` streams of 80 columns each.
+  std::vector<int> matmul(llvm::StringRef dtype, int activation,
+                          const std::vector<int> &partials, int64_t outputs);
+  /// C2C: send a stream to another chip; the vector arrives there on a
+  /// stream `latency` cycles later.
+  int transfer(int stream, int64_t toChip);
+
+  /// Cycles an instruction repeats (one vector per cycle): set before
+  /// adding the instructions that share it.
+  void setCount(int64_t n) { count = n; }
+
+private:
+  friend class Scheduler;
+  struct Node {
+    Unit unit;
+    std::string op, dtype, toDtype;
+    int64_t chip;
+    int64_t slice = -1; // MEM: fixed first slice
+    int64_t width = 1, count = 1;
+    int64_t offset = INT64_MIN; // relative to the chain's start
+    std::vector<int> in, out;
+    int64_t address = 0, stride = 320, param = 0;
+    std::optional<double> immediate;
+    bool columns = false;
+    int64_t toChip = -1;
+    int64_t port = -1; // C2C port (picked)
+    bool mxm = false;  // uses the chain's plane and buffer
+  };
+  struct StreamVar {
+    int producer;
+    int64_t chip;
+    int64_t at = INT64_MIN; // cycle offset it appears
+    int64_t count = 1;
+  };
+  int newStream(int producer, int64_t chip);
+  int64_t consume(Node &node, std::optional<int64_t> hint = std::nullopt);
+  int add(Node node);
+
+  int64_t defaultChip;
+  int64_t count = 1;
+  int64_t loadEnd = 1;
+  std::vector<Node> nodes;
+  std::vector<StreamVar> streams;
+  const Machine *machine = nullptr;
+  friend struct ChainMachine;
+};
+
+class Scheduler {
+public:
+  explicit Scheduler(Program &program);
+
+  /// A chain to build for this program's machine.
+  Chain chain(int64_t chip);
+  /// Places the chain at the earliest cycle >= `ready` where all it needs is
+  /// free; returns the cycle after its last MEM write (when its results can
+  /// be read), or after its last instruction.
+  int64_t place(Chain &chain, int64_t ready);
+
+  /// The last cycle any instruction runs or any result appears, plus one.
+  int64_t makespan() const { return end; }
+
+private:
+  struct Intervals {
+    std::map<int64_t, int64_t> spans; // start -> end, disjoint, merged
+    /// The end of a span overlapping [start, end), or 0 if none.
+    int64_t conflict(int64_t start, int64_t end) const;
+    void add(int64_t start, int64_t end);
+  };
+  Intervals &table(int64_t chip, int kind, int64_t index);
+
+  Program &program;
+  const Machine &machine;
+  std::unordered_map<uint64_t, Intervals> tables;
+  int64_t end = 0;
+};
+
+} // namespace prism::lpu
+
+#endif // PRISM_TARGET_LPU_SCHEDULER_H
