@@ -2,15 +2,15 @@
 """Greedy decoding on the simulated LPU against the host.
 
     /usr/bin/python3 python/lpu_greedy.py --bin-dir BIN --model M.onnx
-        --work DIR --chips N [--tensor-parallel T] [--prompt 8]
-        [--context 32] [--steps 16] [--seed 1] [--tolerance 1e-2]
+        --work DIR [--chips 1x1,2x2,8x2] [--prompt 8] [--context 32]
+        [--steps 16] [--seed 1] [--tolerance 1e-2]
 
-Compiles MODEL's @prefill and @decode for N LPU chips (prismc
---compile-to=lpu) and runs greedy generation twice: on the host
-(prism-run on the phases: @prefill, then @decode into a cache buffer of
-CONTEXT positions) and in the LPU simulator (prism-sim lpu, the same
-steps; each step's inputs, the cache included, are the program's inputs
-and its logits and appended cache entries its outputs).
+Runs greedy generation on the host (prism-run on the phases: @prefill,
+then @decode into a cache buffer of CONTEXT positions) and, for each
+CHIPSxTP of --chips, in the LPU simulator: MODEL's @prefill and @decode
+compiled for CHIPS chips in stages of TP (prismc --compile-to=lpu), run by
+prism-sim lpu step by step (each step's inputs, the cache included, are
+the program's inputs; its logits and appended cache entries its outputs).
 
 Every step's logits must agree within fp16 tolerance
 (|lpu - host| <= TOLERANCE * max|host|) and every generated token must be
@@ -68,8 +68,8 @@ def main():
     ap.add_argument("--bin-dir", required=True)
     ap.add_argument("--model", required=True)
     ap.add_argument("--work", required=True)
-    ap.add_argument("--chips", type=int, default=1)
-    ap.add_argument("--tensor-parallel", type=int, default=0)
+    ap.add_argument("--chips", default="1x1",
+                    help="comma-separated CHIPSxTP (chips, chips per stage)")
     ap.add_argument("--prompt", type=int, default=8)
     ap.add_argument("--context", type=int, default=32)
     ap.add_argument("--steps", type=int, default=16)
@@ -84,17 +84,20 @@ def main():
     shape = ["--prompt", str(a.prompt), "--context", str(a.context), "--batch", "1"]
     phases = os.path.join(a.work, "phases.mlir")
     run([prismc, a.model, "--compile-to=phases", "-o", phases] + shape)
+    configs = [tuple(int(x) for x in c.split("x")) for c in a.chips.split(",")]
     programs = {}
-    for fn in ("prefill", "decode"):
-        programs[fn] = os.path.join(a.work, "%s.lpu" % fn)
-        run([prismc, a.model, "--compile-to=lpu", "--lpu-function", fn,
-             "--lpu-chips", str(a.chips), "--lpu-tensor-parallel",
-             str(a.tensor_parallel), "-o", programs[fn]] + shape)
+    for chips, tp in configs:
+        for fn in ("prefill", "decode"):
+            path = os.path.join(a.work, "%s-%dx%d.lpu" % (fn, chips, tp))
+            programs[(chips, fn)] = path
+            run([prismc, a.model, "--compile-to=lpu", "--lpu-function", fn,
+                 "--lpu-chips", str(chips), "--lpu-tensor-parallel", str(tp),
+                 "-o", path] + shape)
 
     rng = np.random.default_rng(a.seed)
     vocab = None
     results = {}
-    for target in ("host", "lpu"):
+    for target in ["host"] + [chips for chips, _ in configs]:
         prompt_inputs = {"attention_mask": np.ones((1, a.prompt), np.int64),
                          "position_ids": np.arange(a.prompt, dtype=np.int64)[None]}
         if vocab is None:
@@ -111,8 +114,8 @@ def main():
                             os.path.join(a.work, "host-prefill"), ["--function", "prefill"])
             filled, logits = out("kv_cache"), out("logits")
         else:
-            out, _ = prism_sim(a.bin_dir, programs["prefill"], prompt_inputs,
-                               os.path.join(a.work, "lpu-prefill"))
+            out, _ = prism_sim(a.bin_dir, programs[(target, "prefill")], prompt_inputs,
+                               os.path.join(a.work, "lpu%d-prefill" % target))
             logits = out["logits"].reshape(1, a.prompt, vocab)
             filled = out["kv_cache"].reshape(filled_shape)
         filled_shape = filled.shape  # [layers, 2, 1, heads, prompt, head_dim]
@@ -135,8 +138,8 @@ def main():
                                 ["--function", "decode"])
                 append, logits = out("kv_cache_append"), out("logits")
             else:
-                out, report = prism_sim(a.bin_dir, programs["decode"], inputs,
-                                        os.path.join(a.work, "lpu-decode%d" % step))
+                out, report = prism_sim(a.bin_dir, programs[(target, "decode")], inputs,
+                                        os.path.join(a.work, "lpu%d-decode%d" % (target, step)))
                 append = out["kv_cache_append"].reshape(buffer.shape[:4] + (1, buffer.shape[5]))
                 logits = out["logits"].reshape(1, 1, vocab)
             buffer[..., n:n + 1, :] = append
@@ -146,17 +149,21 @@ def main():
         results[target] = (steps, tokens, report)
 
     ok = True
-    host, lpu = results["host"], results["lpu"]
-    for step, (ref, got, rt, t) in enumerate(zip(host[0], lpu[0], host[1], lpu[1])):
-        err = float(np.abs(got - ref).max() / np.abs(ref).max())
-        good = err <= a.tolerance and rt == t
-        ok &= good
-        print("%s %2d token %4d (host %4d) logits error %.2e of max|host|%s" %
-              ("prefill" if step == 0 else "decode ", step, t, rt, err,
-               "" if good else "  MISMATCH"))
-    print("LPU, %d chips: last decode step\n%s" % (a.chips, lpu[2]))
-    print("%d greedy steps on %d chips: %s" %
-          (a.steps, a.chips, "identical tokens" if ok else "MISMATCH"))
+    host = results["host"]
+    for chips, tp in configs:
+        lpu = results[chips]
+        same = True
+        for step, (ref, got, rt, t) in enumerate(zip(host[0], lpu[0], host[1], lpu[1])):
+            err = float(np.abs(got - ref).max() / np.abs(ref).max())
+            good = err <= a.tolerance and rt == t
+            same &= good
+            print("%d chips: %s %2d token %4d (host %4d) logits error %.2e of max|host|%s" %
+                  (chips, "prefill" if step == 0 else "decode ", step, t, rt, err,
+                   "" if good else "  MISMATCH"))
+        print("%d chips (stages of %d), last decode step:\n%s" % (chips, tp, lpu[2]))
+        print("%d greedy steps on %d chips: %s" %
+              (a.steps, chips, "identical tokens" if same else "MISMATCH"))
+        ok &= same
     return 0 if ok else 1
 
 

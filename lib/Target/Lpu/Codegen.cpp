@@ -331,6 +331,7 @@ Act Codegen::toF16(const Act &in, int64_t chip, int64_t) {
       streams.push_back(c.read1(p->slice, p->address, a.rows));
     // A missing partner reads a zero vector (lanes it does not carry).
     std::vector<int64_t> zeroAvoid = avoid;
+    zeroAvoid.push_back(packed.slice);
     while ((int64_t)streams.size() < per) {
       auto [zs, za] = zeroAt(chip, zeroAvoid);
       zeroAvoid.push_back(zs);
