@@ -383,10 +383,12 @@ Expected<Program> prism::sim::lpu::parseProgram(StringRef text,
       else if (in.op == "write" && !from.empty() && to.size() == 1)
         ok = address(to[0]) && streams(from, in.in) &&
              (int64_t)in.in.size() == in.width;
-      else if (in.op == "gather" && from.size() == 3 && to.size() == 1 &&
+      else if (in.op == "gather" && from.size() == 5 && to.size() == 1 &&
                in.width == 1)
         ok = integer(from[0], in.address) && integer(from[1], in.stride) &&
-             streams(from.drop_front(2), in.in) && streams(to, in.out);
+             integer(from[2], in.first) && integer(from[3], in.rows) &&
+             in.rows > 0 && streams(from.drop_front(4), in.in) &&
+             streams(to, in.out);
       break;
     case Unit::Vxm: {
       if (lanes(in.dtype) == 0 || in.width != 1 || to.size() != 1 ||
@@ -526,7 +528,8 @@ std::string prism::sim::lpu::formatInstruction(const Instruction &inst) {
     else if (in->op == "write")
       os << ' ' << ins << " -> " << in->address << stride;
     else
-      os << ' ' << in->address << ' ' << in->stride << ' ' << ins << " -> "
+      os << ' ' << in->address << ' ' << in->stride << ' ' << in->first << ' '
+         << in->rows << ' ' << ins << " -> "
          << outs;
     break;
   case Unit::Vxm:
@@ -668,7 +671,8 @@ StreamKey key(const Instruction &in, const Stream &s) {
 }
 
 /// Unit kinds as resources: the MXM's weight-load queue is its own.
-enum Resource { RMem, RVxm, RSxm, RMxmLoad, RMxm, RC2c };
+/// A link is full duplex: its send and receive queues are distinct.
+enum Resource { RMem, RVxm, RSxm, RMxmLoad, RMxm, RSend, RRecv };
 
 Resource resourceOf(const Instruction &in) {
   switch (in.unit) {
@@ -681,7 +685,7 @@ Resource resourceOf(const Instruction &in) {
   case Unit::Mxm:
     return in.op == "load" ? RMxmLoad : RMxm;
   case Unit::C2c:
-    return RC2c;
+    return in.op == "send" ? RSend : RRecv;
   }
   return RMem;
 }
@@ -743,6 +747,13 @@ Error prism::sim::lpu::checkProgram(const Program &p) {
     for (const Stream &s : llvm::concat<const Stream>(in.in, in.out))
       if (s.index < 0 || s.index >= m.streams)
         return fail(in, "stream " + s.str() + " does not exist");
+    if (in.unit == Unit::Mem && in.op == "gather" &&
+        (in.address < 0 || in.address % kVectorBytes != 0 || in.stride < 0 ||
+         in.stride % kVectorBytes != 0 ||
+         in.address + (in.rows - 1) * in.stride + kVectorBytes > m.sliceBytes))
+      return fail(in, formatv("SRAM overflow: the gathered rows end beyond the "
+                              "slice's {0} bytes (or are not vector slots)",
+                              m.sliceBytes));
     if (in.unit == Unit::Mem && in.op != "gather") {
       int64_t lastAddress = in.address + (in.count - 1) * in.stride;
       if (in.address < 0 || in.address % kVectorBytes != 0 || in.stride < 0 ||
@@ -979,11 +990,12 @@ void step(State &st, const Instruction &in, int64_t i) {
       } else { // gather: the address from lane 0 (i32) of the index stream
         int32_t index;
         memcpy(&index, st.stream(in, in.in[0], t).data(), 4);
-        int64_t address = in.address + (int64_t)index * in.stride;
+        // Rows [first, first + rows) live here; other indices read zeros
+        // (a table split over slices gathers from each and adds).
         Vector v(kVectorBytes, 0);
-        if (address >= 0 && address % kVectorBytes == 0 &&
-            address + kVectorBytes <= m.sliceBytes)
-          v = st.read(in.chip, in.unitIndex, address);
+        if (index >= in.first && index < in.first + in.rows)
+          v = st.read(in.chip, in.unitIndex,
+                      in.address + (index - in.first) * in.stride);
         st.put(in, in.out[0], out, std::move(v));
       }
     }

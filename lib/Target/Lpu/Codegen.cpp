@@ -149,6 +149,8 @@ private:
   llvm::Error lowerRotary(xfmr::RotaryOp op);
   llvm::Error lowerSwiGlu(xfmr::SwiGluOp op);
   llvm::Error lowerAttention(xfmr::AttentionOp op);
+  Piece pieceTo(const Piece &p, int64_t rows, int64_t chip);
+  int64_t headChip(int64_t first, int64_t g) const;
   llvm::Error lowerLayout(Operation *op);
   llvm::Error bindOutputs(func::ReturnOp ret);
 
@@ -171,6 +173,7 @@ private:
   DenseMap<Value, std::shared_ptr<Entry>> values;
   DenseMap<Operation *, int64_t> stage;
   std::map<std::pair<int64_t, int64_t>, Act> onChip, inF16; // (act id, chip)
+  std::map<std::tuple<int64_t, int64_t, int64_t, int64_t>, Piece> movedPieces;
   std::map<std::pair<unsigned, std::string>, Act> inputs;
   std::vector<std::unique_ptr<CacheHead>> cacheHeads;
   // Bump allocation: per chip and slice, the next free byte; activation
@@ -451,6 +454,8 @@ static std::shared_ptr<std::vector<float>> floatsOf(Attribute attr) {
     return nullptr;
   Type elt = type.getElementType();
   int64_t n = type.getNumElements();
+  if (!isa<DenseElementsAttr, DenseResourceElementsAttr>(attr))
+    return nullptr; // external data: shape only
   auto out = std::make_shared<std::vector<float>>(n);
   if (auto dense = dyn_cast<DenseElementsAttr>(attr)) {
     if (isa<FloatType>(elt)) {
@@ -705,23 +710,77 @@ Act Codegen::materialize(const Const &c, const Act &like, ArrayRef<int64_t> shap
   return out;
 }
 
+/// Ops of constants only (the causal mask a phase builds from Range, Less
+/// and Where) are evaluated here.
+static std::optional<Const> fold(Operation *op, ArrayRef<const Const *> in) {
+  StringRef name = op->getName().getStringRef();
+  auto type = dyn_cast<RankedTensorType>(op->getResult(0).getType());
+  if (!type || !type.hasStaticShape())
+    return std::nullopt;
+  for (const Const *c : in)
+    if (!c->values)
+      return std::nullopt;
+  Const out;
+  out.shape.assign(type.getShape().begin(), type.getShape().end());
+  int64_t n = product(out.shape);
+  out.values = std::make_shared<std::vector<float>>(n);
+  std::vector<float> &r = *out.values;
+  if (name == "onnx.Range" && in.size() == 3) {
+    for (int64_t i = 0; i < n; ++i)
+      r[i] = (*in[0]->values)[0] + i * (*in[2]->values)[0];
+    return out;
+  }
+  // Elementwise with numpy broadcasting.
+  auto at = [&](const Const &c, int64_t flat) {
+    SmallVector<int64_t> idx = unflatten(flat, out.shape, -1);
+    int64_t off = out.shape.size() - c.shape.size(), f = 0;
+    for (size_t i = 0; i < c.shape.size(); ++i)
+      f = f * c.shape[i] + (c.shape[i] == 1 ? 0 : idx[off + i]);
+    return (*c.values)[f];
+  };
+  for (int64_t i = 0; i < n; ++i) {
+    if (name == "onnx.Less" && in.size() == 2)
+      r[i] = at(*in[0], i) < at(*in[1], i);
+    else if (name == "onnx.Greater" && in.size() == 2)
+      r[i] = at(*in[0], i) > at(*in[1], i);
+    else if (name == "onnx.Equal" && in.size() == 2)
+      r[i] = at(*in[0], i) == at(*in[1], i);
+    else if (name == "onnx.Where" && in.size() == 3)
+      r[i] = at(*in[0], i) != 0 ? at(*in[1], i) : at(*in[2], i);
+    else if (name == "onnx.Add" && in.size() == 2)
+      r[i] = at(*in[0], i) + at(*in[1], i);
+    else if (name == "onnx.Sub" && in.size() == 2)
+      r[i] = at(*in[0], i) - at(*in[1], i);
+    else if (name == "onnx.Mul" && in.size() == 2)
+      r[i] = at(*in[0], i) * at(*in[1], i);
+    else
+      return std::nullopt;
+  }
+  return out;
+}
+
 llvm::Error Codegen::lowerElementwise(Operation *op) {
   StringRef name = op->getName().getStringRef();
   auto outShape = cast<RankedTensorType>(op->getResult(0).getType()).getShape();
   if (name == "onnx.Cast") {
     auto entry = values.lookup(op->getOperand(0));
+    if (entry && std::holds_alternative<Const>(*entry)) {
+      values[op->getResult(0)] = entry; // values are kept as floats
+      return llvm::Error::success();
+    }
     // Integer inputs are bound as f32 columns where arithmetic reads them.
     if (auto arg = dyn_cast<BlockArgument>(op->getOperand(0))) {
       Act a = input(arg, "f32");
       values[op->getResult(0)] = std::make_shared<Entry>(a);
       return llvm::Error::success();
     }
+    // Activations stay f32 in SRAM (wider than an f16 graph computes).
     if (entry && std::holds_alternative<Act>(*entry) &&
-        cast<RankedTensorType>(op->getResult(0).getType()).getElementType().isF32()) {
+        isa<FloatType>(cast<RankedTensorType>(op->getResult(0).getType()).getElementType())) {
       values[op->getResult(0)] = entry;
       return llvm::Error::success();
     }
-    return fail(op, "only casts of integer inputs to f32 are lowered");
+    return fail(op, "only casts of integer inputs and between float types are lowered");
   }
   auto lhs = values.lookup(op->getOperand(0)), rhs = values.lookup(op->getOperand(1));
   if (!lhs || !rhs)
@@ -956,42 +1015,81 @@ llvm::Error Codegen::lowerEmbedding(xfmr::EmbeddingOp op) {
   int64_t rowsOfTable = table->shape[0], d = table->shape[1];
   auto outShape = op.getType().getShape();
   int64_t width = pieceWidthFor(op.getResult());
-  // The table as f16 row pieces (halves of a head for rotary tables),
-  // shared among the stage's chips; a gather per piece and row of ids.
+  // The table as f16 rows of two result pieces (lanes 0-79 and 80-159),
+  // shared among the stage's chips; a slice holds a block of rows, and a
+  // row is gathered from every block (the others read zeros) and summed.
   Act idx = input(ids, "i32");
   Act out = newAct(outShape, idx.tokenAxis >= 0 ? idx.tokenAxis : -1, idx.rows);
   int64_t chip0 = lead(op);
-  int64_t piecesPerRow = (d + width - 1) / width;
-  for (int64_t p = 0; p < piecesPerRow; ++p) {
-    int64_t chip = chip0 + p % tp;
+  int64_t pieces = (d + width - 1) / width;
+  int64_t perSlice = program.machine.sliceBytes / kVector;
+  for (int64_t p0 = 0; p0 < pieces; p0 += 2) {
+    int64_t chip = chip0 + (p0 / 2) % tp;
     Act where = toChip(idx, chip);
-    std::vector<int64_t> cols;
-    for (int64_t c = p * width; c < std::min(d, (p + 1) * width); ++c)
-      cols.push_back(c);
-    // Table rows, one f16 vector each (lanes 0-79), in one slice.
-    // In the weights' slices, a group at a time.
-    int64_t slice = (nextGroup[chip]++ % (kWeightSlices / kGroup)) * kGroup;
-    int64_t base = allocate(chip, slice, rowsOfTable);
-    if (!shapeOnly && table->values)
-      for (int64_t r = 0; r < rowsOfTable; ++r) {
-        std::vector<double> v(cols.size());
-        for (auto [l, c] : llvm::enumerate(cols))
-          v[l] = (*table->values)[r * d + c];
-        data(chip, slice, base + r * kVector, "f16", v);
-      }
-    Piece result = newPiece(chip, "f32", cols, out.rows, {slice});
+    std::vector<std::vector<int64_t>> cols;
+    for (int64_t p = p0; p < std::min(pieces, p0 + 2); ++p) {
+      cols.emplace_back();
+      for (int64_t c = p * width; c < std::min(d, (p + 1) * width); ++c)
+        cols.back().push_back(c);
+    }
+    struct Block {
+      int64_t slice, base, first, rows;
+    };
+    std::vector<Block> blocks;
+    for (int64_t first = 0; first < rowsOfTable; first += perSlice) {
+      int64_t rows = std::min(perSlice, rowsOfTable - first);
+      // The weight slice with room, least filled first.
+      int64_t slice = -1;
+      for (int64_t sl = 0; sl < kWeightSlices; ++sl)
+        if (top[{chip, sl}] + rows * kVector <= program.machine.sliceBytes &&
+            (slice < 0 || top[{chip, sl}] < top[{chip, slice}]))
+          slice = sl;
+      if (slice < 0)
+        return fail(op, formatv("the table does not fit chip {0}'s SRAM", chip).str());
+      blocks.push_back({slice, allocate(chip, slice, rows), first, rows});
+      if (!shapeOnly && table->values)
+        for (int64_t r = 0; r < rows; ++r) {
+          std::vector<double> v(160, 0.0);
+          for (auto [half, cs] : llvm::enumerate(cols))
+            for (auto [l, c] : llvm::enumerate(cs))
+              v[80 * half + l] = (*table->values)[(first + r) * d + c];
+          data(chip, slice, blocks.back().base + r * kVector, "f16", v);
+        }
+    }
+    std::vector<int64_t> avoid;
+    for (const Block &b : blocks)
+      avoid.push_back(b.slice);
+    std::vector<Piece> results;
+    for (auto &cs : cols) {
+      results.push_back(newPiece(chip, "f32", cs, out.rows, avoid));
+      avoid.push_back(results.back().slice);
+    }
     int64_t ready = 0;
     for (int64_t r = 0; r < out.rows; ++r) {
       const Piece &id = where.pieces[0];
       Chain c = sched.chain(chip);
       int i = c.read1(id.slice, id.address + r * kVector, 1);
-      int g = c.gather(slice, base, kVector, i);
-      int f = c.vxm("cvt", "f16", {g}, 0.0, "f32");
-      c.write({f}, result.slice, result.address + r * kVector);
+      std::vector<int> rows;
+      for (const Block &b : blocks)
+        rows.push_back(c.gather(b.slice, b.base, kVector, b.first, b.rows, i));
+      // Sum the blocks' vectors, a level at a time (an odd one waits).
+      while (rows.size() > 1) {
+        std::vector<int> next;
+        for (size_t k = 0; k + 1 < rows.size(); k += 2)
+          next.push_back(c.vxm("add", "f16", {rows[k], rows[k + 1]}));
+        if (rows.size() % 2)
+          next.push_back(c.vxm("mov", "f16", {rows.back()}));
+        rows = next;
+      }
+      for (auto [half, piece] : llvm::enumerate(results))
+        c.write({c.vxm("cvt", "f16", {rows[0]}, (double)half, "f32")}, piece.slice,
+                piece.address + r * kVector);
       ready = std::max(ready, sched.place(c, id.ready));
     }
-    result.ready = ready;
-    out.pieces.push_back(result);
+    for (Piece &piece : results) {
+      piece.ready = ready;
+      out.pieces.push_back(piece);
+    }
   }
   values[op.getResult()] = std::make_shared<Entry>(out);
   return llvm::Error::success();
@@ -1123,31 +1221,48 @@ llvm::Error Codegen::lowerSwiGlu(xfmr::SwiGluOp op) {
   return llvm::Error::success();
 }
 
+/// A piece's rows moved to `chip` (memoised).
+Piece Codegen::pieceTo(const Piece &p, int64_t rows, int64_t chip) {
+  if (p.chip == chip)
+    return p;
+  auto key = std::make_tuple(p.chip, p.slice, p.address, chip);
+  if (auto it = movedPieces.find(key); it != movedPieces.end())
+    return it->second;
+  Act one = newAct({rows}, -1, rows);
+  one.pieces = {p};
+  Piece moved = toChip(one, chip).pieces[0];
+  movedPieces[key] = moved;
+  return moved;
+}
+
+/// The chip that runs key/value head `g` of an attention of stage `first`
+/// (heads are shared among the stage's chips, as the cache is).
+int64_t Codegen::headChip(int64_t first, int64_t g) const { return first + g % tp; }
+
 llvm::Error Codegen::lowerAttention(xfmr::AttentionOp op) {
   if (op.getCausal() || op.getWindow() != 0 || op.getSoftcap().convertToDouble() != 0)
     return fail(op, "causal, windowed or soft-capped attention is not lowered (the "
                     "mask carries causality in Prism's phases)");
   auto qe = values.lookup(op.getQuery()), ke = values.lookup(op.getKey()),
        ve = values.lookup(op.getValue());
-  if (!qe || !ke || !ve)
+  if (!qe || !ke || !ve || !std::holds_alternative<Act>(*qe) ||
+      !std::holds_alternative<Act>(*ke) || !std::holds_alternative<Act>(*ve))
     return fail(op, "its operands were not lowered");
-  int64_t chip = lead(op);
-  Act q = toChip(std::get<Act>(*qe), chip), k = toChip(std::get<Act>(*ke), chip),
-      v = toChip(std::get<Act>(*ve), chip);
+  const Act &q = std::get<Act>(*qe), &k = std::get<Act>(*ke), &v = std::get<Act>(*ve);
   auto qShape = op.getQuery().getType().getShape();
   auto kShape = op.getKey().getType().getShape();
   int64_t hq = qShape[1], hkv = kShape[1], d = qShape[3], m = q.rows;
   int64_t half = d / 2;
   if (d % 2 || half > 80 || qShape[0] != 1)
     return fail(op, "head dims above 160 or batches above 1 are not lowered");
+  int64_t first = lead(op);
   // The past, from the cache (or none in a prefill).
   const CacheEntry *pastK = nullptr, *pastV = nullptr;
   if (op.getPastKey()) {
     auto pk = values.lookup(op.getPastKey()), pv = values.lookup(op.getPastValue());
     if (pk && std::holds_alternative<CacheEntry>(*pk))
       pastK = &std::get<CacheEntry>(*pk), pastV = &std::get<CacheEntry>(*pv);
-    else if (!isa<ShapedType>(op.getPastKey().getType()) ||
-             cast<ShapedType>(op.getPastKey().getType()).getDimSize(2) != 0)
+    else if (cast<ShapedType>(op.getPastKey().getType()).getDimSize(2) != 0)
       return fail(op, "its past is not the phase's KV cache");
   }
   int64_t past = pastK ? pastK->length : 0, total = past + m;
@@ -1158,19 +1273,37 @@ llvm::Error Codegen::lowerAttention(xfmr::AttentionOp op) {
         return &p;
     return nullptr;
   };
-  // This step's keys and values join the cache (f16, the two halves of a
-  // head at lanes 0 and 80).
   std::vector<int64_t> laneOf(d);
   for (int64_t i = 0; i < d; ++i)
     laneOf[i] = i < half ? i : 80 + i - half;
   CacheEntry presentK, presentV;
-  for (auto [entry, act, pastEntry] :
-       {std::make_tuple(&presentK, &k, pastK), std::make_tuple(&presentV, &v, pastV)}) {
-    entry->from = 0;
-    entry->length = total;
-    entry->headDim = d;
-    entry->laneOf = laneOf;
-    for (int64_t g = 0; g < hkv; ++g) {
+  for (CacheEntry *e : {&presentK, &presentV}) {
+    e->length = total;
+    e->headDim = d;
+    e->laneOf = laneOf;
+  }
+  std::optional<Act> mask;
+  if (op.getMask()) {
+    auto me = values.lookup(op.getMask());
+    if (!me || !std::holds_alternative<Act>(*me))
+      return fail(op, "its mask was not lowered");
+    mask = std::get<Act>(*me);
+    if (mask->columns() != total)
+      return fail(op, "its mask is not one bias per position");
+  }
+  float lowest = -std::numeric_limits<float>::max();
+  int64_t scorePieces = (total + 79) / 80;
+  bool padded = total % 80 != 0;
+  double scale = op.getScale().convertToDouble();
+  Act out = newAct(op.getOutput().getType().getShape(), q.tokenAxis, m);
+  std::vector<Piece> outPieces(2 * hq);
+  for (int64_t g = 0; g < hkv; ++g) {
+    int64_t chip = headChip(first, g);
+    // This step's keys and values join the cache (f16, the two halves of a
+    // head at lanes 0 and 80).
+    CacheHead *heads[2];
+    for (auto [kv, act, pastEntry] :
+         {std::make_tuple(0, &k, pastK), std::make_tuple(1, &v, pastV)}) {
       CacheHead *head;
       if (pastEntry) {
         head = pastEntry->heads[g];
@@ -1181,168 +1314,159 @@ llvm::Error Codegen::lowerAttention(xfmr::AttentionOp op) {
             std::make_unique<CacheHead>(CacheHead{chip, slice, address, total, 0}));
         head = cacheHeads.back().get();
       }
-      const Piece *lo = findHalf(*act, g, 0), *hi = findHalf(*act, g, 1);
-      if (!lo || !hi)
+      const Piece *lo0 = findHalf(*act, g, 0), *hi0 = findHalf(*act, g, 1);
+      if (!lo0 || !hi0)
         return fail(op, "its keys/values are not laid out in half heads");
+      Piece lo = pieceTo(*lo0, m, chip), hi = pieceTo(*hi0, m, chip);
       Chain c = sched.chain(chip);
       c.setCount(m);
-      int a = c.read1(lo->slice, lo->address, m), b = c.read1(hi->slice, hi->address, m);
+      int a = c.read1(lo.slice, lo.address, m), b = c.read1(hi.slice, hi.address, m);
       c.write({c.vxm("cvt", "f32", {a, b}, std::nullopt, "f16")}, head->slice,
               head->address + past * kVector);
-      head->ready = std::max(head->ready, sched.place(c, std::max(lo->ready, hi->ready)));
-      entry->heads.push_back(head);
+      head->ready = std::max(head->ready, sched.place(c, std::max(lo.ready, hi.ready)));
+      (kv == 0 ? presentK : presentV).heads.push_back(head);
+      heads[kv] = head;
     }
-  }
-  // The mask (with the padding lanes of the last score piece masked too).
-  std::optional<Act> mask;
-  if (op.getMask()) {
-    auto me = values.lookup(op.getMask());
-    if (!me || !std::holds_alternative<Act>(*me))
-      return fail(op, "its mask was not lowered");
-    mask = toChip(std::get<Act>(*me), chip);
-    if (mask->columns() != total)
-      return fail(op, "its mask is not one bias per position");
-  }
-  float lowest = -std::numeric_limits<float>::max();
-  int64_t scorePieces = (total + 79) / 80;
-  Piece padding;
-  bool padded = total % 80 != 0;
-  if (padded) {
-    padding = newPiece(chip, "f32", std::vector<int64_t>(80, -1), 1);
-    std::vector<double> pad(80, 0.0);
-    for (int64_t l = total % 80; l < 80; ++l)
-      pad[l] = lowest;
-    data(chip, padding.slice, padding.address, "f32", pad);
-  }
-  double scale = op.getScale().convertToDouble();
-  Act out = newAct(op.getOutput().getType().getShape(), q.tokenAxis, m);
-  for (int64_t h = 0; h < hq; ++h) {
-    int64_t g = h / (hq / hkv);
-    const Piece *lo = findHalf(q, h, 0), *hi = findHalf(q, h, 1);
-    if (!lo || !hi)
-      return fail(op, "its queries are not laid out in half heads");
-    // q as f16 (lanes as the cache's).
-    CacheHead *kh = presentK.heads[g], *vh = presentV.heads[g];
-    Piece q16 = newPiece(chip, "f16", {}, m, {lo->slice, hi->slice, kh->slice});
-    {
-      Chain c = sched.chain(chip);
-      c.setCount(m);
-      int a = c.read1(lo->slice, lo->address, m), b = c.read1(hi->slice, hi->address, m);
-      c.write({c.vxm("cvt", "f32", {a, b}, std::nullopt, "f16")}, q16.slice, q16.address);
-      q16.ready = sched.place(c, std::max(lo->ready, hi->ready));
+    CacheHead *kh = heads[0], *vh = heads[1];
+    std::optional<Act> maskHere;
+    if (mask)
+      maskHere = toChip(*mask, chip);
+    Piece padding;
+    if (padded) {
+      padding = newPiece(chip, "f32", std::vector<int64_t>(80, -1), 1);
+      std::vector<double> pad(80, 0.0);
+      for (int64_t l = total % 80; l < 80; ++l)
+        pad[l] = lowest;
+      data(chip, padding.slice, padding.address, "f32", pad);
     }
-    // Scores: keys installed as columns, 320 positions a tile.
-    std::vector<Piece> scores;
-    for (int64_t t0 = 0; t0 < total; t0 += 320) {
-      int64_t n = std::min<int64_t>(320, total - t0);
-      int64_t outs = (n + 79) / 80;
-      std::vector<Piece> tile;
-      std::vector<int64_t> avoid = {q16.slice, kh->slice};
-      for (int64_t o = 0; o < outs; ++o) {
-        tile.push_back(newPiece(chip, "f32", {}, m, avoid));
-        avoid.push_back(tile.back().slice);
-      }
-      Chain c = sched.chain(chip);
-      c.setCount(n);
-      c.load("f16", /*columns=*/true, {c.read1(kh->slice, kh->address + t0 * kVector, n)});
-      c.setCount(m);
-      auto r = c.matmul("f16", c.read1(q16.slice, q16.address, m), {}, outs);
-      for (int64_t o = 0; o < outs; ++o)
-        c.write({r[o]}, tile[o].slice, tile[o].address);
-      int64_t done = sched.place(c, std::max(q16.ready, kh->ready));
-      for (Piece &p : tile)
-        p.ready = done;
-      llvm::append_range(scores, tile);
-    }
-    // scale, + mask, clamp, + padding.
-    for (int64_t i = 0; i < scorePieces; ++i) {
-      Piece &s = scores[i];
-      if (mask) {
-        const Piece &mp = mask->pieces[i];
-        bool mb = mask->rows == 1 && m > 1;
-        s = binary(s, false, mp, mb, m, [&](Chain &c, int a, int b) {
-          int scaled = c.vxm("mul", "f32", {a}, scale);
-          int biased = c.vxm("add", "f32", {scaled, b});
-          return c.vxm("max", "f32", {biased}, (double)lowest);
-        });
-      } else {
-        s = unary(s, m, false, [&](Chain &c, int a) { return c.vxm("mul", "f32", {a}, scale); },
-                  chip);
-      }
-      if (padded && i == scorePieces - 1)
-        s = binary(s, false, padding, m > 1, m,
-                   [&](Chain &c, int a, int b) { return c.vxm("add", "f32", {a, b}); });
-    }
-    // Softmax over the positions.
-    Piece mx = reducePieces(scores, m, "max", [](Chain &, int s) { return s; });
-    std::vector<Piece> exps;
-    for (const Piece &s : scores)
-      exps.push_back(binary(s, false, mx, false, m, [&](Chain &c, int a, int b) {
-        return c.vxm("exp", "f32", {c.vxm("sub", "f32", {a, b})});
-      }));
-    Piece inv = reducePieces(exps, m, "add",
-                             [](Chain &c, int s) { return c.vxm("recip", "f32", {s}); });
-    std::vector<Piece> probs;
-    for (const Piece &e : exps)
-      probs.push_back(binary(e, false, inv, false, m, [&](Chain &c, int a, int b) {
-        return c.vxm("mul", "f32", {a, b});
-      }));
-    // Weighted values: 160 positions a tile, values installed as rows.
-    std::vector<Piece> partial;
-    for (int64_t t0 = 0, i = 0; t0 < total; t0 += 160, i += 2) {
-      int64_t n = std::min<int64_t>(160, total - t0);
-      std::vector<int64_t> avoid16 = {probs[i].slice, vh->slice};
-      if (i + 1 < (int64_t)probs.size())
-        avoid16.push_back(probs[i + 1].slice);
-      for (const Piece &p : partial)
-        avoid16.push_back(p.slice);
-      Piece p16 = newPiece(chip, "f16", {}, m, avoid16);
+    for (int64_t h = g * (hq / hkv); h < (g + 1) * (hq / hkv); ++h) {
+      const Piece *lo0 = findHalf(q, h, 0), *hi0 = findHalf(q, h, 1);
+      if (!lo0 || !hi0)
+        return fail(op, "its queries are not laid out in half heads");
+      Piece lo = pieceTo(*lo0, m, chip), hi = pieceTo(*hi0, m, chip);
+      // q as f16 (lanes as the cache's).
+      Piece q16 = newPiece(chip, "f16", {}, m, {lo.slice, hi.slice, kh->slice});
       {
         Chain c = sched.chain(chip);
         c.setCount(m);
-        int a = c.read1(probs[i].slice, probs[i].address, m);
-        int b;
-        int64_t ready = probs[i].ready;
-        if (i + 1 < (int64_t)probs.size()) {
-          b = c.read1(probs[i + 1].slice, probs[i + 1].address, m);
-          ready = std::max(ready, probs[i + 1].ready);
-        } else {
-          auto [zs, za] = zeroAt(chip, {probs[i].slice, p16.slice});
-          b = c.read1(zs, za, m, 0);
+        int a = c.read1(lo.slice, lo.address, m), b = c.read1(hi.slice, hi.address, m);
+        c.write({c.vxm("cvt", "f32", {a, b}, std::nullopt, "f16")}, q16.slice, q16.address);
+        q16.ready = sched.place(c, std::max(lo.ready, hi.ready));
+      }
+      // Scores: keys installed as columns, 320 positions a tile.
+      std::vector<Piece> scores;
+      for (int64_t t0 = 0; t0 < total; t0 += 320) {
+        int64_t n = std::min<int64_t>(320, total - t0);
+        int64_t outs = (n + 79) / 80;
+        std::vector<Piece> tile;
+        std::vector<int64_t> avoid = {q16.slice, kh->slice};
+        for (int64_t o = 0; o < outs; ++o) {
+          tile.push_back(newPiece(chip, "f32", {}, m, avoid));
+          avoid.push_back(tile.back().slice);
         }
-        c.write({c.vxm("cvt", "f32", {a, b}, std::nullopt, "f16")}, p16.slice, p16.address);
-        p16.ready = sched.place(c, ready);
+        Chain c = sched.chain(chip);
+        c.setCount(n);
+        c.load("f16", /*columns=*/true, {c.read1(kh->slice, kh->address + t0 * kVector, n)});
+        c.setCount(m);
+        auto r = c.matmul("f16", c.read1(q16.slice, q16.address, m), {}, outs);
+        for (int64_t o = 0; o < outs; ++o)
+          c.write({r[o]}, tile[o].slice, tile[o].address);
+        int64_t done = sched.place(c, std::max(q16.ready, kh->ready));
+        for (Piece &p : tile)
+          p.ready = done;
+        llvm::append_range(scores, tile);
       }
-      std::vector<Piece> outs;
-      std::vector<int64_t> avoid = {p16.slice, vh->slice};
-      for (const Piece &p : partial)
-        avoid.push_back(p.slice);
-      for (int64_t which = 0; which < 2; ++which) {
-        std::vector<int64_t> cols(half);
-        std::iota(cols.begin(), cols.end(), h * d + which * half);
-        outs.push_back(newPiece(chip, "f32", cols, m, avoid));
-        avoid.push_back(outs.back().slice);
+      // scale, + mask (clamped to the lowest float), + padding.
+      for (int64_t i = 0; i < scorePieces; ++i) {
+        Piece &s = scores[i];
+        if (maskHere) {
+          bool mb = maskHere->rows == 1 && m > 1;
+          s = binary(s, false, maskHere->pieces[i], mb, m, [&](Chain &c, int a, int b) {
+            int biased = c.vxm("add", "f32", {c.vxm("mul", "f32", {a}, scale), b});
+            return c.vxm("max", "f32", {biased}, (double)lowest);
+          });
+        } else {
+          s = unary(s, m, false,
+                    [&](Chain &c, int a) { return c.vxm("mul", "f32", {a}, scale); }, chip);
+        }
+        if (padded && i == scorePieces - 1)
+          s = binary(s, false, padding, m > 1, m,
+                     [&](Chain &c, int a, int b) { return c.vxm("add", "f32", {a, b}); });
       }
-      Chain c = sched.chain(chip);
-      c.setCount(n);
-      c.load("f16", /*columns=*/false, {c.read1(vh->slice, vh->address + t0 * kVector, n)});
-      c.setCount(m);
-      std::vector<int> partials;
-      int64_t ready = std::max(p16.ready, vh->ready);
-      for (const Piece &p : partial) {
-        partials.push_back(c.read1(p.slice, p.address, m));
-        ready = std::max(ready, p.ready);
+      // Softmax over the positions.
+      Piece mx = reducePieces(scores, m, "max", [](Chain &, int s) { return s; });
+      std::vector<Piece> exps;
+      for (const Piece &s : scores)
+        exps.push_back(binary(s, false, mx, false, m, [&](Chain &c, int a, int b) {
+          return c.vxm("exp", "f32", {c.vxm("sub", "f32", {a, b})});
+        }));
+      Piece inv = reducePieces(exps, m, "add",
+                               [](Chain &c, int s) { return c.vxm("recip", "f32", {s}); });
+      std::vector<Piece> probs;
+      for (const Piece &e : exps)
+        probs.push_back(binary(e, false, inv, false, m, [&](Chain &c, int a, int b) {
+          return c.vxm("mul", "f32", {a, b});
+        }));
+      // Weighted values: 160 positions a tile, values installed as rows.
+      std::vector<Piece> partial;
+      for (int64_t t0 = 0, i = 0; t0 < total; t0 += 160, i += 2) {
+        int64_t n = std::min<int64_t>(160, total - t0);
+        std::vector<int64_t> avoid16 = {probs[i].slice, vh->slice};
+        if (i + 1 < (int64_t)probs.size())
+          avoid16.push_back(probs[i + 1].slice);
+        for (const Piece &p : partial)
+          avoid16.push_back(p.slice);
+        Piece p16 = newPiece(chip, "f16", {}, m, avoid16);
+        {
+          Chain c = sched.chain(chip);
+          c.setCount(m);
+          int a = c.read1(probs[i].slice, probs[i].address, m);
+          int b;
+          int64_t ready = probs[i].ready;
+          if (i + 1 < (int64_t)probs.size()) {
+            b = c.read1(probs[i + 1].slice, probs[i + 1].address, m);
+            ready = std::max(ready, probs[i + 1].ready);
+          } else {
+            auto [zs, za] = zeroAt(chip, {probs[i].slice, p16.slice});
+            b = c.read1(zs, za, m, 0);
+          }
+          c.write({c.vxm("cvt", "f32", {a, b}, std::nullopt, "f16")}, p16.slice,
+                  p16.address);
+          p16.ready = sched.place(c, ready);
+        }
+        std::vector<Piece> outs;
+        std::vector<int64_t> avoid = {p16.slice, vh->slice};
+        for (const Piece &p : partial)
+          avoid.push_back(p.slice);
+        for (int64_t which = 0; which < 2; ++which) {
+          std::vector<int64_t> cols(half);
+          std::iota(cols.begin(), cols.end(), h * d + which * half);
+          outs.push_back(newPiece(chip, "f32", cols, m, avoid));
+          avoid.push_back(outs.back().slice);
+        }
+        Chain c = sched.chain(chip);
+        c.setCount(n);
+        c.load("f16", /*columns=*/false, {c.read1(vh->slice, vh->address + t0 * kVector, n)});
+        c.setCount(m);
+        std::vector<int> partials;
+        int64_t ready = std::max(p16.ready, vh->ready);
+        for (const Piece &p : partial) {
+          partials.push_back(c.read1(p.slice, p.address, m));
+          ready = std::max(ready, p.ready);
+        }
+        auto r = c.matmul("f16", c.read1(p16.slice, p16.address, m), partials, 2);
+        c.write({r[0]}, outs[0].slice, outs[0].address);
+        c.write({r[1]}, outs[1].slice, outs[1].address);
+        int64_t done = sched.place(c, ready);
+        for (Piece &p : outs)
+          p.ready = done;
+        partial = outs;
       }
-      auto r = c.matmul("f16", c.read1(p16.slice, p16.address, m), partials, 2);
-      c.write({r[0]}, outs[0].slice, outs[0].address);
-      c.write({r[1]}, outs[1].slice, outs[1].address);
-      int64_t done = sched.place(c, ready);
-      for (Piece &p : outs)
-        p.ready = done;
-      partial = outs;
+      outPieces[2 * h] = partial[0];
+      outPieces[2 * h + 1] = partial[1];
     }
-    llvm::append_range(out.pieces, partial);
   }
+  out.pieces = outPieces;
   values[op.getOutput()] = std::make_shared<Entry>(out);
   values[op.getPresents()[0]] = std::make_shared<Entry>(presentK);
   values[op.getPresents()[1]] = std::make_shared<Entry>(presentV);
@@ -1507,8 +1631,8 @@ Expected<Program> Codegen::run() {
       int64_t positions = k[2];
       if (attention.getPastKey())
         positions += cast<RankedTensorType>(attention.getPastKey().getType()).getDimSize(2);
-      auto &[slices, used] = fill[lead(attention)];
       for (int64_t r = 0; r < 2 * k[1]; ++r) {
+        auto &[slices, used] = fill[headChip(lead(attention), r / 2)];
         if (slices == 0 || used + positions * kVector > program.machine.sliceBytes)
           ++slices, used = 0;
         used += positions * kVector;
@@ -1533,9 +1657,9 @@ Expected<Program> Codegen::run() {
       // This layer's past in SRAM on the chip of its attention, bound to
       // the phase's cache input.
       auto cacheType = cast<xfmr::KvCacheType>(read.getCache().getType());
-      int64_t chip = 0;
+      int64_t first = 0;
       for (Operation *user : read->getUsers())
-        chip = lead(user);
+        first = lead(user);
       int64_t h = cacheType.getHeads(), len = cacheType.getLength(), d = cacheType.getHeadDim();
       CacheEntry entry;
       entry.length = len;
@@ -1549,6 +1673,7 @@ Expected<Program> Codegen::run() {
           inputName = n.getValue().str();
       int64_t kv = read.getValue() ? 1 : 0;
       for (int64_t g = 0; g < h; ++g) {
+        int64_t chip = headChip(first, g);
         // Room for this step's tokens after the past.
         int64_t address;
         int64_t slice = cacheSlice(chip, len + tokens, address);
@@ -1574,6 +1699,19 @@ Expected<Program> Codegen::run() {
       values[read.getResult()] = std::make_shared<Entry>(entry);
       continue;
     }
+    // Ops of constants fold.
+    SmallVector<const Const *> constants;
+    for (Value operand : op.getOperands())
+      if (auto it = values.find(operand); it != values.end())
+        if (auto *c = std::get_if<Const>(it->second.get()))
+          constants.push_back(c);
+    if (op.getNumResults() == 1 && op.getNumOperands() &&
+        constants.size() == op.getNumOperands() &&
+        !isa<xfmr::EmbeddingOp, xfmr::RmsNormOp>(op) && name != "onnx.MatMul")
+      if (auto folded = fold(&op, constants)) {
+        values[op.getResult(0)] = std::make_shared<Entry>(*folded);
+        continue;
+      }
     if (name == "onnx.MatMul")
       err = lowerMatMul(&op);
     else if (name == "onnx.Add" || name == "onnx.Sub" || name == "onnx.Mul" ||

@@ -97,8 +97,11 @@ void Chain::write(const std::vector<int> &in, int64_t slice, int64_t address,
   add(std::move(node));
 }
 
-int Chain::gather(int64_t slice, int64_t base, int64_t bytesPerIndex, int index) {
+int Chain::gather(int64_t slice, int64_t base, int64_t bytesPerIndex, int64_t first,
+                  int64_t rows, int index) {
   Node node{Unit::Mem, "gather", "", "", streams[index].chip};
+  node.first = first;
+  node.rows = rows;
   node.slice = slice;
   node.in = {index};
   node.address = base;
@@ -438,6 +441,8 @@ int64_t Scheduler::place(Chain &c, int64_t ready) {
     in.address = n.address;
     in.stride = n.stride;
     in.param = n.param;
+    in.first = n.first;
+    in.rows = n.rows;
     if (n.immediate) {
       in.hasImmediate = true;
       in.immediate = *n.immediate;

@@ -80,6 +80,7 @@ struct Instruction {
   std::vector<Stream> in, out;
   int64_t address = 0; // MEM address; gather's base
   int64_t stride = 0;  // read/write: bytes per cycle; gather: bytes per index
+  int64_t first = 0, rows = 0; // gather: the table rows this slice holds
   int64_t param = 0;   // rotate amount, distribute lane, cvt half, weight buffer
   bool hasImmediate = false;
   double immediate = 0;

@@ -45,7 +45,10 @@ public:
   }
   void write(const std::vector<int> &streams, int64_t slice, int64_t address,
              int64_t stride = 320);
-  int gather(int64_t slice, int64_t base, int64_t bytesPerIndex, int index);
+  /// Rows [first, first + rows) of a table, `bytesPerIndex` apart from
+  /// `base`; an index outside them reads zeros.
+  int gather(int64_t slice, int64_t base, int64_t bytesPerIndex, int64_t first,
+             int64_t rows, int index);
   /// VXM: binary (two streams, or a stream and an immediate), unary, cvt.
   /// `at`: the cycle offset its operands appear when they all come from
   /// MEM reads (default: the chain's first).
@@ -80,7 +83,7 @@ private:
     int64_t width = 1, count = 1;
     int64_t offset = INT64_MIN; // relative to the chain's start
     std::vector<int> in, out;
-    int64_t address = 0, stride = 320, param = 0;
+    int64_t address = 0, stride = 320, param = 0, first = 0, rows = 0;
     std::optional<double> immediate;
     bool columns = false;
     int64_t toChip = -1;
