@@ -122,6 +122,9 @@ private:
   int64_t allocate(int64_t chip, int64_t slice, int64_t vectors);
   Piece newPiece(int64_t chip, StringRef dtype, std::vector<int64_t> cols, int64_t rows,
                  const std::vector<int64_t> &avoid = {});
+  std::vector<Piece> newPieces(int64_t chip, StringRef dtype,
+                               std::vector<std::vector<int64_t>> cols, int64_t rows,
+                               const std::vector<int64_t> &avoid);
   void data(int64_t chip, int64_t slice, int64_t address, StringRef dtype,
             std::vector<double> values);
 
@@ -181,6 +184,7 @@ private:
   std::map<std::pair<int64_t, int64_t>, int64_t> top;
   std::map<int64_t, int64_t> nextSlice, nextGroup;
   int64_t nextAct = 1;
+  std::string full; // the first SRAM overflow
   // KV cache regions fill slices from the top down; activations use the
   // slices between the weights and them.
   std::map<int64_t, int64_t> cacheSlicesOf, cacheNext;
@@ -198,7 +202,50 @@ int64_t Codegen::allocate(int64_t chip, int64_t slice, int64_t vectors) {
   int64_t &at = top[{chip, slice}];
   int64_t address = at;
   at += vectors * kVector;
+  if (at > program.machine.sliceBytes && full.empty())
+    full = formatv("lpu: chip {0}'s SRAM is full (slice {1} needs {2} of {3} bytes "
+                   "for {4}): use more chips",
+                   chip, slice, at, program.machine.sliceBytes,
+                   slice < kWeightSlices ? "weights" : "activations and the KV cache")
+               .str();
   return address;
+}
+
+/// Pieces in consecutive slices at one address, written and read by one
+/// MEM instruction over the slices (a matmul's outputs).
+std::vector<Piece> Codegen::newPieces(int64_t chip, StringRef dtype,
+                                      std::vector<std::vector<int64_t>> cols, int64_t rows,
+                                      const std::vector<int64_t> &avoid) {
+  int64_t k = cols.size(), lo = kWeightSlices, hi = activationEnd(chip);
+  int64_t &next = nextSlice[chip];
+  int64_t span = hi - lo;
+  for (int64_t tries = 0; tries < span; ++tries, ++next) {
+    int64_t first = lo + next % span;
+    if (first + k > hi)
+      continue;
+    bool clash = false;
+    for (int64_t s = first; s < first + k; ++s)
+      clash |= llvm::is_contained(avoid, s);
+    if (clash)
+      continue;
+    next += k;
+    int64_t address = 0;
+    for (int64_t s = first; s < first + k; ++s)
+      address = std::max(address, top[{chip, s}]);
+    std::vector<Piece> out;
+    for (int64_t s = first; s < first + k; ++s) {
+      top[{chip, s}] = address;
+      Piece p;
+      p.chip = chip;
+      p.slice = s;
+      p.address = allocate(chip, s, rows);
+      p.dtype = dtype.str();
+      p.cols = std::move(cols[s - first]);
+      out.push_back(p);
+    }
+    return out;
+  }
+  llvm::report_fatal_error("lpu: no consecutive activation slices free of the operands");
 }
 
 Piece Codegen::newPiece(int64_t chip, StringRef dtype, std::vector<int64_t> cols,
@@ -930,6 +977,9 @@ llvm::Error Codegen::lowerMatMul(Operation *op) {
     groups.push_back(cols);
   }
   int64_t tiles = (groups.size() + 3) / 4;
+  // A matmul's tiles are alike: each starts no earlier than the one before
+  // on its chip (a bound that keeps placement linear in the tiles).
+  std::map<int64_t, int64_t> floor;
   for (int64_t tile = 0; tile < tiles; ++tile) {
     int64_t chip = first + tile % tp;
     Act x16 = toF16(x, chip, 0);
@@ -942,10 +992,20 @@ llvm::Error Codegen::lowerMatMul(Operation *op) {
       // The weight tile: column 80q+l is W[:, group q's column l], row
       // (lane) j is W's row xp.cols[j]; stored as columns across a group of
       // 16 slices.
-      int64_t group = nextGroup[chip]++ % (kWeightSlices / kGroup);
-      int64_t base = allocate(chip, group * kGroup, perSlice);
-      for (int64_t s = 1; s < kGroup; ++s)
+      // The group of 16 weight slices with the most room.
+      int64_t group = 0, lowest = INT64_MAX;
+      for (int64_t gi = 0; gi < kWeightSlices / kGroup; ++gi) {
+        int64_t used = 0;
+        for (int64_t s = 0; s < kGroup; ++s)
+          used = std::max(used, top[{chip, gi * kGroup + s}]);
+        if (used < lowest)
+          lowest = used, group = gi;
+      }
+      int64_t base = lowest;
+      for (int64_t s = 0; s < kGroup; ++s) {
+        top[{chip, group * kGroup + s}] = base;
         allocate(chip, group * kGroup + s, perSlice);
+      }
       if (!shapeOnly && w->values) {
         for (int64_t j = 0; j < vectors; ++j) {
           int64_t q = j / 80, l = j % 80;
@@ -959,16 +1019,10 @@ llvm::Error Codegen::lowerMatMul(Operation *op) {
           data(chip, group * kGroup + j % kGroup, base + (j / kGroup) * kVector, dtype, v);
         }
       }
-      std::vector<Piece> outs;
       std::vector<int64_t> avoid = {xp.slice};
       for (const Piece &p : partial)
         avoid.push_back(p.slice);
-      for (auto &g : tileGroups) {
-        std::vector<int64_t> cols(g.begin(), g.end());
-        Piece o = newPiece(chip, acc, cols, x.rows, avoid);
-        avoid.push_back(o.slice);
-        outs.push_back(o);
-      }
+      std::vector<Piece> outs = newPieces(chip, acc, tileGroups, x.rows, avoid);
       Chain c = sched.chain(chip);
       auto weights = c.read(group * kGroup, base, perSlice, kGroup);
       c.load(dtype, /*columns=*/true, weights);
@@ -976,14 +1030,14 @@ llvm::Error Codegen::lowerMatMul(Operation *op) {
       int act = c.read1(xp.slice, xp.address, x.rows);
       std::vector<int> partials;
       int64_t ready = xp.ready;
-      for (const Piece &p : partial) {
-        partials.push_back(c.read1(p.slice, p.address, x.rows));
-        ready = std::max(ready, p.ready);
+      if (!partial.empty()) {
+        partials = c.read(partial[0].slice, partial[0].address, x.rows, partial.size());
+        ready = std::max(ready, partial[0].ready);
       }
       auto results = c.matmul(dtype, act, partials, outs.size());
-      for (auto [q, o] : llvm::enumerate(outs))
-        c.write({results[q]}, o.slice, o.address);
-      int64_t done = sched.place(c, ready);
+      c.write(results, outs[0].slice, outs[0].address);
+      int64_t done = sched.place(c, std::max(ready, floor[chip]));
+      floor[chip] = sched.lastStart();
       for (Piece &o : outs)
         o.ready = done;
       partial = outs;
@@ -1339,132 +1393,153 @@ llvm::Error Codegen::lowerAttention(xfmr::AttentionOp op) {
         pad[l] = lowest;
       data(chip, padding.slice, padding.address, "f32", pad);
     }
-    for (int64_t h = g * (hq / hkv); h < (g + 1) * (hq / hkv); ++h) {
-      const Piece *lo0 = findHalf(q, h, 0), *hi0 = findHalf(q, h, 1);
+    // The group's query heads share its keys and values: they are the rows
+    // (head-major, then tokens) of one pass through scores, softmax and the
+    // weighted values.
+    int64_t rep = hq / hkv, rows = rep * m;
+    std::vector<int64_t> avoidQ = {kh->slice, vh->slice};
+    std::vector<std::pair<Piece, Piece>> halves;
+    for (int64_t hh = 0; hh < rep; ++hh) {
+      const Piece *lo0 = findHalf(q, g * rep + hh, 0), *hi0 = findHalf(q, g * rep + hh, 1);
       if (!lo0 || !hi0)
         return fail(op, "its queries are not laid out in half heads");
-      Piece lo = pieceTo(*lo0, m, chip), hi = pieceTo(*hi0, m, chip);
-      // q as f16 (lanes as the cache's).
-      Piece q16 = newPiece(chip, "f16", {}, m, {lo.slice, hi.slice, kh->slice});
-      {
-        Chain c = sched.chain(chip);
-        c.setCount(m);
-        int a = c.read1(lo.slice, lo.address, m), b = c.read1(hi.slice, hi.address, m);
-        c.write({c.vxm("cvt", "f32", {a, b}, std::nullopt, "f16")}, q16.slice, q16.address);
-        q16.ready = sched.place(c, std::max(lo.ready, hi.ready));
-      }
-      // Scores: keys installed as columns, 320 positions a tile.
-      std::vector<Piece> scores;
-      for (int64_t t0 = 0; t0 < total; t0 += 320) {
-        int64_t n = std::min<int64_t>(320, total - t0);
-        int64_t outs = (n + 79) / 80;
-        std::vector<Piece> tile;
-        std::vector<int64_t> avoid = {q16.slice, kh->slice};
-        for (int64_t o = 0; o < outs; ++o) {
-          tile.push_back(newPiece(chip, "f32", {}, m, avoid));
-          avoid.push_back(tile.back().slice);
-        }
-        Chain c = sched.chain(chip);
-        c.setCount(n);
-        c.load("f16", /*columns=*/true, {c.read1(kh->slice, kh->address + t0 * kVector, n)});
-        c.setCount(m);
-        auto r = c.matmul("f16", c.read1(q16.slice, q16.address, m), {}, outs);
-        for (int64_t o = 0; o < outs; ++o)
-          c.write({r[o]}, tile[o].slice, tile[o].address);
-        int64_t done = sched.place(c, std::max(q16.ready, kh->ready));
-        for (Piece &p : tile)
-          p.ready = done;
-        llvm::append_range(scores, tile);
-      }
-      // scale, + mask (clamped to the lowest float), + padding.
-      for (int64_t i = 0; i < scorePieces; ++i) {
-        Piece &s = scores[i];
-        if (maskHere) {
-          bool mb = maskHere->rows == 1 && m > 1;
-          s = binary(s, false, maskHere->pieces[i], mb, m, [&](Chain &c, int a, int b) {
-            int biased = c.vxm("add", "f32", {c.vxm("mul", "f32", {a}, scale), b});
-            return c.vxm("max", "f32", {biased}, (double)lowest);
-          });
-        } else {
-          s = unary(s, m, false,
-                    [&](Chain &c, int a) { return c.vxm("mul", "f32", {a}, scale); }, chip);
-        }
-        if (padded && i == scorePieces - 1)
-          s = binary(s, false, padding, m > 1, m,
-                     [&](Chain &c, int a, int b) { return c.vxm("add", "f32", {a, b}); });
-      }
-      // Softmax over the positions.
-      Piece mx = reducePieces(scores, m, "max", [](Chain &, int s) { return s; });
-      std::vector<Piece> exps;
-      for (const Piece &s : scores)
-        exps.push_back(binary(s, false, mx, false, m, [&](Chain &c, int a, int b) {
-          return c.vxm("exp", "f32", {c.vxm("sub", "f32", {a, b})});
-        }));
-      Piece inv = reducePieces(exps, m, "add",
-                               [](Chain &c, int s) { return c.vxm("recip", "f32", {s}); });
-      std::vector<Piece> probs;
-      for (const Piece &e : exps)
-        probs.push_back(binary(e, false, inv, false, m, [&](Chain &c, int a, int b) {
-          return c.vxm("mul", "f32", {a, b});
-        }));
-      // Weighted values: 160 positions a tile, values installed as rows.
-      std::vector<Piece> partial;
-      for (int64_t t0 = 0, i = 0; t0 < total; t0 += 160, i += 2) {
-        int64_t n = std::min<int64_t>(160, total - t0);
-        std::vector<int64_t> avoid16 = {probs[i].slice, vh->slice};
-        if (i + 1 < (int64_t)probs.size())
-          avoid16.push_back(probs[i + 1].slice);
-        for (const Piece &p : partial)
-          avoid16.push_back(p.slice);
-        Piece p16 = newPiece(chip, "f16", {}, m, avoid16);
-        {
+      halves.push_back({pieceTo(*lo0, m, chip), pieceTo(*hi0, m, chip)});
+      avoidQ.push_back(halves.back().first.slice);
+      avoidQ.push_back(halves.back().second.slice);
+    }
+    Piece q16 = newPiece(chip, "f16", {}, rows, avoidQ);
+    for (int64_t hh = 0; hh < rep; ++hh) {
+      auto &[lo, hi] = halves[hh];
+      Chain c = sched.chain(chip);
+      c.setCount(m);
+      int a = c.read1(lo.slice, lo.address, m), b = c.read1(hi.slice, hi.address, m);
+      c.write({c.vxm("cvt", "f32", {a, b}, std::nullopt, "f16")}, q16.slice,
+              q16.address + hh * m * kVector);
+      q16.ready = std::max(q16.ready, sched.place(c, std::max(lo.ready, hi.ready)));
+    }
+    // The mask's rows for every head (a decode's single row broadcasts).
+    std::optional<Act> maskRows = maskHere;
+    if (maskHere && maskHere->rows > 1 && rep > 1) {
+      maskRows->pieces.clear();
+      for (const Piece &mp : maskHere->pieces) {
+        Piece copy = newPiece(chip, "f32", mp.cols, rows, {mp.slice});
+        for (int64_t hh = 0; hh < rep; ++hh) {
           Chain c = sched.chain(chip);
           c.setCount(m);
-          int a = c.read1(probs[i].slice, probs[i].address, m);
-          int b;
-          int64_t ready = probs[i].ready;
-          if (i + 1 < (int64_t)probs.size()) {
-            b = c.read1(probs[i + 1].slice, probs[i + 1].address, m);
-            ready = std::max(ready, probs[i + 1].ready);
-          } else {
-            auto [zs, za] = zeroAt(chip, {probs[i].slice, p16.slice});
-            b = c.read1(zs, za, m, 0);
-          }
-          c.write({c.vxm("cvt", "f32", {a, b}, std::nullopt, "f16")}, p16.slice,
-                  p16.address);
-          p16.ready = sched.place(c, ready);
+          c.write({c.read1(mp.slice, mp.address, m)}, copy.slice,
+                  copy.address + hh * m * kVector);
+          copy.ready = std::max(copy.ready, sched.place(c, mp.ready));
         }
-        std::vector<Piece> outs;
-        std::vector<int64_t> avoid = {p16.slice, vh->slice};
-        for (const Piece &p : partial)
-          avoid.push_back(p.slice);
-        for (int64_t which = 0; which < 2; ++which) {
-          std::vector<int64_t> cols(half);
-          std::iota(cols.begin(), cols.end(), h * d + which * half);
-          outs.push_back(newPiece(chip, "f32", cols, m, avoid));
-          avoid.push_back(outs.back().slice);
-        }
-        Chain c = sched.chain(chip);
-        c.setCount(n);
-        c.load("f16", /*columns=*/false, {c.read1(vh->slice, vh->address + t0 * kVector, n)});
-        c.setCount(m);
-        std::vector<int> partials;
-        int64_t ready = std::max(p16.ready, vh->ready);
-        for (const Piece &p : partial) {
-          partials.push_back(c.read1(p.slice, p.address, m));
-          ready = std::max(ready, p.ready);
-        }
-        auto r = c.matmul("f16", c.read1(p16.slice, p16.address, m), partials, 2);
-        c.write({r[0]}, outs[0].slice, outs[0].address);
-        c.write({r[1]}, outs[1].slice, outs[1].address);
-        int64_t done = sched.place(c, ready);
-        for (Piece &p : outs)
-          p.ready = done;
-        partial = outs;
+        maskRows->pieces.push_back(copy);
       }
-      outPieces[2 * h] = partial[0];
-      outPieces[2 * h + 1] = partial[1];
+      maskRows->rows = rows;
     }
+    // Scores: keys installed as columns, 320 positions a tile.
+    std::vector<Piece> scores;
+    for (int64_t t0 = 0; t0 < total; t0 += 320) {
+      int64_t n = std::min<int64_t>(320, total - t0);
+      int64_t outs = (n + 79) / 80;
+      std::vector<Piece> tile = newPieces(chip, "f32", std::vector<std::vector<int64_t>>(outs),
+                                          rows, {q16.slice, kh->slice});
+      Chain c = sched.chain(chip);
+      c.setCount(n);
+      c.load("f16", /*columns=*/true, {c.read1(kh->slice, kh->address + t0 * kVector, n)});
+      c.setCount(rows);
+      auto r = c.matmul("f16", c.read1(q16.slice, q16.address, rows), {}, outs);
+      c.write(r, tile[0].slice, tile[0].address);
+      int64_t done = sched.place(c, std::max(q16.ready, kh->ready));
+      for (Piece &p : tile)
+        p.ready = done;
+      llvm::append_range(scores, tile);
+    }
+    // scale, + mask (clamped to the lowest float), + padding.
+    for (int64_t i = 0; i < scorePieces; ++i) {
+      Piece &sc = scores[i];
+      if (maskRows) {
+        bool mb = maskRows->rows == 1 && rows > 1;
+        sc = binary(sc, false, maskRows->pieces[i], mb, rows, [&](Chain &c, int a, int b) {
+          int biased = c.vxm("add", "f32", {c.vxm("mul", "f32", {a}, scale), b});
+          return c.vxm("max", "f32", {biased}, (double)lowest);
+        });
+      } else {
+        sc = unary(sc, rows, false,
+                   [&](Chain &c, int a) { return c.vxm("mul", "f32", {a}, scale); }, chip);
+      }
+      if (padded && i == scorePieces - 1)
+        sc = binary(sc, false, padding, rows > 1, rows,
+                    [&](Chain &c, int a, int b) { return c.vxm("add", "f32", {a, b}); });
+    }
+    // Softmax over the positions.
+    Piece mx = reducePieces(scores, rows, "max", [](Chain &, int x) { return x; });
+    std::vector<Piece> exps;
+    for (const Piece &sc : scores)
+      exps.push_back(binary(sc, false, mx, false, rows, [&](Chain &c, int a, int b) {
+        return c.vxm("exp", "f32", {c.vxm("sub", "f32", {a, b})});
+      }));
+    Piece inv = reducePieces(exps, rows, "add",
+                             [](Chain &c, int x) { return c.vxm("recip", "f32", {x}); });
+    std::vector<Piece> probs;
+    for (const Piece &e : exps)
+      probs.push_back(binary(e, false, inv, false, rows, [&](Chain &c, int a, int b) {
+        return c.vxm("mul", "f32", {a, b});
+      }));
+    // Weighted values: 160 positions a tile, values installed as rows.
+    std::vector<Piece> partial;
+    for (int64_t t0 = 0, i = 0; t0 < total; t0 += 160, i += 2) {
+      int64_t n = std::min<int64_t>(160, total - t0);
+      std::vector<int64_t> avoid16 = {probs[i].slice, vh->slice};
+      if (i + 1 < (int64_t)probs.size())
+        avoid16.push_back(probs[i + 1].slice);
+      for (const Piece &p : partial)
+        avoid16.push_back(p.slice);
+      Piece p16 = newPiece(chip, "f16", {}, rows, avoid16);
+      {
+        Chain c = sched.chain(chip);
+        c.setCount(rows);
+        int a = c.read1(probs[i].slice, probs[i].address, rows);
+        int b;
+        int64_t ready = probs[i].ready;
+        if (i + 1 < (int64_t)probs.size()) {
+          b = c.read1(probs[i + 1].slice, probs[i + 1].address, rows);
+          ready = std::max(ready, probs[i + 1].ready);
+        } else {
+          auto [zs, za] = zeroAt(chip, {probs[i].slice, p16.slice});
+          b = c.read1(zs, za, rows, 0);
+        }
+        c.write({c.vxm("cvt", "f32", {a, b}, std::nullopt, "f16")}, p16.slice, p16.address);
+        p16.ready = sched.place(c, ready);
+      }
+      std::vector<int64_t> avoid = {p16.slice, vh->slice};
+      for (const Piece &p : partial)
+        avoid.push_back(p.slice);
+      std::vector<Piece> outs =
+          newPieces(chip, "f32", std::vector<std::vector<int64_t>>(2), rows, avoid);
+      Chain c = sched.chain(chip);
+      c.setCount(n);
+      c.load("f16", /*columns=*/false, {c.read1(vh->slice, vh->address + t0 * kVector, n)});
+      c.setCount(rows);
+      std::vector<int> partials;
+      int64_t ready = std::max(p16.ready, vh->ready);
+      if (!partial.empty()) {
+        partials = c.read(partial[0].slice, partial[0].address, rows, 2);
+        ready = std::max(ready, partial[0].ready);
+      }
+      auto r = c.matmul("f16", c.read1(p16.slice, p16.address, rows), partials, 2);
+      c.write(r, outs[0].slice, outs[0].address);
+      int64_t done = sched.place(c, ready);
+      for (Piece &p : outs)
+        p.ready = done;
+      partial = outs;
+    }
+    // Each head's rows of the result are its output pieces.
+    for (int64_t hh = 0; hh < rep; ++hh)
+      for (int64_t which = 0; which < 2; ++which) {
+        Piece p = partial[which];
+        p.address += hh * m * kVector;
+        p.cols.resize(half);
+        std::iota(p.cols.begin(), p.cols.end(), (g * rep + hh) * d + which * half);
+        outPieces[2 * (g * rep + hh) + which] = p;
+      }
   }
   out.pieces = outPieces;
   values[op.getOutput()] = std::make_shared<Entry>(out);
@@ -1609,7 +1684,8 @@ Expected<Program> Codegen::run() {
     StringRef name = op.getName().getStringRef();
     if (name == "onnx.MatMul" || isa<xfmr::EmbeddingOp>(op))
       if (auto t = dyn_cast<RankedTensorType>(op.getOperand(name == "onnx.MatMul" ? 1 : 0).getType()))
-        bytes = product(t.getShape()) * (options.weightDtype == "i8" ? 1 : 2);
+        bytes = product(t.getShape()) *
+                (options.weightDtype == "i8" && name == "onnx.MatMul" ? 1 : 2);
     weightBytes += bytes;
     weighted.push_back({&op, bytes});
   }
@@ -1744,6 +1820,8 @@ Expected<Program> Codegen::run() {
     if (err)
       return std::move(err);
   }
+  if (!full.empty())
+    return llvm::createStringError(full);
   if (auto err = sim::lpu::checkProgram(program))
     return llvm::createStringError("lpu: the schedule breaks a rule (a compiler bug): " +
                                    llvm::toString(std::move(err)));

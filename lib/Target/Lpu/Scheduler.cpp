@@ -251,7 +251,23 @@ Chain Scheduler::chain(int64_t chip) {
 }
 
 Scheduler::Intervals &Scheduler::table(int64_t chip, int kind, int64_t index) {
-  return tables[((uint64_t)chip << 32) | ((uint64_t)kind << 24) | (uint64_t)index];
+  // Each chip's resources in one array: kinds in order, each its units.
+  if (offsets.empty()) {
+    const Machine &m = machine;
+    int64_t units[] = {m.slices, m.alus,        m.sxms,  m.planes, m.planes,
+                       2 * m.planes, 2 * m.streams, m.ports, m.ports, m.ports};
+    int64_t at = 0;
+    for (int64_t n : units) {
+      offsets.push_back(at);
+      at += n;
+    }
+    offsets.push_back(at);
+    tables.resize(m.chips);
+  }
+  std::vector<Intervals> &own = tables[chip];
+  if (own.empty())
+    own.resize(offsets.back());
+  return own[offsets[kind] + index];
 }
 
 int64_t Scheduler::place(Chain &c, int64_t ready) {
@@ -286,6 +302,13 @@ int64_t Scheduler::place(Chain &c, int64_t ready) {
     if (n.unit == Unit::C2c && n.op == "recv")
       fixed.push_back({n.chip, KRecv, n.port, n.offset, n.offset + 1});
   }
+  for (size_t i = 0; i < fixed.size(); ++i)
+    for (size_t j = 0; j < i; ++j)
+      if (fixed[i].chip == fixed[j].chip && fixed[i].kind == fixed[j].kind &&
+          fixed[i].index == fixed[j].index && fixed[i].start < fixed[j].stop &&
+          fixed[j].start < fixed[i].stop)
+        llvm::report_fatal_error("lpu scheduler: a chain uses one MEM slice or link "
+                                 "twice at once (a compiler bug)");
   // The MXM plane and buffer are held from the load to the last matmul.
   int64_t mxmStart = INT64_MAX, mxmStop = 0;
   for (auto &n : c.nodes)
@@ -400,6 +423,7 @@ int64_t Scheduler::place(Chain &c, int64_t ready) {
   }
 
   // Commit.
+  start = t;
   for (const Need &need : fixed)
     table(need.chip, need.kind, need.index).add(t + need.start, t + need.stop);
   if (plane >= 0) {

@@ -122,6 +122,8 @@ public:
 
   /// The last cycle any instruction runs or any result appears, plus one.
   int64_t makespan() const { return end; }
+  /// The cycle the last placed chain starts.
+  int64_t lastStart() const { return start; }
 
 private:
   struct Intervals {
@@ -134,8 +136,9 @@ private:
 
   Program &program;
   const Machine &machine;
-  std::unordered_map<uint64_t, Intervals> tables;
-  int64_t end = 0;
+  std::vector<std::vector<Intervals>> tables; // per chip, per resource
+  std::vector<int64_t> offsets;                // first resource of each kind
+  int64_t end = 0, start = 0;
 };
 
 } // namespace prism::lpu
