@@ -90,7 +90,7 @@ def main():
         for fn in ("prefill", "decode"):
             path = os.path.join(a.work, "%s-%dx%d.lpu" % (fn, chips, tp))
             programs[(chips, fn)] = path
-            run([prismc, a.model, "--compile-to=lpu", "--lpu-function", fn,
+            run([prismc, a.model, "--compile-to=lpu", "--lpu-verify", "--lpu-function", fn,
                  "--lpu-chips", str(chips), "--lpu-tensor-parallel", str(tp),
                  "-o", path] + shape)
 

@@ -87,6 +87,13 @@ cl::opt<int64_t> lpuTensorParallel(
              "count up to the device's tensor_parallel_max)"),
     cl::cat(category));
 
+cl::opt<bool> lpuVerify(
+    "lpu-verify",
+    cl::desc("--compile-to=lpu: check the schedule against every rule of the "
+             "machine before writing it (prism-sim checks it again before it "
+             "runs)"),
+    cl::cat(category));
+
 cl::list<std::string> bindings(
     "bind",
     cl::desc("Bind symbolic dims: name=value[,name=value...], names as the "
@@ -408,6 +415,7 @@ int main(int argc, char **argv) {
     prism::lpu::LpuOptions options;
     options.chips = chips ? chips : 1;
     options.tensorParallel = lpuTensorParallel;
+    options.verify = lpuVerify;
     if (!lpuTensorParallel) {
       int64_t most = std::max<int64_t>(1, (int64_t)lpu->tensorParallelMax.value);
       for (int64_t t = std::min(most, options.chips); t >= 1; --t)

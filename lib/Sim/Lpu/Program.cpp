@@ -5,6 +5,7 @@
 #include "llvm/ADT/APFloat.h"
 #include "llvm/ADT/STLExtras.h"
 #include "llvm/ADT/StringExtras.h"
+#include "llvm/ADT/StringSet.h"
 #include "llvm/ADT/StringSwitch.h"
 #include "llvm/Support/Format.h"
 #include "llvm/Support/FormatVariadic.h"
@@ -17,6 +18,11 @@
 
 using namespace llvm;
 using namespace prism::sim::lpu;
+
+StringRef prism::sim::lpu::intern(StringRef name) {
+  static llvm::StringSet<> names;
+  return names.insert(name).first->getKey();
+}
 
 int64_t prism::sim::lpu::lanes(StringRef dtype) {
   return StringSwitch<int64_t>(dtype)
@@ -327,9 +333,9 @@ Expected<Program> prism::sim::lpu::parseProgram(StringRef text,
                        .Default(-1);
     auto [op, dtypes] = w[4].split('.');
     auto [dtype, toDtype] = dtypes.split('.');
-    in.op = op.str();
-    in.dtype = dtype.str();
-    in.toDtype = toDtype.str();
+    in.op = intern(op);
+    in.dtype = intern(dtype);
+    in.toDtype = intern(toDtype);
     ArrayRef<StringRef> args = ArrayRef(w).drop_front(5);
     auto arrow = llvm::find(args, "->");
     if (unitCode < 0 || arrow == args.end())
@@ -345,7 +351,7 @@ Expected<Program> prism::sim::lpu::parseProgram(StringRef text,
     };
     // Streams, each possibly "e3+4" (consecutive streams).
     auto streams = [&](ArrayRef<StringRef> words,
-                       std::vector<Stream> &out) -> bool {
+                       SmallVectorImpl<Stream> &out) -> bool {
       for (StringRef word : words) {
         bool badWidth = false;
         auto [base, k] = splitWidth(word, badWidth);

@@ -363,8 +363,26 @@ Act Codegen::toF16(const Act &in, int64_t chip, int64_t) {
   Act out = newAct(a.shape, a.tokenAxis, a.rows);
   for (size_t i = 0; i < a.pieces.size(); i += per) {
     std::vector<const Piece *> group;
-    for (size_t k = i; k < std::min(a.pieces.size(), i + per); ++k)
-      group.push_back(&a.pieces[k]);
+    std::vector<Piece> copies; // a piece sharing a slice with another moves
+    copies.reserve(per);
+    std::vector<int64_t> taken;
+    for (size_t k = i; k < std::min(a.pieces.size(), i + per); ++k) {
+      const Piece *p = &a.pieces[k];
+      if (llvm::is_contained(taken, p->slice)) {
+        std::vector<int64_t> avoidCopy = taken;
+        for (size_t j = i; j < std::min(a.pieces.size(), i + per); ++j)
+          avoidCopy.push_back(a.pieces[j].slice);
+        Piece copy = newPiece(chip, p->dtype, p->cols, a.rows, avoidCopy);
+        Chain c = sched.chain(chip);
+        c.setCount(a.rows);
+        c.write({c.read1(p->slice, p->address, a.rows)}, copy.slice, copy.address);
+        copy.ready = sched.place(c, p->ready);
+        copies.push_back(copy);
+        p = &copies.back();
+      }
+      taken.push_back(p->slice);
+      group.push_back(p);
+    }
     std::vector<int64_t> cols(lanes(dtype), -1), avoid;
     int64_t ready = 0;
     for (auto [k, p] : llvm::enumerate(group)) {
@@ -1019,7 +1037,11 @@ llvm::Error Codegen::lowerMatMul(Operation *op) {
           data(chip, group * kGroup + j % kGroup, base + (j / kGroup) * kVector, dtype, v);
         }
       }
+      // The outputs are the next chunk's partial sums, read with its
+      // activation.
       std::vector<int64_t> avoid = {xp.slice};
+      if (kc + 1 < x16.pieces.size())
+        avoid.push_back(x16.pieces[kc + 1].slice);
       for (const Piece &p : partial)
         avoid.push_back(p.slice);
       std::vector<Piece> outs = newPieces(chip, acc, tileGroups, x.rows, avoid);
@@ -1822,9 +1844,10 @@ Expected<Program> Codegen::run() {
   }
   if (!full.empty())
     return llvm::createStringError(full);
-  if (auto err = sim::lpu::checkProgram(program))
-    return llvm::createStringError("lpu: the schedule breaks a rule (a compiler bug): " +
-                                   llvm::toString(std::move(err)));
+  if (options.verify)
+    if (auto err = sim::lpu::checkProgram(program))
+      return llvm::createStringError("lpu: the schedule breaks a rule (a compiler bug): " +
+                                     llvm::toString(std::move(err)));
   return std::move(program);
 }
 

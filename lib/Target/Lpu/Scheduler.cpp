@@ -121,7 +121,8 @@ int Chain::gather(int64_t slice, int64_t base, int64_t bytesPerIndex, int64_t fi
 int Chain::vxm(StringRef op, StringRef dtype, std::vector<int> in,
                std::optional<double> immediate, StringRef toDtype, int64_t param,
                std::optional<int64_t> at) {
-  Node node{Unit::Vxm, op.str(), dtype.str(), toDtype.str(), streams[in[0]].chip};
+  Node node{Unit::Vxm, sim::lpu::intern(op), sim::lpu::intern(dtype),
+            sim::lpu::intern(toDtype), streams[in[0]].chip};
   node.in = std::move(in);
   node.immediate = immediate;
   node.param = param;
@@ -138,7 +139,8 @@ int Chain::vxm(StringRef op, StringRef dtype, std::vector<int> in,
 }
 
 int Chain::sxm(StringRef op, StringRef dtype, int64_t param, int in) {
-  Node node{Unit::Sxm, op.str(), dtype.str(), "", streams[in].chip};
+  Node node{Unit::Sxm, sim::lpu::intern(op), sim::lpu::intern(dtype), "",
+            streams[in].chip};
   node.in = {in};
   node.param = param;
   node.count = streams[in].count;
@@ -154,7 +156,7 @@ int Chain::sxm(StringRef op, StringRef dtype, int64_t param, int in) {
 }
 
 void Chain::load(StringRef dtype, bool columns, const std::vector<int> &in) {
-  Node node{Unit::Mxm, "load", dtype.str(), "", streams[in[0]].chip};
+  Node node{Unit::Mxm, "load", sim::lpu::intern(dtype), "", streams[in[0]].chip};
   node.in = in;
   node.columns = columns;
   node.mxm = true;
@@ -166,7 +168,7 @@ void Chain::load(StringRef dtype, bool columns, const std::vector<int> &in) {
 
 std::vector<int> Chain::matmul(StringRef dtype, int activation,
                                const std::vector<int> &partials, int64_t outputs) {
-  Node node{Unit::Mxm, "matmul", dtype.str(), "", streams[activation].chip};
+  Node node{Unit::Mxm, "matmul", sim::lpu::intern(dtype), "", streams[activation].chip};
   node.in = {activation};
   llvm::append_range(node.in, partials);
   node.mxm = true;
@@ -448,7 +450,7 @@ int64_t Scheduler::place(Chain &c, int64_t ready) {
 
   auto streamOf = [&](int id) {
     int64_t u = streamPick[id];
-    return sim::lpu::Stream{u < m.streams ? 'e' : 'w', u % m.streams};
+    return sim::lpu::Stream{u < m.streams ? 'e' : 'w', (int32_t)(u % m.streams)};
   };
   int64_t done = t;
   for (size_t i = 0; i < c.nodes.size(); ++i) {

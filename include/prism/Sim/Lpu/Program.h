@@ -18,11 +18,13 @@
 #ifndef PRISM_SIM_LPU_PROGRAM_H
 #define PRISM_SIM_LPU_PROGRAM_H
 
+#include "llvm/ADT/SmallVector.h"
 #include "llvm/ADT/StringRef.h"
 #include "llvm/Support/Error.h"
 #include "llvm/Support/raw_ostream.h"
 
 #include <cstdint>
+#include <deque>
 #include <map>
 #include <string>
 #include <vector>
@@ -33,6 +35,10 @@ namespace prism::sim::lpu {
 inline constexpr int64_t kVectorBytes = 320;
 /// Output columns of an MXM weight tile (its rows are one vector's lanes).
 inline constexpr int64_t kTileColumns = 320;
+
+/// A name (an op or dtype) that stays valid as long as the process: the
+/// instructions refer to them instead of owning strings.
+llvm::StringRef intern(llvm::StringRef name);
 
 /// Lanes of a vector of `dtype` (i8, f16, i32, f32); 0 for anything else.
 int64_t lanes(llvm::StringRef dtype);
@@ -58,9 +64,9 @@ struct Machine {
 /// A stream slot: direction ('e' or 'w') and index, as "e3".
 struct Stream {
   char dir = 'e';
-  int64_t index = 0;
+  int32_t index = 0;
   std::string str() const { return std::string(1, dir) + std::to_string(index); }
-  Stream operator+(int64_t k) const { return {dir, index + k}; }
+  Stream operator+(int64_t k) const { return {dir, (int32_t)(index + k)}; }
   bool operator<(const Stream &o) const {
     return dir != o.dir ? dir < o.dir : index < o.index;
   }
@@ -75,9 +81,9 @@ struct Instruction {
   int64_t unitIndex = 0; // first slice, ALU, SXM, plane or port
   int64_t width = 1;     // MEM: consecutive slices (and streams)
   int64_t count = 1;     // consecutive cycles (one vector each)
-  std::string op;        // read, write, gather, add, exp, cvt, rotate, load, ...
-  std::string dtype, toDtype; // toDtype: cvt's result
-  std::vector<Stream> in, out;
+  llvm::StringRef op;  // read, write, gather, add, exp, cvt, rotate, load, ...
+  llvm::StringRef dtype, toDtype; // toDtype: cvt's result (interned names)
+  llvm::SmallVector<Stream, 2> in, out;
   int64_t address = 0; // MEM address; gather's base
   int64_t stride = 0;  // read/write: bytes per cycle; gather: bytes per index
   int64_t first = 0, rows = 0; // gather: the table rows this slice holds
@@ -110,7 +116,7 @@ struct Binding {
 
 struct Program {
   Machine machine;
-  std::vector<Instruction> instructions;
+  std::deque<Instruction> instructions; // a deque: millions, appended without moves
   std::vector<Data> data, dumps;
   /// Dumps' labels (printed before each dump's values).
   std::vector<std::string> dumpNames;

@@ -29,6 +29,9 @@ struct LpuOptions {
   /// The machine: clock, SRAM, link latency and bandwidth (from the device
   /// description).
   sim::lpu::Machine machine;
+  /// Check the schedule with the simulator's rules before returning it
+  /// (prism-sim checks every program it runs anyway).
+  bool verify = false;
 };
 
 /// The machine of an lpu-class device description's figures.

@@ -77,7 +77,7 @@ private:
   friend class Scheduler;
   struct Node {
     Unit unit;
-    std::string op, dtype, toDtype;
+    llvm::StringRef op, dtype, toDtype; // interned
     int64_t chip;
     int64_t slice = -1; // MEM: fixed first slice
     int64_t width = 1, count = 1;
