@@ -29,6 +29,10 @@ cl::opt<bool> timingOnly(
     cl::desc("Check the rules and report the timing without executing the "
              "values (for shape-only programs)"),
     cl::cat(category));
+cl::opt<bool> perChip("per-chip",
+                      cl::desc("Report each chip's work (SRAM vectors read, "
+                               "weight vectors loaded, MACs, vectors sent)"),
+                      cl::cat(category));
 cl::list<std::string> inputs(
     "input",
     cl::desc("NAME=FILE: the values of the program's input NAME, a text file "
@@ -72,6 +76,7 @@ int main(int argc, char **argv) {
   }
   prism::sim::lpu::RunOptions options;
   options.execute = !timingOnly;
+  options.perChip = perChip;
   for (const std::string &spec : inputs) {
     auto [name, path] = llvm::StringRef(spec).split('=');
     auto file = llvm::MemoryBuffer::getFile(path);

@@ -1139,7 +1139,20 @@ Error prism::sim::lpu::runProgram(const Program &p, raw_ostream &os,
     int64_t &end = sramEnd[d.chip][d.slice];
     end = std::max(end, d.address + vectors * kVectorBytes);
   }
+  struct ChipWork {
+    int64_t reads = 0, loads = 0, macs = 0, sends = 0;
+  };
+  std::vector<ChipWork> work(m.chips);
   for (const Instruction &in : p.instructions) {
+    ChipWork &w = work[in.chip];
+    if (in.unit == Unit::Mem && in.op != "write")
+      w.reads += in.count * in.width;
+    if (in.unit == Unit::Mxm && in.op == "load")
+      w.loads += in.count * in.in.size();
+    if (in.unit == Unit::Mxm && in.op == "matmul")
+      w.macs += in.count * lanes(in.dtype) * 80 * in.out.size();
+    if (in.unit == Unit::C2c && in.op == "send")
+      w.sends += in.count;
     last = std::max(last, in.cycle + in.count - 1);
     if (!in.out.empty())
       last = std::max(last, in.producedAt(m) + in.count - 1);
@@ -1197,12 +1210,12 @@ Error prism::sim::lpu::runProgram(const Program &p, raw_ostream &os,
     }
     // Every cycle's work in cycle order: a value on a stream was put there
     // by an instruction issued in an earlier cycle (every latency is >= 1).
-    std::vector<std::tuple<int64_t, uint32_t, uint32_t>> work;
+    std::vector<std::tuple<int64_t, uint32_t, uint32_t>> steps;
     for (auto [idx, in] : llvm::enumerate(p.instructions))
       for (int64_t i = 0; i < in.count; ++i)
-        work.push_back({in.cycle + i, (uint32_t)idx, (uint32_t)i});
-    llvm::sort(work);
-    for (auto [cycle, idx, i] : work)
+        steps.push_back({in.cycle + i, (uint32_t)idx, (uint32_t)i});
+    llvm::sort(steps);
+    for (auto [cycle, idx, i] : steps)
       step(st, p.instructions[idx], i);
     std::map<std::string, std::vector<double>> outputs;
     for (const Binding &b : p.outputs) {
@@ -1283,6 +1296,10 @@ Error prism::sim::lpu::runProgram(const Program &p, raw_ostream &os,
   if (m.chips > 16)
     os << formatv("SRAM used: at most {0} of {1} bytes per chip\n", most,
                   m.slices * m.sliceBytes);
+  if (options.perChip)
+    for (auto [chip, w] : llvm::enumerate(work))
+      os << formatv("chip {0}: reads={1} loads={2} macs={3} sends={4}\n", chip, w.reads,
+                    w.loads, w.macs, w.sends);
   os << formatv("links busy: {0:F2}%\n",
                 100.0 * linkCycles / ((double)cycles * m.ports * m.chips));
   return Error::success();

@@ -141,6 +141,9 @@ llvm::Error checkProgram(const Program &program);
 
 struct RunOptions {
   bool execute = true; // false: timing only (check and report)
+  /// Also print each chip's work: SRAM vectors read, weight vectors loaded
+  /// into the MXM, MACs and vectors sent.
+  bool perChip = false;
   /// Values of the program's inputs, flat.
   std::map<std::string, std::vector<double>> inputs;
 };
