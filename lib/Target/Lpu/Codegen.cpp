@@ -1841,6 +1841,8 @@ Expected<Program> Codegen::run() {
       err = fail(&op, "no LPU lowering for this op");
     if (err)
       return std::move(err);
+    if (!full.empty())
+      return llvm::createStringError(full);
   }
   if (!full.empty())
     return llvm::createStringError(full);
