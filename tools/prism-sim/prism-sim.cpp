@@ -29,6 +29,10 @@ cl::opt<bool> timingOnly(
     cl::desc("Check the rules and report the timing without executing the "
              "values (for shape-only programs)"),
     cl::cat(category));
+cl::opt<bool> printText("print",
+                        cl::desc("Print the program in the text form (a binary "
+                                 "program as text) and stop"),
+                        cl::cat(category));
 cl::opt<bool> perChip("per-chip",
                       cl::desc("Report each chip's work (SRAM vectors read, "
                                "weight vectors loaded, MACs, vectors sent)"),
@@ -68,6 +72,10 @@ int main(int argc, char **argv) {
   };
   if (!program)
     return report(program.takeError());
+  if (printText) {
+    prism::sim::lpu::printProgram(*program, llvm::outs());
+    return 0;
+  }
   if (checkOnly) {
     if (auto err = prism::sim::lpu::checkProgram(*program))
       return report(std::move(err));

@@ -87,6 +87,11 @@ cl::opt<int64_t> lpuTensorParallel(
              "count up to the device's tensor_parallel_max)"),
     cl::cat(category));
 
+cl::opt<bool> lpuBinary(
+    "lpu-binary",
+    cl::desc("--compile-to=lpu: write the program's binary form (also when "
+             "-o ends in .lpub); prism-sim reads either"),
+    cl::cat(category));
 cl::opt<bool> lpuVerify(
     "lpu-verify",
     cl::desc("--compile-to=lpu: check the schedule against every rule of the "
@@ -450,7 +455,10 @@ int main(int argc, char **argv) {
       llvm::errs() << "prismc: " << error << "\n";
       return 1;
     }
-    prism::sim::lpu::printProgram(*program, output->os());
+    if (lpuBinary || StringRef(outputFile).ends_with(".lpub"))
+      prism::sim::lpu::writeBinary(*program, output->os());
+    else
+      prism::sim::lpu::printProgram(*program, output->os());
     output->keep();
     return 0;
   }

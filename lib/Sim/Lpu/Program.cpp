@@ -182,6 +182,8 @@ std::pair<StringRef, int64_t> splitWidth(StringRef s, bool &bad) {
 
 Expected<Program> prism::sim::lpu::parseProgram(StringRef text,
                                                 StringRef origin) {
+  if (isBinaryProgram(text))
+    return parseBinary(text, origin);
   Program p;
   bool header = false;
   SmallVector<StringRef> lines;
@@ -509,6 +511,16 @@ static std::string formatValue(double x) {
   return buf;
 }
 
+std::vector<uint8_t> prism::sim::lpu::encodeVector(ArrayRef<double> values,
+                                                   StringRef dtype) {
+  return encode(values, dtype);
+}
+
+std::vector<double> prism::sim::lpu::decodeVector(ArrayRef<uint8_t> bytes,
+                                                  StringRef dtype) {
+  return decode(Vector(bytes.begin(), bytes.end()), dtype);
+}
+
 std::string prism::sim::lpu::formatInstruction(const Instruction &inst) {
   std::string text;
   raw_string_ostream os(text);
@@ -625,8 +637,8 @@ namespace {
 class Intervals {
 public:
   struct Span {
-    int64_t start, end;
-    const Instruction *by;
+    int64_t start = 0, end = 0;
+    const Instruction *by = nullptr;
   };
   /// The owner of an interval overlapping [start, end), if any.
   std::optional<Span> overlap(int64_t start, int64_t end) const {
@@ -700,6 +712,20 @@ Resource resourceOf(const Instruction &in) {
 
 Error prism::sim::lpu::checkProgram(const Program &p) {
   const Machine &m = p.machine;
+  // A machine the simulator can hold (a corrupt header is an error, not an
+  // allocation of its numbers).
+  if (m.chips < 1 || m.chips > 100000 || m.slices < 1 || m.slices > 4096 ||
+      m.sliceBytes < kVectorBytes || m.sliceBytes > (int64_t(1) << 32) ||
+      m.streams < 1 || m.streams > 1024 || m.ports < 1 || m.ports > 1024 ||
+      m.alus < 1 || m.alus > 1024 || m.sxms < 1 || m.sxms > 1024 || m.planes < 1 ||
+      m.planes > 1024 || m.planeStreams < 1 || m.planeStreams > 2 * m.streams ||
+      m.tokens < 1 || !(m.clockMhz > 0))
+    return createStringError("the machine is out of range (chips up to 100000, "
+                             "slices up to 4096 of at most 4 GiB, up to 1024 "
+                             "streams, ports, ALUs, SXMs and planes)");
+  for (const auto &[key, cycles] : m.latency)
+    if (cycles < 1 || cycles > 1000000000)
+      return createStringError("latency " + key + " is out of range");
   auto fail = [](const Instruction &in, const Twine &why) {
     return createStringError(where(in) + ": " + why.str());
   };
@@ -869,9 +895,11 @@ Error prism::sim::lpu::checkProgram(const Program &p) {
           t = span->end;
           continue;
         }
-        auto later = it == produced.end() ? std::nullopt : it->second.after(t);
-        auto earlier =
-            it == produced.end() ? std::nullopt : it->second.before(t);
+        std::optional<Intervals::Span> later, earlier;
+        if (it != produced.end()) {
+          later = it->second.after(t);
+          earlier = it->second.before(t);
+        }
         std::string cycleNote =
             in.count > 1 ? formatv(" (cycle {0})", t).str() : "";
         if (later)

@@ -275,12 +275,21 @@ void Codegen::data(int64_t chip, int64_t slice, int64_t address, StringRef dtype
     values.pop_back();
   if (values.empty())
     return;
+  // The values of the dtype (rounded once here, so that the text form,
+  // which prints them in decimal, reads back the same vectors).
+  int64_t n = lanes(dtype);
+  std::vector<double> exact;
+  for (size_t from = 0; from < values.size(); from += n) {
+    ArrayRef<double> part = ArrayRef(values).slice(from, std::min<size_t>(n, values.size() - from));
+    auto lanesOf = sim::lpu::decodeVector(sim::lpu::encodeVector(part, dtype), dtype);
+    exact.insert(exact.end(), lanesOf.begin(), lanesOf.begin() + part.size());
+  }
   sim::lpu::Data d;
   d.chip = chip;
   d.slice = slice;
   d.address = address;
   d.dtype = dtype.str();
-  d.values = std::move(values);
+  d.values = std::move(exact);
   program.data.push_back(std::move(d));
 }
 

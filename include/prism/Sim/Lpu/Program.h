@@ -123,8 +123,19 @@ struct Program {
   std::vector<Binding> inputs, outputs;
 };
 
-/// Parses the text form; errors name the line.
+/// Parses the text or binary form; errors name the line (or instruction).
 llvm::Expected<Program> parseProgram(llvm::StringRef text, llvm::StringRef origin);
+
+/// The binary form (docs/lpu-program.md): written by writeBinary, read by
+/// parseBinary (parseProgram reads either).
+void writeBinary(const Program &program, llvm::raw_ostream &os);
+bool isBinaryProgram(llvm::StringRef bytes);
+llvm::Expected<Program> parseBinary(llvm::StringRef bytes, llvm::StringRef origin);
+
+/// A vector's bytes from lane values in `dtype` (rounded as the hardware
+/// rounds), and back.
+std::vector<uint8_t> encodeVector(llvm::ArrayRef<double> values, llvm::StringRef dtype);
+std::vector<double> decodeVector(llvm::ArrayRef<uint8_t> bytes, llvm::StringRef dtype);
 
 /// One instruction in the text form.
 std::string formatInstruction(const Instruction &in);
