@@ -97,6 +97,22 @@ void Chain::write(const std::vector<int> &in, int64_t slice, int64_t address,
   add(std::move(node));
 }
 
+/// Adds a node fed by its `in` streams: it issues when they appear (or at
+/// `hint` when they all come from floating reads) and puts `outputs`
+/// vectors on new streams `latency` cycles later.
+std::vector<int> Chain::compute(Node node, int64_t latency, int64_t outputs,
+                                std::optional<int64_t> hint) {
+  node.count = streams[node.in[0]].count;
+  node.offset = consume(node, hint);
+  int id = nodes.size();
+  for (int64_t q = 0; q < outputs; ++q) {
+    streams.push_back({id, node.chip, node.offset + latency, node.count});
+    node.out.push_back(streams.size() - 1);
+  }
+  add(std::move(node));
+  return nodes.back().out;
+}
+
 int Chain::gather(int64_t slice, int64_t base, int64_t bytesPerIndex, int64_t first,
                   int64_t rows, int index) {
   Node node{Unit::Mem, "gather", "", "", streams[index].chip};
@@ -106,16 +122,7 @@ int Chain::gather(int64_t slice, int64_t base, int64_t bytesPerIndex, int64_t fi
   node.in = {index};
   node.address = base;
   node.stride = bytesPerIndex;
-  node.count = streams[index].count;
-  node.offset = consume(node);
-  int id = nodes.size();
-  int64_t saved = count;
-  count = node.count;
-  node.out = {newStream(id, node.chip)};
-  count = saved;
-  streams[node.out[0]].at = node.offset + 1;
-  add(std::move(node));
-  return nodes.back().out[0];
+  return compute(std::move(node), machine->latency.at("mem.read"), 1)[0];
 }
 
 int Chain::vxm(StringRef op, StringRef dtype, std::vector<int> in,
@@ -126,16 +133,7 @@ int Chain::vxm(StringRef op, StringRef dtype, std::vector<int> in,
   node.in = std::move(in);
   node.immediate = immediate;
   node.param = param;
-  node.count = streams[node.in[0]].count;
-  node.offset = consume(node, at);
-  int id = nodes.size();
-  int64_t saved = count;
-  count = node.count;
-  node.out = {newStream(id, node.chip)};
-  count = saved;
-  streams[node.out[0]].at = node.offset + machine->latency.at("vxm");
-  add(std::move(node));
-  return nodes.back().out[0];
+  return compute(std::move(node), machine->latency.at("vxm"), 1, at)[0];
 }
 
 int Chain::sxm(StringRef op, StringRef dtype, int64_t param, int in) {
@@ -143,16 +141,7 @@ int Chain::sxm(StringRef op, StringRef dtype, int64_t param, int in) {
             streams[in].chip};
   node.in = {in};
   node.param = param;
-  node.count = streams[in].count;
-  node.offset = consume(node);
-  int id = nodes.size();
-  int64_t saved = count;
-  count = node.count;
-  node.out = {newStream(id, node.chip)};
-  count = saved;
-  streams[node.out[0]].at = node.offset + machine->latency.at("sxm");
-  add(std::move(node));
-  return nodes.back().out[0];
+  return compute(std::move(node), machine->latency.at("sxm"), 1)[0];
 }
 
 void Chain::load(StringRef dtype, bool columns, const std::vector<int> &in) {
@@ -172,19 +161,8 @@ std::vector<int> Chain::matmul(StringRef dtype, int activation,
   node.in = {activation};
   llvm::append_range(node.in, partials);
   node.mxm = true;
-  node.count = streams[activation].count;
   // After the tile is in (a matmul of read operands waits for the load).
-  node.offset = consume(node, loadEnd);
-  int id = nodes.size();
-  int64_t saved = count;
-  count = node.count;
-  for (int64_t q = 0; q < outputs; ++q) {
-    node.out.push_back(newStream(id, node.chip));
-    streams[node.out.back()].at = node.offset + machine->latency.at("mxm");
-  }
-  count = saved;
-  add(std::move(node));
-  return nodes.back().out;
+  return compute(std::move(node), machine->latency.at("mxm"), outputs, loadEnd);
 }
 
 int Chain::transfer(int stream, int64_t toChip) {

@@ -99,6 +99,8 @@ private:
   int newStream(int producer, int64_t chip);
   int64_t consume(Node &node, std::optional<int64_t> hint = std::nullopt);
   int add(Node node);
+  std::vector<int> compute(Node node, int64_t latency, int64_t outputs,
+                           std::optional<int64_t> hint = std::nullopt);
 
   int64_t defaultChip;
   int64_t count = 1;
