@@ -72,6 +72,9 @@ def _hf(repo):
 PRESETS = {
     "tiny": LlamaConfig(64, 2, 4, 2, 16, 172, 512, 128, 1e-5, 10000.0,
                         shape_only=False, dtype="float32", source="random weights, bundled test model"),
+    "tiny-qkv-bias": LlamaConfig(64, 2, 4, 2, 16, 172, 512, 128, 1e-6, 1000000.0, qkv_bias=True,
+                                 shape_only=False, dtype="float32",
+                                 source="random weights, the tiny Llama with Qwen2's q/k/v biases"),
     "llama-2-7b": LlamaConfig(4096, 32, 32, 32, 128, 11008, 32000, 4096, 1e-5, 10000.0,
                               source=_hf("meta-llama/Llama-2-7b-hf")),
     "llama-2-70b": LlamaConfig(8192, 80, 64, 8, 128, 28672, 32000, 4096, 1e-5, 10000.0,

@@ -626,16 +626,19 @@ Act Codegen::input(BlockArgument arg, StringRef dtype) {
 }
 
 /// Columns of a matmul's result grouped per piece: half a head when the
-/// result feeds rotary or attention (so rotate-half pairs whole pieces and
-/// heads stay whole), else 80.
+/// result feeds rotary or attention through layout and elementwise ops (so
+/// rotate-half pairs whole pieces and heads stay whole), else 80.
 int64_t Codegen::pieceWidthFor(Value result) {
   SmallVector<Value> work = {result};
   while (!work.empty()) {
     Value v = work.pop_back_val();
     for (Operation *user : v.getUsers()) {
       StringRef name = user->getName().getStringRef();
+      // Layout ops and elementwise ones (a projection's bias, a cast) keep
+      // the pieces.
       if (name == "onnx.Reshape" || name == "onnx.Transpose" || name == "onnx.Unsqueeze" ||
-          name == "onnx.Squeeze") {
+          name == "onnx.Squeeze" || name == "onnx.Add" || name == "onnx.Sub" ||
+          name == "onnx.Mul" || name == "onnx.Div" || name == "onnx.Cast") {
         work.push_back(user->getResult(0));
         continue;
       }
