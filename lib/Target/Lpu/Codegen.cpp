@@ -170,7 +170,8 @@ private:
   LpuOptions options;
   Program program;
   Scheduler sched;
-  int64_t tokens = 1; // rows of the phase's activations
+  int64_t tokens = 1;    // rows of the phase's activations
+  int64_t positions = 1; // positions a phase can see (cache and tokens)
   int64_t tp = 1;
   bool shapeOnly = false;
   DenseMap<Value, std::shared_ptr<Entry>> values;
@@ -1101,6 +1102,11 @@ llvm::Error Codegen::lowerEmbedding(xfmr::EmbeddingOp op) {
   if (!table || table->shape.size() != 2 || !ids)
     return fail(op, "only a constant table indexed by a phase input is lowered");
   int64_t rowsOfTable = table->shape[0], d = table->shape[1];
+  // A table indexed by positions (rotary cos/sin) needs only the phase's
+  // positions: the cache's and this step's.
+  if (auto name = func.getArgAttrOfType<StringAttr>(ids.getArgNumber(), "onnx.name");
+      name && name.getValue() == "position_ids")
+    rowsOfTable = std::min(rowsOfTable, positions);
   auto outShape = op.getType().getShape();
   int64_t width = pieceWidthFor(op.getResult());
   // The table as f16 rows of two result pieces (lanes 0-79 and 80-159),
@@ -1685,6 +1691,10 @@ Expected<Program> Codegen::run() {
       break;
     }
   program.machine.tokens = std::max<int64_t>(1, tokens);
+  positions = tokens;
+  for (BlockArgument arg : func.getArguments())
+    if (auto cache = dyn_cast<xfmr::KvCacheType>(arg.getType()))
+      positions = cache.getLength() + tokens;
   // Constants and weights.
   auto module = func->getParentOfType<ModuleOp>();
   int64_t weightBytes = 0;
