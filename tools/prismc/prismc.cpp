@@ -107,15 +107,15 @@ cl::list<std::string> bindings(
     cl::CommaSeparated, cl::cat(category));
 
 cl::opt<int64_t> prompt("prompt",
-                        cl::desc("--compile-to=phases or plan: new tokens per "
+                        cl::desc("--compile-to=phases, plan or lpu: new tokens per "
                                  "sequence in @prefill (P)"),
                         cl::init(0), cl::cat(category));
 cl::opt<int64_t> context("context",
-                         cl::desc("--compile-to=phases or plan: cached positions "
+                         cl::desc("--compile-to=phases, plan or lpu: cached positions "
                                   "@decode reads (C)"),
                          cl::init(0), cl::cat(category));
 cl::opt<int64_t> batch("batch",
-                       cl::desc("--compile-to=phases or plan: sequences (B)"),
+                       cl::desc("--compile-to=phases, plan or lpu: sequences (B)"),
                        cl::init(1), cl::cat(category));
 
 constexpr const char *kStatsHelp =
@@ -156,7 +156,8 @@ cl::opt<std::string> weightDtype(
     "weight-dtype",
     cl::desc("The dtype the weights are stored in on the devices, for "
              "--estimate, --explain-op and --compile-to=plan: bf16, fp16, "
-             "fp8, int8, int4"),
+             "fp8, int8, int4 (default bf16); for --compile-to=lpu: fp16 "
+             "(the default there) or int8"),
     cl::init("bf16"), cl::cat(category));
 cl::opt<prism::partition::Objective> objective(
     "objective", cl::desc("What the partitioner minimises"),
