@@ -214,12 +214,17 @@ Expected<Program> prism::sim::lpu::parseBinary(StringRef bytes, StringRef origin
     StringRef key = name(r.get<uint32_t>());
     m.latency[key.str()] = r.get<int64_t>();
   }
-  for (uint64_t i = 0, n = r.get<uint64_t>(); i < n && !r.truncated; ++i) {
+  // Where a data record or dump lies: chip, slice, address, dtype.
+  auto place = [&]() {
     Data d;
     d.chip = r.get<uint32_t>();
     d.slice = r.get<uint32_t>();
     d.address = r.get<int64_t>();
     d.dtype = name(r.get<uint32_t>()).str();
+    return d;
+  };
+  for (uint64_t i = 0, n = r.get<uint64_t>(); i < n && !r.truncated; ++i) {
+    Data d = place();
     uint32_t vectors = r.get<uint32_t>();
     if (lanes(d.dtype) == 0 || (uint64_t)vectors * kVectorBytes > bytes.size())
       return r.error("corrupt data record");
@@ -280,11 +285,7 @@ Expected<Program> prism::sim::lpu::parseBinary(StringRef bytes, StringRef origin
     p.instructions.push_back(std::move(in));
   }
   for (uint64_t i = 0, n = r.get<uint64_t>(); i < n && !r.truncated; ++i) {
-    Data d;
-    d.chip = r.get<uint32_t>();
-    d.slice = r.get<uint32_t>();
-    d.address = r.get<int64_t>();
-    d.dtype = name(r.get<uint32_t>()).str();
+    Data d = place();
     uint64_t count = r.get<uint64_t>();
     if (count > (1u << 24))
       return r.error("corrupt dump");
