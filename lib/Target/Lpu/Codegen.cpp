@@ -131,7 +131,7 @@ private:
   // Building blocks.
   Act newAct(ArrayRef<int64_t> shape, int tokenAxis, int64_t rows);
   Act toChip(const Act &a, int64_t chip);
-  Act toF16(const Act &a, int64_t chip, int64_t groupWidth);
+  Act toMxmDtype(const Act &a, int64_t chip);
   Act materialize(const Const &c, const Act &like, ArrayRef<int64_t> shape, int tokenAxis,
                   int64_t rows);
   std::pair<int64_t, int64_t> zeroAt(int64_t chip, ArrayRef<int64_t> avoid);
@@ -176,7 +176,7 @@ private:
   bool shapeOnly = false;
   DenseMap<Value, std::shared_ptr<Entry>> values;
   DenseMap<Operation *, int64_t> stage;
-  std::map<std::pair<int64_t, int64_t>, Act> onChip, inF16; // (act id, chip)
+  std::map<std::pair<int64_t, int64_t>, Act> onChip, inMxmDtype; // (act id, chip)
   std::map<std::tuple<int64_t, int64_t, int64_t, int64_t>, Piece> movedPieces;
   std::map<std::pair<unsigned, std::string>, Act> inputs;
   std::vector<std::unique_ptr<CacheHead>> cacheHeads;
@@ -359,12 +359,11 @@ Act Codegen::toChip(const Act &a, int64_t chip) {
 
 /// The rows as vectors of the MXM's dtype on `chip`: pairs of f32 pieces
 /// packed into one f16 vector (lanes 0-79 and 80-159), or four into an i8
-/// vector. `groupWidth` > 0 keeps groups of that many f32 pieces together
-/// (attention heads).
-Act Codegen::toF16(const Act &in, int64_t chip, int64_t) {
+/// vector (memoised per chip).
+Act Codegen::toMxmDtype(const Act &in, int64_t chip) {
   StringRef dtype = options.weightDtype;
   auto key = std::make_pair(in.id, chip);
-  if (auto it = inF16.find(key); it != inF16.end())
+  if (auto it = inMxmDtype.find(key); it != inMxmDtype.end())
     return it->second;
   Act a = toChip(in, chip);
   if (llvm::all_of(a.pieces, [&](const Piece &p) { return p.dtype == dtype; }))
@@ -421,7 +420,7 @@ Act Codegen::toF16(const Act &in, int64_t chip, int64_t) {
     packed.ready = sched.place(c, ready);
     out.pieces.push_back(packed);
   }
-  inF16[key] = out;
+  inMxmDtype[key] = out;
   return out;
 }
 
@@ -998,8 +997,6 @@ llvm::Error Codegen::lowerMatMul(Operation *op) {
   // the stage's chips four at a time (one weight tile's columns).
   int64_t first = lead(op);
   Act out = newAct(outShape, x.tokenAxis < 0 ? -1 : x.tokenAxis, x.rows);
-  int64_t columnsBefore = out.columns() / n; // leading non-token dims (1)
-  (void)columnsBefore;
   std::vector<std::vector<int64_t>> groups;
   for (int64_t c0 = 0; c0 < n; c0 += width) {
     std::vector<int64_t> cols;
@@ -1013,7 +1010,7 @@ llvm::Error Codegen::lowerMatMul(Operation *op) {
   std::map<int64_t, int64_t> floor;
   for (int64_t tile = 0; tile < tiles; ++tile) {
     int64_t chip = first + tile % tp;
-    Act x16 = toF16(x, chip, 0);
+    Act x16 = toMxmDtype(x, chip);
     std::vector<std::vector<int64_t>> tileGroups(groups.begin() + 4 * tile,
                                                  groups.begin() + std::min<int64_t>(groups.size(), 4 * tile + 4));
     int64_t vectors = 80 * (tileGroups.size() - 1) + tileGroups.back().size();

@@ -18,7 +18,6 @@
 
 #include <cstdint>
 #include <map>
-#include <unordered_map>
 #include <vector>
 
 namespace prism::lpu {
@@ -108,7 +107,6 @@ private:
   std::vector<Node> nodes;
   std::vector<StreamVar> streams;
   const Machine *machine = nullptr;
-  friend struct ChainMachine;
 };
 
 class Scheduler {
