@@ -73,7 +73,7 @@ def main():
              "--lpu-tensor-parallel", str(tp), "-o", program] + shape)
         compile_s = time.perf_counter() - start
         with open(program) as f:
-            f.readline()
+            machine = dict(kv.split("=") for kv in f.readline().split()[1:])
             latency = dict(kv.split("=") for kv in f.readline().split()[1:])
             instructions = 2 + sum(1 for _ in f)
 
@@ -87,9 +87,9 @@ def main():
     mhz = float(re.search(r"time: ([0-9.]+) us at ([0-9.]+) MHz", report).group(2))
     chips = {int(c): dict(reads=int(r), macs=int(m)) for c, r, _, m, _ in
              re.findall(r"chip (\d+): reads=(\d+) loads=(\d+) macs=(\d+) sends=(\d+)", report)}
-    # The abstract machine (docs/lpu-program.md): 88 slices, 4 MXM planes of
-    # 320x320, and the link latency of the program's header.
-    slices, planes, hop_cycles = 88, 4, int(latency["c2c"])
+    # The machine of the program's header: slices, MXM planes (320x320) and
+    # the link latency.
+    slices, planes, hop_cycles = int(machine["slices"]), int(machine["planes"]), int(latency["c2c"])
     stages = a.chips // tp
     bound_cycles = 0
     for s in range(stages):

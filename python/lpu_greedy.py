@@ -23,6 +23,7 @@ import subprocess
 import sys
 
 import numpy as np
+import onnx
 
 
 def run(cmd):
@@ -94,20 +95,15 @@ def main():
                  "--lpu-chips", str(chips), "--lpu-tensor-parallel", str(tp),
                  "-o", path] + shape)
 
-    rng = np.random.default_rng(a.seed)
-    vocab = None
+    model = onnx.load(a.model, load_external_data=False)
+    logits = [o for o in model.graph.output if o.name == "logits"][0]
+    vocab = logits.type.tensor_type.shape.dim[2].dim_value
+    prompt = np.random.default_rng(a.seed).integers(0, vocab, size=(1, a.prompt),
+                                                    dtype=np.int64)
     results = {}
     for target in ["host"] + [chips for chips, _ in configs]:
         prompt_inputs = {"attention_mask": np.ones((1, a.prompt), np.int64),
                          "position_ids": np.arange(a.prompt, dtype=np.int64)[None]}
-        if vocab is None:
-            # The vocabulary from a host prefill of a zero prompt.
-            probe = prism_run(a.bin_dir, phases,
-                              dict(prompt_inputs,
-                                   input_ids=np.zeros((1, a.prompt), np.int64)),
-                              os.path.join(a.work, "probe"), ["--function", "prefill"])
-            vocab = probe("logits").shape[-1]
-            prompt = rng.integers(0, vocab, size=(1, a.prompt), dtype=np.int64)
         prompt_inputs["input_ids"] = prompt
         if target == "host":
             out = prism_run(a.bin_dir, phases, prompt_inputs,

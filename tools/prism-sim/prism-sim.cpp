@@ -8,6 +8,7 @@
 
 #include "prism/Sim/Lpu/Program.h"
 
+#include "llvm/ADT/StringExtras.h"
 #include "llvm/Support/CommandLine.h"
 #include "llvm/Support/InitLLVM.h"
 #include "llvm/Support/MemoryBuffer.h"
@@ -94,22 +95,16 @@ int main(int argc, char **argv) {
       return 1;
     }
     llvm::SmallVector<llvm::StringRef> words;
-    (*file)->getBuffer().split(words, ' ', -1, false);
+    llvm::SplitString((*file)->getBuffer(), words); // any whitespace
     std::vector<double> &values = options.inputs[name.str()];
-    for (llvm::StringRef chunk : words) {
-      llvm::SmallVector<llvm::StringRef> parts;
-      chunk.split(parts, '\n', -1, false);
-      for (llvm::StringRef word : parts) {
-        double x;
-        if (word.trim().empty())
-          continue;
-        if (word.trim().getAsDouble(x)) {
-          llvm::errs() << "prism-sim: --input " << name << ": '" << word
-                       << "' is not a number\n";
-          return 1;
-        }
-        values.push_back(x);
+    for (llvm::StringRef word : words) {
+      double x;
+      if (word.getAsDouble(x)) {
+        llvm::errs() << "prism-sim: --input " << name << ": '" << word
+                     << "' is not a number\n";
+        return 1;
       }
+      values.push_back(x);
     }
   }
   if (auto err = prism::sim::lpu::runProgram(*program, llvm::outs(), options))

@@ -421,15 +421,8 @@ int main(int argc, char **argv) {
     prism::lpu::LpuOptions options;
     options.chips = chips ? chips : 1;
     options.tensorParallel = lpuTensorParallel;
+    options.tensorParallelMax = std::max<int64_t>(1, (int64_t)lpu->tensorParallelMax.value);
     options.verify = lpuVerify;
-    if (!lpuTensorParallel) {
-      int64_t most = std::max<int64_t>(1, (int64_t)lpu->tensorParallelMax.value);
-      for (int64_t t = std::min(most, options.chips); t >= 1; --t)
-        if (options.chips % t == 0) {
-          options.tensorParallel = t;
-          break;
-        }
-    }
     if (weightDtype == "int8")
       options.weightDtype = "i8";
     else if (weightDtype == "fp16" || !weightDtype.getNumOccurrences())
@@ -439,14 +432,11 @@ int main(int argc, char **argv) {
                    << weightDtype << "'\n";
       return 1;
     }
-    double clock = lpu->peakOpsPerS.count("clock_hz") ? lpu->peakOpsPerS.at("clock_hz").value
-                                                      : 900e6;
     options.machine = prism::lpu::machineFor(
-        clock, lpu->mainMemory().capacityBytes.value, lpu->linkHopLatencyS.value,
+        lpu->mainMemory().capacityBytes.value, lpu->linkHopLatencyS.value,
         lpu->linkBytesPerS.value, (int64_t)lpu->linkCount.value);
     auto program = prism::lpu::compileToLpu(fn, options);
-    if (!program) {
-      llvm::errs() << "prismc: " << llvm::toString(program.takeError()) << "\n";
+    if (failed(program)) {
       return 1;
     }
     std::string error;

@@ -81,21 +81,49 @@ struct Act {
 struct Const {
   SmallVector<int64_t> shape;
   std::shared_ptr<std::vector<float>> values; // null: shape only
-  std::string name;
 };
 
 /// The positions of one key or value head of one layer's cache: an f16
 /// vector per position, the head's dims packed as its pieces were.
 struct CacheHead {
-  int64_t chip, slice, address, capacity;
+  int64_t chip, slice, address;
   int64_t ready = 0;
 };
 struct CacheEntry {
   std::vector<CacheHead *> heads;
   int64_t from = 0, length = 0; // positions [from, from + length)
-  int64_t headDim = 0;
-  std::vector<int64_t> laneOf; // head dim d -> lane of the f16 vector
 };
+
+/// A binding of flat elements [offset + i * stride, + count) to lanes
+/// [lane, lane + count) of the vector at address + i * 320, i < repeat.
+sim::lpu::Binding binding(StringRef name, int64_t offset, int64_t count, int64_t chip,
+                          int64_t slice, int64_t address, int64_t lane, StringRef dtype,
+                          int64_t repeat, int64_t stride) {
+  sim::lpu::Binding b;
+  b.name = name.str();
+  b.offset = offset;
+  b.count = count;
+  b.chip = chip;
+  b.slice = slice;
+  b.address = address;
+  b.lane = lane;
+  b.dtype = dtype.str();
+  b.repeat = repeat;
+  b.offsetStride = stride;
+  return b;
+}
+
+/// Positions [from, from + len) of key/value head `g` as elements of the
+/// flat cache tensor [entries, heads, len, d], entry = layer * 2 + (0 key,
+/// 1 value): the head's two halves sit at lanes 0 and 80.
+void bindCacheHead(std::vector<sim::lpu::Binding> &list, StringRef name, int64_t entry,
+                   int64_t heads, int64_t g, int64_t len, int64_t d, const CacheHead &head,
+                   int64_t from) {
+  for (int64_t which = 0; which < 2; ++which)
+    list.push_back(binding(name, (entry * heads + g) * len * d + which * (d / 2), d / 2,
+                           head.chip, head.slice, head.address + from * kVector,
+                           which * 80, "f16", len, d));
+}
 
 using Entry = std::variant<Act, Const, CacheEntry>;
 
@@ -109,13 +137,11 @@ public:
   Expected<Program> run();
 
 private:
-  // Errors name the op.
+  // An op's error is an MLIR diagnostic at the op (the driver's handler
+  // names its ONNX node); the error returned only says it was reported.
   llvm::Error fail(Operation *op, const Twine &why) {
-    std::string where;
-    if (auto name = dyn_cast<NameLoc>(op->getLoc()))
-      where = " (ONNX node '" + name.getName().str() + "')";
-    return llvm::createStringError("lpu: cannot lower '" + op->getName().getStringRef().str() +
-                                   "'" + where + ": " + why.str());
+    op->emitError() << "cannot lower '" << op->getName() << "' to the LPU: " << why;
+    return llvm::createStringError("");
   }
 
   // SRAM allocation.
@@ -176,7 +202,7 @@ private:
   bool shapeOnly = false;
   DenseMap<Value, std::shared_ptr<Entry>> values;
   DenseMap<Operation *, int64_t> stage;
-  std::map<std::pair<int64_t, int64_t>, Act> onChip, inMxmDtype; // (act id, chip)
+  std::map<std::pair<int64_t, int64_t>, Act> inMxmDtype; // (act id, chip)
   std::map<std::tuple<int64_t, int64_t, int64_t, int64_t>, Piece> movedPieces;
   std::map<std::pair<unsigned, std::string>, Act> inputs;
   std::vector<std::unique_ptr<CacheHead>> cacheHeads;
@@ -329,31 +355,31 @@ Act Codegen::newAct(ArrayRef<int64_t> shape, int tokenAxis, int64_t rows) {
   return a;
 }
 
-/// The chain of each piece's rows moving to `chip` over C2C links.
-Act Codegen::toChip(const Act &a, int64_t chip) {
-  bool there = llvm::all_of(a.pieces, [&](const Piece &p) { return p.chip == chip; });
-  if (there)
-    return a;
-  auto key = std::make_pair(a.id, chip);
-  if (auto it = onChip.find(key); it != onChip.end())
+/// A piece's rows moved to `chip` over C2C links (memoised: a piece moves
+/// to a chip once).
+Piece Codegen::pieceTo(const Piece &p, int64_t rows, int64_t chip) {
+  if (p.chip == chip)
+    return p;
+  auto key = std::make_tuple(p.chip, p.slice, p.address, chip);
+  if (auto it = movedPieces.find(key); it != movedPieces.end())
     return it->second;
-  Act out = a;
-  for (Piece &p : out.pieces) {
-    if (p.chip == chip)
-      continue;
-    Piece moved = newPiece(chip, p.dtype, p.cols, a.rows);
-    int64_t ready = 0;
-    for (int64_t r = 0; r < a.rows; ++r) {
-      Chain c = sched.chain(p.chip);
-      int s = c.read1(p.slice, p.address + r * kVector, 1);
-      int arrived = c.transfer(s, chip);
-      c.write({arrived}, moved.slice, moved.address + r * kVector);
-      ready = std::max(ready, sched.place(c, p.ready));
-    }
-    moved.ready = ready;
-    p = moved;
+  Piece moved = newPiece(chip, p.dtype, p.cols, rows);
+  for (int64_t r = 0; r < rows; ++r) {
+    Chain c = sched.chain(p.chip);
+    int s = c.read1(p.slice, p.address + r * kVector, 1);
+    int arrived = c.transfer(s, chip);
+    c.write({arrived}, moved.slice, moved.address + r * kVector);
+    moved.ready = std::max(moved.ready, sched.place(c, p.ready));
   }
-  onChip[key] = out;
+  movedPieces[key] = moved;
+  return moved;
+}
+
+/// Every piece of `a` on `chip`.
+Act Codegen::toChip(const Act &a, int64_t chip) {
+  Act out = a;
+  for (Piece &p : out.pieces)
+    p = pieceTo(p, a.rows, chip);
   return out;
 }
 
@@ -591,18 +617,8 @@ Act Codegen::input(BlockArgument arg, StringRef dtype) {
   int64_t columns = a.columns();
   int64_t chip = 0;
   auto bind = [&](const Piece &p, int64_t lane, int64_t col, int64_t count) {
-    sim::lpu::Binding b;
-    b.name = name;
-    b.offset = col;
-    b.count = count;
-    b.chip = p.chip;
-    b.slice = p.slice;
-    b.address = p.address;
-    b.lane = lane;
-    b.dtype = p.dtype;
-    b.repeat = rows;
-    b.offsetStride = columns;
-    program.inputs.push_back(b);
+    program.inputs.push_back(binding(name, col, count, p.chip, p.slice, p.address, lane,
+                                     p.dtype, rows, columns));
   };
   if (dtype == "i32") {
     // One vector per element (lane 0), the gather's index.
@@ -1312,20 +1328,6 @@ llvm::Error Codegen::lowerSwiGlu(xfmr::SwiGluOp op) {
   return llvm::Error::success();
 }
 
-/// A piece's rows moved to `chip` (memoised).
-Piece Codegen::pieceTo(const Piece &p, int64_t rows, int64_t chip) {
-  if (p.chip == chip)
-    return p;
-  auto key = std::make_tuple(p.chip, p.slice, p.address, chip);
-  if (auto it = movedPieces.find(key); it != movedPieces.end())
-    return it->second;
-  Act one = newAct({rows}, -1, rows);
-  one.pieces = {p};
-  Piece moved = toChip(one, chip).pieces[0];
-  movedPieces[key] = moved;
-  return moved;
-}
-
 /// The chip that runs key/value head `g` of an attention of stage `first`
 /// (heads are shared among the stage's chips, as the cache is).
 int64_t Codegen::headChip(int64_t first, int64_t g) const { return first + g % tp; }
@@ -1364,15 +1366,8 @@ llvm::Error Codegen::lowerAttention(xfmr::AttentionOp op) {
         return &p;
     return nullptr;
   };
-  std::vector<int64_t> laneOf(d);
-  for (int64_t i = 0; i < d; ++i)
-    laneOf[i] = i < half ? i : 80 + i - half;
   CacheEntry presentK, presentV;
-  for (CacheEntry *e : {&presentK, &presentV}) {
-    e->length = total;
-    e->headDim = d;
-    e->laneOf = laneOf;
-  }
+  presentK.length = presentV.length = total;
   std::optional<Act> mask;
   if (op.getMask()) {
     auto me = values.lookup(op.getMask());
@@ -1402,7 +1397,7 @@ llvm::Error Codegen::lowerAttention(xfmr::AttentionOp op) {
         int64_t address;
         int64_t slice = cacheSlice(chip, total, address);
         cacheHeads.push_back(
-            std::make_unique<CacheHead>(CacheHead{chip, slice, address, total, 0}));
+            std::make_unique<CacheHead>(CacheHead{chip, slice, address, 0}));
         head = cacheHeads.back().get();
       }
       const Piece *lo0 = findHalf(*act, g, 0), *hi0 = findHalf(*act, g, 1);
@@ -1606,23 +1601,8 @@ llvm::Error Codegen::bindOutputs(func::ReturnOp ret) {
         const CacheEntry &c = std::get<CacheEntry>(*ce);
         if (c.length != len)
           return fail(pack, "a cache entry's length differs from the result's");
-        for (int64_t g = 0; g < h; ++g) {
-          CacheHead *head = c.heads[g];
-          for (int64_t which = 0; which < 2; ++which) {
-            sim::lpu::Binding b;
-            b.name = name;
-            b.offset = ((int64_t)e * h + g) * len * d + which * (d / 2);
-            b.count = d / 2;
-            b.chip = head->chip;
-            b.slice = head->slice;
-            b.address = head->address + c.from * kVector;
-            b.lane = c.laneOf[which * (d / 2)];
-            b.dtype = "f16";
-            b.repeat = len;
-            b.offsetStride = d;
-            program.outputs.push_back(b);
-          }
-        }
+        for (int64_t g = 0; g < h; ++g)
+          bindCacheHead(program.outputs, name, e, h, g, len, d, *c.heads[g], c.from);
       }
       continue;
     }
@@ -1643,18 +1623,8 @@ llvm::Error Codegen::bindOutputs(func::ReturnOp ret) {
         size_t e = l + 1;
         while (e < p.cols.size() && p.cols[e] == p.cols[l] + (int64_t)(e - l))
           ++e;
-        sim::lpu::Binding b;
-        b.name = name;
-        b.offset = p.cols[l];
-        b.count = e - l;
-        b.chip = p.chip;
-        b.slice = p.slice;
-        b.address = p.address;
-        b.lane = l;
-        b.dtype = p.dtype;
-        b.repeat = act->rows;
-        b.offsetStride = columns;
-        program.outputs.push_back(b);
+        program.outputs.push_back(binding(name, p.cols[l], e - l, p.chip, p.slice,
+                                          p.address, l, p.dtype, act->rows, columns));
         l = e;
       }
     }
@@ -1668,7 +1638,7 @@ Expected<Program> Codegen::run() {
   tp = options.tensorParallel;
   if (tp == 0) {
     tp = 1;
-    for (int64_t t = std::min<int64_t>(8, options.chips); t >= 1; --t)
+    for (int64_t t = std::min(options.tensorParallelMax, options.chips); t >= 1; --t)
       if (options.chips % t == 0) {
         tp = t;
         break;
@@ -1703,7 +1673,6 @@ Expected<Program> Codegen::run() {
       Const c;
       auto type = cast<RankedTensorType>(load.getType());
       c.shape.assign(type.getShape().begin(), type.getShape().end());
-      c.name = load.getGlobal().getLeafReference().str();
       if (global && global.getValue())
         c.values = floatsOf(*global.getValue());
       if (!c.values)
@@ -1780,9 +1749,6 @@ Expected<Program> Codegen::run() {
       int64_t h = cacheType.getHeads(), len = cacheType.getLength(), d = cacheType.getHeadDim();
       CacheEntry entry;
       entry.length = len;
-      entry.headDim = d;
-      for (int64_t i = 0; i < d; ++i)
-        entry.laneOf.push_back(i < d / 2 ? i : 80 + i - d / 2);
       std::string inputName = "kv_cache";
       auto arg = dyn_cast<BlockArgument>(read.getCache());
       if (arg)
@@ -1795,22 +1761,10 @@ Expected<Program> Codegen::run() {
         int64_t address;
         int64_t slice = cacheSlice(chip, len + tokens, address);
         cacheHeads.push_back(std::make_unique<CacheHead>(
-            CacheHead{chip, slice, address, len + tokens, 0}));
+            CacheHead{chip, slice, address, 0}));
         CacheHead *head = cacheHeads.back().get();
-        for (int64_t which = 0; which < 2; ++which) {
-          sim::lpu::Binding b;
-          b.name = inputName;
-          b.offset = ((read.getLayer() * 2 + kv) * h + g) * len * d + which * (d / 2);
-          b.count = d / 2;
-          b.chip = chip;
-          b.slice = slice;
-          b.address = head->address;
-          b.lane = entry.laneOf[which * (d / 2)];
-          b.dtype = "f16";
-          b.repeat = len;
-          b.offsetStride = d;
-          program.inputs.push_back(b);
-        }
+        bindCacheHead(program.inputs, inputName, read.getLayer() * 2 + kv, h, g, len, d,
+                      *head, 0);
         entry.heads.push_back(head);
       }
       values[read.getResult()] = std::make_shared<Entry>(entry);
@@ -1874,10 +1828,10 @@ Expected<Program> Codegen::run() {
 
 } // namespace
 
-sim::lpu::Machine prism::lpu::machineFor(double clockHz, double sramBytes, double hopLatencyS,
+sim::lpu::Machine prism::lpu::machineFor(double sramBytes, double hopLatencyS,
                                          double linkBytesPerS, int64_t links) {
   sim::lpu::Machine m;
-  m.clockMhz = clockHz / 1e6;
+  double clockHz = m.clockMhz * 1e6;
   m.slices = 88;
   // Slices of whole vectors that hold the chip's SRAM.
   m.sliceBytes = (int64_t)(sramBytes / m.slices) / kVector * kVector;
@@ -1891,6 +1845,13 @@ sim::lpu::Machine prism::lpu::machineFor(double clockHz, double sramBytes, doubl
   return m;
 }
 
-Expected<Program> prism::lpu::compileToLpu(func::FuncOp func, const LpuOptions &options) {
-  return Codegen(func, options).run();
+FailureOr<Program> prism::lpu::compileToLpu(func::FuncOp func, const LpuOptions &options) {
+  Expected<Program> program = Codegen(func, options).run();
+  if (!program) {
+    std::string message = llvm::toString(program.takeError());
+    if (!message.empty()) // not yet reported at an op
+      func.emitError(message);
+    return failure();
+  }
+  return std::move(*program);
 }

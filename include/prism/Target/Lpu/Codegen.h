@@ -21,8 +21,10 @@ namespace prism::lpu {
 
 struct LpuOptions {
   int64_t chips = 1;
-  /// Chips per pipeline stage (0: the largest divisor of `chips` up to 8).
+  /// Chips per pipeline stage (0: the largest divisor of `chips` up to
+  /// `tensorParallelMax`, the device's).
   int64_t tensorParallel = 0;
+  int64_t tensorParallelMax = 8;
   /// "f16" (the default; numerics run) or "i8" (int8 weights with static
   /// activation scales; for timing).
   std::string weightDtype = "f16";
@@ -34,15 +36,16 @@ struct LpuOptions {
   bool verify = false;
 };
 
-/// The machine of an lpu-class device description's figures.
-sim::lpu::Machine machineFor(double clockHz, double sramBytes, double hopLatencyS,
-                             double linkBytesPerS, int64_t links);
+/// The abstract machine (machines.md's 900 MHz TSP) with an lpu-class
+/// device description's SRAM, link latency, bandwidth and count.
+sim::lpu::Machine machineFor(double sramBytes, double hopLatencyS, double linkBytesPerS,
+                             int64_t links);
 
-/// Compiles `func` to a checked, scheduled program. Weights with values
-/// (inline or resource) become the program's data; external data make a
-/// shape-only program (timing only). Errors name the op that cannot be
-/// lowered.
-llvm::Expected<sim::lpu::Program> compileToLpu(mlir::func::FuncOp func,
+/// Compiles `func` to a scheduled program. Weights with values (inline or
+/// resource) become the program's data; external data make a shape-only
+/// program (timing only). Errors are diagnostics: at the op that cannot be
+/// lowered, else at the function.
+mlir::FailureOr<sim::lpu::Program> compileToLpu(mlir::func::FuncOp func,
                                                const LpuOptions &options);
 
 } // namespace prism::lpu
