@@ -3,12 +3,14 @@
 #include "prism/RegisterAll.h"
 
 #include "prism/Conversion/Passes.h"
+#include "prism/Dialect/Lpu/LpuDialect.h"
 #include "prism/Dialect/Onnx/OnnxDialect.h"
 #include "prism/Dialect/Plan/PlanDialect.h"
 #include "prism/Dialect/Xfmr/Work.h"
 #include "prism/Dialect/Xfmr/XfmrDialect.h"
 #include "prism/Import/OnnxImporter.h"
 #include "prism/Target/Host/Passes.h"
+#include "prism/Target/Lpu/Passes.h"
 #include "prism/Transforms/Passes.h"
 
 #include "mlir/Dialect/Func/IR/FuncOps.h"
@@ -16,7 +18,7 @@
 
 void prism::registerAllDialects(mlir::DialectRegistry &registry) {
   registry.insert<prism::onnx::ONNXDialect, prism::xfmr::XfmrDialect,
-                  prism::plan::PlanDialect,
+                  prism::plan::PlanDialect, prism::lpu::LpuDialect,
                   mlir::ml_program::MLProgramDialect, mlir::func::FuncDialect,
                   mlir::arith::ArithDialect, mlir::linalg::LinalgDialect,
                   mlir::math::MathDialect, mlir::tensor::TensorDialect>();
@@ -28,7 +30,11 @@ void prism::registerAllPasses() {
   registerConversionPasses();
   registerHostPasses();
   registerHostPipelines();
+  registerLpuPasses();
   registerTransformsPipelines();
 }
 
-void prism::registerAllTranslations() { registerOnnxImportTranslation(); }
+void prism::registerAllTranslations() {
+  registerOnnxImportTranslation();
+  lpu::registerLpuTranslations(registerAllDialects);
+}

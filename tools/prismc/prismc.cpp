@@ -12,7 +12,8 @@
 #include "prism/Cost/CostModel.h"
 #include "prism/Cost/HardwareDescription.h"
 #include "prism/Partition/Partitioner.h"
-#include "prism/Target/Lpu/Codegen.h"
+#include "prism/Conversion/Passes.h"
+#include "prism/Target/Lpu/Passes.h"
 #include "prism/Driver/Diagnostics.h"
 #include "prism/Driver/Summary.h"
 #include "prism/Driver/WorkStats.h"
@@ -37,7 +38,7 @@ using namespace mlir;
 namespace cl = llvm::cl;
 
 namespace {
-enum class Phase { Onnx, Static, Xfmr, Phases, Plan, Lpu };
+enum class Phase { Onnx, Static, Xfmr, Phases, Plan, Lpu, LpuIr };
 
 cl::OptionCategory category("prismc options");
 
@@ -68,7 +69,11 @@ cl::opt<Phase> compileTo(
                           "one phase (--lpu-function) as a scheduled LPU "
                           "program for prism-sim (docs/lpu-program.md), on "
                           "the chips of the --system group that runs it or "
-                          "--lpu-chips (needs --prompt and --context)")),
+                          "--lpu-chips (needs --prompt and --context)"),
+               clEnumValN(Phase::LpuIr, "lpu-ir",
+                          "the same phase as the scheduled lpu dialect "
+                          "(convert-xfmr-to-lpu, lpu-schedule), before its "
+                          "emission as a program")),
     cl::cat(category));
 
 cl::opt<std::string> lpuFunction(
@@ -94,7 +99,8 @@ cl::opt<bool> lpuBinary(
     cl::cat(category));
 cl::opt<bool> lpuVerify(
     "lpu-verify",
-    cl::desc("--compile-to=lpu: check the schedule against every rule of the "
+    cl::desc("--compile-to=lpu: verify the lpu IR after each pass and check the "
+             "schedule against every rule of the "
              "machine before writing it (prism-sim checks it again before it "
              "runs)"),
     cl::cat(category));
@@ -251,7 +257,8 @@ int main(int argc, char **argv) {
                  << "' (bf16, fp16, fp8, int8, int4)\n";
     return 1;
   }
-  if (listDevices || !systemSpec.empty() || describeSystem || compileTo == Phase::Lpu) {
+  if (listDevices || !systemSpec.empty() || describeSystem || compileTo == Phase::Lpu ||
+      compileTo == Phase::LpuIr) {
     auto library = prism::cost::DeviceLibrary::load(
         hardwareDir.empty() ? prism::cost::defaultHardwareDir() : hardwareDir);
     if (!library) {
@@ -305,7 +312,7 @@ int main(int argc, char **argv) {
   prism::ModelSummary before = prism::summarizeModule(*module);
 
   bool phases = compileTo == Phase::Phases || compileTo == Phase::Plan ||
-                compileTo == Phase::Lpu;
+                compileTo == Phase::Lpu || compileTo == Phase::LpuIr;
   if (phases && !bindings.empty()) {
     llvm::errs() << "prismc: --compile-to=phases binds the dims itself "
                     "(--prompt, --context, --batch): drop --bind\n";
@@ -390,7 +397,7 @@ int main(int argc, char **argv) {
       }
   }
 
-  if (compileTo == Phase::Lpu) {
+  if (compileTo == Phase::Lpu || compileTo == Phase::LpuIr) {
     // The LPU's figures come from its description; the chips from the
     // system group that runs the phase.
     const prism::cost::DeviceKind *lpu = devices->lookup("lpu-v1");
@@ -418,11 +425,11 @@ int main(int argc, char **argv) {
       llvm::errs() << "prismc: no @" << lpuFunction << " phase to compile for the LPU\n";
       return 1;
     }
-    prism::lpu::LpuOptions options;
+    prism::ConvertXfmrToLpuOptions options;
+    options.function = lpuFunction;
     options.chips = chips ? chips : 1;
     options.tensorParallel = lpuTensorParallel;
-    options.tensorParallelMax = std::max<int64_t>(1, (int64_t)lpu->tensorParallelMax.value);
-    options.verify = lpuVerify;
+    options.device = lpu->path;
     if (weightDtype == "int8")
       options.weightDtype = "i8";
     else if (weightDtype == "fp16" || !weightDtype.getNumOccurrences())
@@ -432,13 +439,15 @@ int main(int argc, char **argv) {
                    << weightDtype << "'\n";
       return 1;
     }
-    options.machine = prism::lpu::machineFor(
-        lpu->mainMemory().capacityBytes.value, lpu->linkHopLatencyS.value,
-        lpu->linkBytesPerS.value, (int64_t)lpu->linkCount.value);
-    auto program = prism::lpu::compileToLpu(fn, options);
-    if (failed(program)) {
+    PassManager pm(&ctx);
+    // Verifying millions of instructions after each pass costs seconds:
+    // only when asked (prism-sim checks every rule of what it runs).
+    pm.enableVerifier(lpuVerify);
+    pm.addPass(prism::createConvertXfmrToLpu(options));
+    pm.nest<prism::lpu::ProgramOp>().addPass(prism::createLpuSchedule());
+    if (failed(pm.run(*module)))
       return 1;
-    }
+    auto programOp = module->lookupSymbol<prism::lpu::ProgramOp>(lpuFunction);
     std::string error;
     auto output = openOutputFile(outputFile.empty() ? std::string("-") : outputFile.getValue(),
                                  &error);
@@ -446,11 +455,26 @@ int main(int argc, char **argv) {
       llvm::errs() << "prismc: " << error << "\n";
       return 1;
     }
+    if (compileTo == Phase::LpuIr) {
+      programOp->print(output->os());
+      output->os() << "\n";
+      output->keep();
+      return 0;
+    }
+    // Both held at once: the program is built from the ops.
+    auto emitted = prism::lpu::emitProgram(programOp, lpuVerify);
+    if (failed(emitted))
+      return 1;
+    auto program = std::make_unique<prism::sim::lpu::Program>(std::move(*emitted));
     if (lpuBinary || StringRef(outputFile).ends_with(".lpub"))
       prism::sim::lpu::writeBinary(*program, output->os());
     else
       prism::sim::lpu::printProgram(*program, output->os());
     output->keep();
+    // The driver exits next: millions of ops and instructions are left to
+    // the OS rather than freed one by one (as clang's -disable-free does).
+    (void)program.release();
+    (void)module.release();
     return 0;
   }
 

@@ -67,4 +67,41 @@ def ConvertXfmrToOnnx : Pass<"convert-xfmr-to-onnx", "mlir::ModuleOp"> {
   ];
 }
 
+def ConvertXfmrToLpu : Pass<"convert-xfmr-to-lpu", "mlir::ModuleOp"> {
+  let summary = "Lower one phase to a tensor-level lpu.program of chains";
+  let description = [{
+    Lowers the phase function `function` (the `@prefill` or `@decode` of
+    `xfmr-split-phases`) for `chips` SRAM-LPU chips of the device
+    description `device`, and replaces it with the `lpu.program` of the
+    same name. Activations live in SRAM as pieces, one 320-byte
+    vector per token; matmuls are 320-column weight tiles on the MXM with
+    K chunks accumulated through partial sums; norms and softmax reduce
+    lanes on the SXM; attention keeps the KV cache in SRAM, a key/value
+    head per chip of a stage. The ops are cut into pipeline stages of
+    `tensor-parallel` chips balanced by weight bytes; within a stage the
+    chips share every matmul's tiles, the embedding blocks and the
+    attention heads, with C2C transfers between them.
+
+    Each compute step is an `lpu.chain` after the chains it reads from
+    (tokens); SRAM is allocated here, time by `lpu-schedule`. An op it
+    cannot lower (LayerNorm, GELU, MoE, batch > 1) is an error at the op
+    naming it; nothing is added then. docs/lpu-target.md has the details.
+  }];
+  let options = [
+    Option<"function", "function", "std::string", /*default=*/"\"decode\"",
+           "The phase function to lower">,
+    Option<"chips", "chips", "int64_t", /*default=*/"1", "Chips to lower for">,
+    Option<"tensorParallel", "tensor-parallel", "int64_t", /*default=*/"0",
+           "Chips per pipeline stage (0: the largest divisor of chips up to the "
+           "device's tensor_parallel_max)">,
+    Option<"weightDtype", "weight-dtype", "std::string", /*default=*/"\"f16\"",
+           "Weights on the MXM: f16 (numerics) or i8 (static scale 1; timing)">,
+    Option<"device", "device", "std::string", /*default=*/"\"lpu-v1\"",
+           "The device description: a kind of hardware-dir, or a .json file">,
+    Option<"hardwareDir", "hardware-dir", "std::string", /*default=*/"\"\"",
+           "The folder of device descriptions (default: the shipped one)">,
+  ];
+  let dependentDialects = ["::prism::lpu::LpuDialect"];
+}
+
 #endif // PRISM_CONVERSION_PASSES

@@ -3,10 +3,8 @@
 #include "prism/Target/Lpu/Scheduler.h"
 
 #include "llvm/ADT/STLExtras.h"
-#include "llvm/Support/ErrorHandling.h"
 
 #include <algorithm>
-#include <cassert>
 
 using namespace prism::lpu;
 using llvm::StringRef;
@@ -49,9 +47,11 @@ int64_t Chain::consume(Node &node, std::optional<int64_t> hint) {
   int64_t at = kUnset;
   for (int s : node.in)
     if (streams[s].at != kUnset) {
-      assert((at == kUnset || at == streams[s].at) &&
-             "a chain's operands must appear in the same cycle");
-      at = streams[s].at;
+      if (at != kUnset && at != streams[s].at && problem.empty())
+        problem = "the operands of '" + node.op.str() + "' appear in different cycles (" +
+                  std::to_string(at) + " and " + std::to_string(streams[s].at) +
+                  " from the chain's start)";
+      at = std::max(at, streams[s].at);
     }
   if (at == kUnset)
     at = hint ? *hint : 1; // only floating reads: they issue a cycle before
@@ -250,15 +250,20 @@ Scheduler::Intervals &Scheduler::table(int64_t chip, int kind, int64_t index) {
   return own[offsets[kind] + index];
 }
 
-int64_t Scheduler::place(Chain &c, int64_t ready) {
+llvm::Expected<int64_t> Scheduler::place(Chain &c, int64_t ready) {
+  if (!c.problem.empty())
+    return llvm::createStringError(c.problem);
   const Machine &m = machine;
   int64_t lc = linkCycles(m);
   // Normalise offsets to start at 0.
   int64_t lowest = INT64_MAX;
   for (auto &n : c.nodes) {
-    assert(n.offset != kUnset && "a MEM read no instruction consumes");
+    if (n.offset == kUnset)
+      return llvm::createStringError("a MEM read that no instruction of its chain consumes");
     lowest = std::min(lowest, n.offset);
   }
+  if (c.nodes.empty())
+    return ready;
   for (auto &n : c.nodes)
     n.offset -= lowest;
   for (auto &s : c.streams)
@@ -287,8 +292,7 @@ int64_t Scheduler::place(Chain &c, int64_t ready) {
       if (fixed[i].chip == fixed[j].chip && fixed[i].kind == fixed[j].kind &&
           fixed[i].index == fixed[j].index && fixed[i].start < fixed[j].stop &&
           fixed[j].start < fixed[i].stop)
-        llvm::report_fatal_error("lpu scheduler: a chain uses one MEM slice or link "
-                                 "twice at once (a compiler bug)");
+        return llvm::createStringError("the chain uses one MEM slice or link twice at once");
   // The MXM plane and buffer are held from the load to the last matmul.
   int64_t mxmStart = INT64_MAX, mxmStop = 0;
   for (auto &n : c.nodes)
@@ -303,8 +307,7 @@ int64_t Scheduler::place(Chain &c, int64_t ready) {
   int64_t plane = -1, buffer = -1;
   while (true) {
     if (++tries > 10000000)
-      llvm::report_fatal_error("lpu scheduler: a chain needs more units at once than "
-                               "the chip has (a compiler bug)");
+      return llvm::createStringError("the chain needs more units at once than the chip has");
     bool retry = false;
     for (const Need &need : fixed) {
       int64_t stop = table(need.chip, need.kind, need.index)

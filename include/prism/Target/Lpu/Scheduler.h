@@ -16,6 +16,8 @@
 
 #include "prism/Sim/Lpu/Program.h"
 
+#include "llvm/Support/Error.h"
+
 #include <cstdint>
 #include <map>
 #include <vector>
@@ -68,9 +70,9 @@ public:
   /// stream `latency` cycles later.
   int transfer(int stream, int64_t toChip);
 
-  /// Cycles an instruction repeats (one vector per cycle): set before
-  /// adding the instructions that share it.
-  void setCount(int64_t n) { count = n; }
+  /// What is wrong with the chain (empty when nothing): operands of one
+  /// instruction that appear in different cycles, a read nothing consumes.
+  const std::string &error() const { return problem; }
 
 private:
   friend class Scheduler;
@@ -103,6 +105,7 @@ private:
 
   int64_t defaultChip;
   int64_t count = 1;
+  std::string problem;
   int64_t loadEnd = 1;
   std::vector<Node> nodes;
   std::vector<StreamVar> streams;
@@ -117,8 +120,10 @@ public:
   Chain chain(int64_t chip);
   /// Places the chain at the earliest cycle >= `ready` where all it needs is
   /// free; returns the cycle after its last MEM write (when its results can
-  /// be read), or after its last instruction.
-  int64_t place(Chain &chain, int64_t ready);
+  /// be read), or after its last instruction. A chain no placement can meet
+  /// (it uses one slice or link twice at once, or needs more units at once
+  /// than the chip has) is an error.
+  llvm::Expected<int64_t> place(Chain &chain, int64_t ready);
 
   /// The last cycle any instruction runs or any result appears, plus one.
   int64_t makespan() const { return end; }

@@ -1,23 +1,24 @@
-//===- Codegen.cpp - Lower a phase to an LPU program ----------------------===//
+//===- XfmrToLpu.cpp - Lower a phase to lpu chains -------------------------===//
 //
 // Activations live in SRAM as pieces: one vector per row (token) of up to a
 // vector's lanes, each lane carrying a known column of the tensor (the
 // columns are the flat index over every axis but the token axis). Layout
 // ops (reshape, transpose, unsqueeze, slices of the cache) only rename
-// columns; compute ops become chains of MEM reads, vector/switch/matrix
-// instructions and MEM writes that the scheduler places in time. Matmuls
-// convert their input to f16 (or i8) vectors, install weight tiles of 320
-// columns on the MXM (16 slices feed a load in parallel) and accumulate the
-// K chunks through the partial-sum streams; reductions over a row (norms,
+// columns; compute ops become lpu.chain ops: MEM reads, vector/switch/matrix
+// instructions and MEM writes that lpu-schedule places in time, each chain
+// after the chains that wrote what it reads (its tokens). Matmuls convert
+// their input to f16 (or i8) vectors, install weight tiles of 320 columns
+// on the MXM (16 slices feed a load in parallel) and accumulate the K
+// chunks through the partial-sum streams; reductions over a row (norms,
 // softmax) rotate lanes on the SXM.
 //
 //===----------------------------------------------------------------------===//
 
-#include "prism/Target/Lpu/Codegen.h"
+#include "prism/Conversion/XfmrToLpu/XfmrToLpu.h"
 
+#include "prism/Dialect/Lpu/LpuDialect.h"
 #include "prism/Dialect/Onnx/OnnxOps.h"
 #include "prism/Dialect/Xfmr/XfmrOps.h"
-#include "prism/Target/Lpu/Scheduler.h"
 
 #include "mlir/Dialect/Arith/IR/Arith.h"
 #include "mlir/Dialect/MLProgram/IR/MLProgram.h"
@@ -34,7 +35,10 @@
 
 using namespace mlir;
 using namespace prism::lpu;
+using prism::lpu::LpuOptions;
 namespace sim = prism::sim;
+using sim::lpu::Machine;
+using sim::lpu::Program;
 namespace xfmr = prism::xfmr;
 using llvm::Expected;
 using llvm::formatv;
@@ -52,12 +56,120 @@ int64_t product(ArrayRef<int64_t> dims) {
   return std::accumulate(dims.begin(), dims.end(), (int64_t)1, std::multiplies<>());
 }
 
+/// The chains a value waits for: its tokens (a piece is ready when all of
+/// them are done).
+using Ready = SmallVector<Value, 2>;
+
+void join(Ready &into, ArrayRef<Value> from) {
+  for (Value v : from)
+    if (!llvm::is_contained(into, v))
+      into.push_back(v);
+}
+Ready joined(Ready a, ArrayRef<Value> b) {
+  join(a, b);
+  return a;
+}
+
+/// Builds one lpu.chain's instructions (Codegen::emit adds the chain op).
+/// Streams are named by small integers, as the lowering's helpers pass them
+/// around.
+class Chain {
+public:
+  Chain(MLIRContext *context, int64_t chip, Location loc)
+      : block(std::make_unique<Block>()), b(context), chip(chip), loc(loc),
+        streamType(StreamType::get(context)) {
+    b.setInsertionPointToEnd(block.get());
+  }
+
+  /// MEM: `width` slices from `slice` read `count` vectors each from
+  /// `address` (advancing `stride` bytes a cycle); one stream per slice.
+  std::vector<int> read(int64_t slice, int64_t address, int64_t count, int64_t width = 1,
+                        int64_t stride = kVector, int64_t onChip = -1) {
+    auto op = ReadOp::create(b, loc, SmallVector<Type>(width, streamType),
+                             onChip < 0 ? chip : onChip, slice, address, count, stride, -1,
+                             -1, -1, nullptr);
+    return add(op->getResults());
+  }
+  int read1(int64_t slice, int64_t address, int64_t count, int64_t stride = kVector,
+            int64_t onChip = -1) {
+    return read(slice, address, count, 1, stride, onChip)[0];
+  }
+  void write(const std::vector<int> &in, int64_t slice, int64_t address,
+             int64_t stride = kVector) {
+    WriteOp::create(b, loc, values(in), slice, address, stride, -1, -1, -1, nullptr);
+  }
+  /// Rows [first, first + rows) of a table, `bytesPerIndex` apart from
+  /// `base`; an index outside them reads zeros.
+  int gather(int64_t slice, int64_t base, int64_t bytesPerIndex, int64_t first,
+             int64_t rows, int index) {
+    return add(GatherOp::create(b, loc, streamType, streams[index], slice, base,
+                                bytesPerIndex, first, rows, -1, -1, -1, nullptr)
+                   ->getResults())[0];
+  }
+  int vxm(StringRef op, StringRef dtype, const std::vector<int> &in,
+          std::optional<double> immediate = std::nullopt, StringRef toDtype = "",
+          int64_t param = 0) {
+    FloatAttr imm = immediate ? b.getF64FloatAttr(*immediate) : FloatAttr();
+    return add(VxmOp::create(b, loc, streamType, values(in), op, dtype, toDtype, imm, param,
+                             -1, -1, -1, nullptr)
+                   ->getResults())[0];
+  }
+  int sxm(StringRef op, StringRef dtype, int64_t param, int in) {
+    return add(SxmOp::create(b, loc, streamType, streams[in], op, dtype, param, -1, -1, -1,
+                             nullptr)
+                   ->getResults())[0];
+  }
+  /// MXM: install a weight tile (rows or columns) from `in`.
+  void load(StringRef dtype, bool columns, const std::vector<int> &in) {
+    LoadOp::create(b, loc, values(in), dtype, columns, -1, -1, -1, nullptr);
+  }
+  /// One activation stream against the loaded tile, plus partial sums;
+  /// `outputs` streams of 80 columns each.
+  std::vector<int> matmul(StringRef dtype, int activation, const std::vector<int> &partials,
+                          int64_t outputs) {
+    auto op = MatmulOp::create(b, loc, SmallVector<Type>(outputs, streamType),
+                               streams[activation], values(partials), dtype, -1, -1, -1,
+                               nullptr);
+    return add(op->getResults());
+  }
+  /// C2C: the stream's vectors sent to `toChip`, arriving there on a stream.
+  int transfer(int stream, int64_t toChip) {
+    return add(TransferOp::create(b, loc, streamType, streams[stream], toChip, -1, -1, -1,
+                                  nullptr)
+                   ->getResults())[0];
+  }
+
+private:
+  friend class Codegen;
+  std::vector<int> add(ResultRange results) {
+    std::vector<int> ids;
+    for (Value v : results) {
+      ids.push_back(streams.size());
+      streams.push_back(v);
+    }
+    return ids;
+  }
+  SmallVector<Value> values(const std::vector<int> &ids) {
+    SmallVector<Value> vs;
+    for (int id : ids)
+      vs.push_back(streams[id]);
+    return vs;
+  }
+
+  std::unique_ptr<Block> block;
+  OpBuilder b;
+  int64_t chip;
+  Location loc;
+  Type streamType;
+  std::vector<Value> streams;
+};
+
 /// One vector per row in one slice; lane l carries column cols[l] (-1: none).
 struct Piece {
   int64_t chip = 0, slice = 0, address = 0;
   std::string dtype = "f32";
   std::vector<int64_t> cols;
-  int64_t ready = 0;
+  Ready ready;
 };
 
 /// A tensor in SRAM: `rows` tokens (the token axis, or one row), columns
@@ -87,7 +199,7 @@ struct Const {
 /// vector per position, the head's dims packed as its pieces were.
 struct CacheHead {
   int64_t chip, slice, address;
-  int64_t ready = 0;
+  Ready ready;
 };
 struct CacheEntry {
   std::vector<CacheHead *> heads;
@@ -130,11 +242,16 @@ using Entry = std::variant<Act, Const, CacheEntry>;
 class Codegen {
 public:
   Codegen(func::FuncOp func, const LpuOptions &options)
-      : func(func), options(options), sched(program) {
+      : func(func), options(options), loc(func.getLoc()) {
     program.machine = options.machine;
     program.machine.chips = options.chips;
   }
-  Expected<Program> run();
+  Expected<ProgramOp> run();
+  /// Erases the partly built program (after a failed run).
+  void discard() {
+    if (programOp)
+      programOp.erase();
+  }
 
 private:
   // An op's error is an MLIR diagnostic at the op (the driver's handler
@@ -143,6 +260,12 @@ private:
     op->emitError() << "cannot lower '" << op->getName() << "' to the LPU: " << why;
     return llvm::createStringError("");
   }
+
+  // Chains: built by a Chain, added to the program after the chains of
+  // `after` (and starting no earlier than `notBefore` starts).
+  Chain chain(int64_t chip) { return Chain(func.getContext(), chip, loc); }
+  Ready emit(Chain &c, ArrayRef<Value> after, Value notBefore = {});
+  void finishProgram();
 
   // SRAM allocation.
   int64_t allocate(int64_t chip, int64_t slice, int64_t vectors);
@@ -194,8 +317,9 @@ private:
 
   func::FuncOp func;
   LpuOptions options;
-  Program program;
-  Scheduler sched;
+  Program program; // the machine, SRAM contents and bindings
+  ProgramOp programOp;
+  Location loc; // of the op being lowered
   int64_t tokens = 1;    // rows of the phase's activations
   int64_t positions = 1; // positions a phase can see (cache and tokens)
   int64_t tp = 1;
@@ -224,6 +348,58 @@ private:
 //===----------------------------------------------------------------------===//
 // SRAM and data
 //===----------------------------------------------------------------------===//
+
+Ready Codegen::emit(Chain &c, ArrayRef<Value> after, Value notBefore) {
+  OpBuilder b = OpBuilder::atBlockEnd(&programOp.getBlock());
+  auto op = ChainOp::create(b, loc, TokenType::get(b.getContext()), after, notBefore, c.chip);
+  op.getBody().push_back(c.block.release());
+  return {op.getDone()};
+}
+
+/// Values as elements of the vectors' dtype (they are already rounded to
+/// it, so the conversion is exact).
+static DenseElementsAttr valuesAttr(OpBuilder &b, ArrayRef<double> values, StringRef dtype) {
+  int64_t n = values.size();
+  if (dtype == "i8" || dtype == "i32") {
+    unsigned bits = dtype == "i8" ? 8 : 32;
+    SmallVector<APInt> ints;
+    for (double v : values)
+      ints.push_back(APInt(bits, (int64_t)v, /*isSigned=*/true));
+    return DenseElementsAttr::get(RankedTensorType::get({n}, b.getIntegerType(bits)), ints);
+  }
+  Type type = dtype == "f16" ? (Type)b.getF16Type() : (Type)b.getF32Type();
+  SmallVector<APFloat> floats;
+  for (double v : values) {
+    APFloat f(v);
+    bool lost;
+    f.convert(cast<FloatType>(type).getFloatSemantics(), APFloat::rmNearestTiesToEven, &lost);
+    floats.push_back(f);
+  }
+  return DenseElementsAttr::get(RankedTensorType::get({n}, type), floats);
+}
+
+/// The SRAM contents and the bindings, ahead of the chains.
+void Codegen::finishProgram() {
+  OpBuilder b = OpBuilder::atBlockBegin(&programOp.getBlock());
+  Location at = func.getLoc();
+  for (const sim::lpu::Data &d : program.data)
+    DataOp::create(b, at, d.chip, d.slice, d.address,
+                   cast<DenseIntOrFPElementsAttr>(valuesAttr(b, d.values, d.dtype)));
+  auto bind = [&](const sim::lpu::Binding &x, bool output) {
+    if (output)
+      OutputOp::create(b, at, x.name, x.chip, x.slice, x.address, x.lane, x.dtype, x.offset,
+                       x.count, x.repeat, x.offsetStride);
+    else
+      InputOp::create(b, at, x.name, x.chip, x.slice, x.address, x.lane, x.dtype, x.offset,
+                      x.count, x.repeat, x.offsetStride);
+  };
+  for (const sim::lpu::Binding &x : program.inputs)
+    bind(x, false);
+  for (const sim::lpu::Binding &x : program.outputs)
+    bind(x, true);
+  programOp.setTokens(program.machine.tokens);
+  programOp.setShapeOnly(program.machine.shapeOnly);
+}
 
 int64_t Codegen::allocate(int64_t chip, int64_t slice, int64_t vectors) {
   int64_t &at = top[{chip, slice}];
@@ -365,11 +541,11 @@ Piece Codegen::pieceTo(const Piece &p, int64_t rows, int64_t chip) {
     return it->second;
   Piece moved = newPiece(chip, p.dtype, p.cols, rows);
   for (int64_t r = 0; r < rows; ++r) {
-    Chain c = sched.chain(p.chip);
+    Chain c = chain(p.chip);
     int s = c.read1(p.slice, p.address + r * kVector, 1);
     int arrived = c.transfer(s, chip);
     c.write({arrived}, moved.slice, moved.address + r * kVector);
-    moved.ready = std::max(moved.ready, sched.place(c, p.ready));
+    join(moved.ready, emit(c, p.ready));
   }
   movedPieces[key] = moved;
   return moved;
@@ -408,10 +584,9 @@ Act Codegen::toMxmDtype(const Act &in, int64_t chip) {
         for (size_t j = i; j < std::min(a.pieces.size(), i + per); ++j)
           avoidCopy.push_back(a.pieces[j].slice);
         Piece copy = newPiece(chip, p->dtype, p->cols, a.rows, avoidCopy);
-        Chain c = sched.chain(chip);
-        c.setCount(a.rows);
+        Chain c = chain(chip);
         c.write({c.read1(p->slice, p->address, a.rows)}, copy.slice, copy.address);
-        copy.ready = sched.place(c, p->ready);
+        copy.ready = emit(c, p->ready);
         copies.push_back(copy);
         p = &copies.back();
       }
@@ -419,16 +594,15 @@ Act Codegen::toMxmDtype(const Act &in, int64_t chip) {
       group.push_back(p);
     }
     std::vector<int64_t> cols(lanes(dtype), -1), avoid;
-    int64_t ready = 0;
+    Ready ready;
     for (auto [k, p] : llvm::enumerate(group)) {
       for (auto [l, col] : llvm::enumerate(p->cols))
         cols[80 * k + l] = col;
       avoid.push_back(p->slice);
-      ready = std::max(ready, p->ready);
+      join(ready, p->ready);
     }
     Piece packed = newPiece(chip, dtype, cols, a.rows, avoid);
-    Chain c = sched.chain(chip);
-    c.setCount(a.rows);
+    Chain c = chain(chip);
     std::vector<int> streams;
     for (const Piece *p : group)
       streams.push_back(c.read1(p->slice, p->address, a.rows));
@@ -443,7 +617,7 @@ Act Codegen::toMxmDtype(const Act &in, int64_t chip) {
     int r = dtype == "i8" ? c.vxm("cvt", "f32", streams, 1.0, "i8")
                           : c.vxm("cvt", "f32", streams, std::nullopt, "f16");
     c.write({r}, packed.slice, packed.address);
-    packed.ready = sched.place(c, ready);
+    packed.ready = emit(c, ready);
     out.pieces.push_back(packed);
   }
   inMxmDtype[key] = out;
@@ -457,35 +631,32 @@ Act Codegen::toMxmDtype(const Act &in, int64_t chip) {
 Piece Codegen::unary(const Piece &a, int64_t rows, bool broadcast,
                      function_ref<int(Chain &, int)> body, int64_t chip) {
   Piece out = newPiece(a.chip, a.dtype, a.cols, rows, {a.slice});
-  Chain c = sched.chain(a.chip);
-  c.setCount(rows);
+  Chain c = chain(a.chip);
   int x = c.read1(a.slice, a.address, rows, broadcast ? 0 : kVector);
   c.write({body(c, x)}, out.slice, out.address);
-  out.ready = sched.place(c, a.ready);
+  out.ready = emit(c, a.ready);
   return out;
 }
 
 Piece Codegen::binary(const Piece &a, bool aBroadcast, const Piece &b, bool bBroadcast,
                       int64_t rows, function_ref<int(Chain &, int, int)> body) {
   Piece out = newPiece(a.chip, a.dtype, a.cols, rows, {a.slice, b.slice});
-  Chain c = sched.chain(a.chip);
-  c.setCount(rows);
+  Chain c = chain(a.chip);
   Piece bb = b;
   if (a.slice == b.slice && a.address != b.address) {
     // One MEM port per slice: copy b elsewhere first.
     bb = newPiece(b.chip, b.dtype, b.cols, bBroadcast ? 1 : rows, {a.slice});
-    Chain copy = sched.chain(b.chip);
+    Chain copy = chain(b.chip);
     int64_t n = bBroadcast ? 1 : rows;
-    copy.setCount(n);
     copy.write({copy.read1(b.slice, b.address, n)}, bb.slice, bb.address);
-    bb.ready = sched.place(copy, b.ready);
+    bb.ready = emit(copy, b.ready);
   }
   int x = c.read1(a.slice, a.address, rows, aBroadcast ? 0 : kVector);
   int y = a.slice == bb.slice && a.address == bb.address
               ? x
               : c.read1(bb.slice, bb.address, rows, bBroadcast ? 0 : kVector);
   c.write({body(c, x, y)}, out.slice, out.address);
-  out.ready = sched.place(c, std::max(a.ready, bb.ready));
+  out.ready = emit(c, joined(a.ready, bb.ready));
   return out;
 }
 
@@ -781,7 +952,7 @@ Act Codegen::materialize(const Const &c, const Act &like, ArrayRef<int64_t> shap
   Act out = newAct(shape, tokenAxis, rows);
   for (const Piece &lp : like.pieces) {
     Piece p = newPiece(lp.chip, "f32", lp.cols, rows, {lp.slice});
-    p.ready = 0;
+    p.ready.clear();
     for (int64_t r = 0; r < rows; ++r) {
       std::vector<double> v(lp.cols.size(), 0.0);
       for (auto [l, col] : llvm::enumerate(lp.cols)) {
@@ -1023,7 +1194,7 @@ llvm::Error Codegen::lowerMatMul(Operation *op) {
   int64_t tiles = (groups.size() + 3) / 4;
   // A matmul's tiles are alike: each starts no earlier than the one before
   // on its chip (a bound that keeps placement linear in the tiles).
-  std::map<int64_t, int64_t> floor;
+  std::map<int64_t, Value> floor;
   for (int64_t tile = 0; tile < tiles; ++tile) {
     int64_t chip = first + tile % tp;
     Act x16 = toMxmDtype(x, chip);
@@ -1071,21 +1242,20 @@ llvm::Error Codegen::lowerMatMul(Operation *op) {
       for (const Piece &p : partial)
         avoid.push_back(p.slice);
       std::vector<Piece> outs = newPieces(chip, acc, tileGroups, x.rows, avoid);
-      Chain c = sched.chain(chip);
+      Chain c = chain(chip);
       auto weights = c.read(group * kGroup, base, perSlice, kGroup);
       c.load(dtype, /*columns=*/true, weights);
-      c.setCount(x.rows);
       int act = c.read1(xp.slice, xp.address, x.rows);
       std::vector<int> partials;
-      int64_t ready = xp.ready;
+      Ready ready = xp.ready;
       if (!partial.empty()) {
         partials = c.read(partial[0].slice, partial[0].address, x.rows, partial.size());
-        ready = std::max(ready, partial[0].ready);
+        join(ready, partial[0].ready);
       }
       auto results = c.matmul(dtype, act, partials, outs.size());
       c.write(results, outs[0].slice, outs[0].address);
-      int64_t done = sched.place(c, std::max(ready, floor[chip]));
-      floor[chip] = sched.lastStart();
+      Ready done = emit(c, ready, floor[chip]);
+      floor[chip] = done.front();
       for (Piece &o : outs)
         o.ready = done;
       partial = outs;
@@ -1171,10 +1341,10 @@ llvm::Error Codegen::lowerEmbedding(xfmr::EmbeddingOp op) {
       results.push_back(newPiece(chip, "f32", cs, out.rows, avoid));
       avoid.push_back(results.back().slice);
     }
-    int64_t ready = 0;
+    Ready ready;
     for (int64_t r = 0; r < out.rows; ++r) {
       const Piece &id = where.pieces[0];
-      Chain c = sched.chain(chip);
+      Chain c = chain(chip);
       int i = c.read1(id.slice, id.address + r * kVector, 1);
       std::vector<int> rows;
       for (const Block &b : blocks)
@@ -1191,7 +1361,7 @@ llvm::Error Codegen::lowerEmbedding(xfmr::EmbeddingOp op) {
       for (auto [half, piece] : llvm::enumerate(results))
         c.write({c.vxm("cvt", "f16", {rows[0]}, (double)half, "f32")}, piece.slice,
                 piece.address + r * kVector);
-      ready = std::max(ready, sched.place(c, id.ready));
+      join(ready, emit(c, id.ready));
     }
     for (Piece &piece : results) {
       piece.ready = ready;
@@ -1397,19 +1567,18 @@ llvm::Error Codegen::lowerAttention(xfmr::AttentionOp op) {
         int64_t address;
         int64_t slice = cacheSlice(chip, total, address);
         cacheHeads.push_back(
-            std::make_unique<CacheHead>(CacheHead{chip, slice, address, 0}));
+            std::make_unique<CacheHead>(CacheHead{chip, slice, address, {}}));
         head = cacheHeads.back().get();
       }
       const Piece *lo0 = findHalf(*act, g, 0), *hi0 = findHalf(*act, g, 1);
       if (!lo0 || !hi0)
         return fail(op, "its keys/values are not laid out in half heads");
       Piece lo = pieceTo(*lo0, m, chip), hi = pieceTo(*hi0, m, chip);
-      Chain c = sched.chain(chip);
-      c.setCount(m);
+      Chain c = chain(chip);
       int a = c.read1(lo.slice, lo.address, m), b = c.read1(hi.slice, hi.address, m);
       c.write({c.vxm("cvt", "f32", {a, b}, std::nullopt, "f16")}, head->slice,
               head->address + past * kVector);
-      head->ready = std::max(head->ready, sched.place(c, std::max(lo.ready, hi.ready)));
+      join(head->ready, emit(c, joined(lo.ready, hi.ready)));
       (kv == 0 ? presentK : presentV).heads.push_back(head);
       heads[kv] = head;
     }
@@ -1442,12 +1611,11 @@ llvm::Error Codegen::lowerAttention(xfmr::AttentionOp op) {
     Piece q16 = newPiece(chip, "f16", {}, rows, avoidQ);
     for (int64_t hh = 0; hh < rep; ++hh) {
       auto &[lo, hi] = halves[hh];
-      Chain c = sched.chain(chip);
-      c.setCount(m);
+      Chain c = chain(chip);
       int a = c.read1(lo.slice, lo.address, m), b = c.read1(hi.slice, hi.address, m);
       c.write({c.vxm("cvt", "f32", {a, b}, std::nullopt, "f16")}, q16.slice,
               q16.address + hh * m * kVector);
-      q16.ready = std::max(q16.ready, sched.place(c, std::max(lo.ready, hi.ready)));
+      join(q16.ready, emit(c, joined(lo.ready, hi.ready)));
     }
     // The mask's rows for every head (a decode's single row broadcasts).
     std::optional<Act> maskRows = maskHere;
@@ -1456,11 +1624,10 @@ llvm::Error Codegen::lowerAttention(xfmr::AttentionOp op) {
       for (const Piece &mp : maskHere->pieces) {
         Piece copy = newPiece(chip, "f32", mp.cols, rows, {mp.slice});
         for (int64_t hh = 0; hh < rep; ++hh) {
-          Chain c = sched.chain(chip);
-          c.setCount(m);
+          Chain c = chain(chip);
           c.write({c.read1(mp.slice, mp.address, m)}, copy.slice,
                   copy.address + hh * m * kVector);
-          copy.ready = std::max(copy.ready, sched.place(c, mp.ready));
+          join(copy.ready, emit(c, mp.ready));
         }
         maskRows->pieces.push_back(copy);
       }
@@ -1473,13 +1640,11 @@ llvm::Error Codegen::lowerAttention(xfmr::AttentionOp op) {
       int64_t outs = (n + 79) / 80;
       std::vector<Piece> tile = newPieces(chip, "f32", std::vector<std::vector<int64_t>>(outs),
                                           rows, {q16.slice, kh->slice});
-      Chain c = sched.chain(chip);
-      c.setCount(n);
+      Chain c = chain(chip);
       c.load("f16", /*columns=*/true, {c.read1(kh->slice, kh->address + t0 * kVector, n)});
-      c.setCount(rows);
       auto r = c.matmul("f16", c.read1(q16.slice, q16.address, rows), {}, outs);
       c.write(r, tile[0].slice, tile[0].address);
-      int64_t done = sched.place(c, std::max(q16.ready, kh->ready));
+      Ready done = emit(c, joined(q16.ready, kh->ready));
       for (Piece &p : tile)
         p.ready = done;
       llvm::append_range(scores, tile);
@@ -1526,39 +1691,36 @@ llvm::Error Codegen::lowerAttention(xfmr::AttentionOp op) {
         avoid16.push_back(p.slice);
       Piece p16 = newPiece(chip, "f16", {}, rows, avoid16);
       {
-        Chain c = sched.chain(chip);
-        c.setCount(rows);
+        Chain c = chain(chip);
         int a = c.read1(probs[i].slice, probs[i].address, rows);
         int b;
-        int64_t ready = probs[i].ready;
+        Ready ready = probs[i].ready;
         if (i + 1 < (int64_t)probs.size()) {
           b = c.read1(probs[i + 1].slice, probs[i + 1].address, rows);
-          ready = std::max(ready, probs[i + 1].ready);
+          join(ready, probs[i + 1].ready);
         } else {
           auto [zs, za] = zeroAt(chip, {probs[i].slice, p16.slice});
           b = c.read1(zs, za, rows, 0);
         }
         c.write({c.vxm("cvt", "f32", {a, b}, std::nullopt, "f16")}, p16.slice, p16.address);
-        p16.ready = sched.place(c, ready);
+        p16.ready = emit(c, ready);
       }
       std::vector<int64_t> avoid = {p16.slice, vh->slice};
       for (const Piece &p : partial)
         avoid.push_back(p.slice);
       std::vector<Piece> outs =
           newPieces(chip, "f32", std::vector<std::vector<int64_t>>(2), rows, avoid);
-      Chain c = sched.chain(chip);
-      c.setCount(n);
+      Chain c = chain(chip);
       c.load("f16", /*columns=*/false, {c.read1(vh->slice, vh->address + t0 * kVector, n)});
-      c.setCount(rows);
       std::vector<int> partials;
-      int64_t ready = std::max(p16.ready, vh->ready);
+      Ready ready = joined(p16.ready, vh->ready);
       if (!partial.empty()) {
         partials = c.read(partial[0].slice, partial[0].address, rows, 2);
-        ready = std::max(ready, partial[0].ready);
+        join(ready, partial[0].ready);
       }
       auto r = c.matmul("f16", c.read1(p16.slice, p16.address, rows), partials, 2);
       c.write(r, outs[0].slice, outs[0].address);
-      int64_t done = sched.place(c, ready);
+      Ready done = emit(c, ready);
       for (Piece &p : outs)
         p.ready = done;
       partial = outs;
@@ -1632,7 +1794,7 @@ llvm::Error Codegen::bindOutputs(func::ReturnOp ret) {
   return llvm::Error::success();
 }
 
-Expected<Program> Codegen::run() {
+Expected<ProgramOp> Codegen::run() {
   if (options.chips < 1)
     return llvm::createStringError("lpu: the chip count must be positive");
   tp = options.tensorParallel;
@@ -1700,6 +1862,20 @@ Expected<Program> Codegen::run() {
     weighted.push_back({&op, bytes});
   }
   program.machine.shapeOnly = shapeOnly;
+  {
+    const sim::lpu::Machine &m = program.machine;
+    OpBuilder b(func);
+    b.setInsertionPointAfter(func);
+    SmallVector<NamedAttribute> latency;
+    for (auto &[name, cycles] : m.latency)
+      latency.push_back(b.getNamedAttr(name, b.getI64IntegerAttr(cycles)));
+    // Named as the function once that is gone.
+    programOp = ProgramOp::create(
+        b, func.getLoc(), b.getStringAttr(func.getSymName().str() + ".lpu"), m.chips, b.getF64FloatAttr(m.clockMhz), m.slices,
+        m.sliceBytes, m.streams, m.ports, m.alus, m.sxms, m.planes, m.planeStreams, m.tokens,
+        m.shapeOnly, b.getDictionaryAttr(latency));
+    programOp.getBody().push_back(new Block);
+  }
   // Pipeline stages balanced by weight bytes.
   int64_t seen = 0;
   for (auto [op, bytes] : weighted) {
@@ -1737,6 +1913,7 @@ Expected<Program> Codegen::run() {
   for (Operation &op : func.getBody().front()) {
     llvm::Error err = llvm::Error::success();
     StringRef name = op.getName().getStringRef();
+    loc = op.getLoc();
     if (values.count(op.getNumResults() ? op.getResult(0) : Value()))
       continue;
     if (auto read = dyn_cast<xfmr::KvCacheReadOp>(op)) {
@@ -1761,7 +1938,7 @@ Expected<Program> Codegen::run() {
         int64_t address;
         int64_t slice = cacheSlice(chip, len + tokens, address);
         cacheHeads.push_back(std::make_unique<CacheHead>(
-            CacheHead{chip, slice, address, 0}));
+            CacheHead{chip, slice, address, {}}));
         CacheHead *head = cacheHeads.back().get();
         bindCacheHead(program.inputs, inputName, read.getLayer() * 2 + kv, h, g, len, d,
                       *head, 0);
@@ -1819,39 +1996,41 @@ Expected<Program> Codegen::run() {
   }
   if (!full.empty())
     return llvm::createStringError(full);
-  if (options.verify)
-    if (auto err = sim::lpu::checkProgram(program))
-      return llvm::createStringError("lpu: the schedule breaks a rule (a compiler bug): " +
-                                     llvm::toString(std::move(err)));
-  return std::move(program);
+  finishProgram();
+  return programOp;
 }
 
 } // namespace
 
-sim::lpu::Machine prism::lpu::machineFor(double sramBytes, double hopLatencyS,
-                                         double linkBytesPerS, int64_t links) {
-  sim::lpu::Machine m;
+LpuOptions prism::lpu::lpuOptionsFor(const cost::DeviceKind &device, int64_t chips) {
+  LpuOptions options;
+  options.chips = chips;
+  options.tensorParallelMax = std::max<int64_t>(1, (int64_t)device.tensorParallelMax.value);
+  sim::lpu::Machine &m = options.machine;
   double clockHz = m.clockMhz * 1e6;
-  m.slices = 88;
   // Slices of whole vectors that hold the chip's SRAM.
-  m.sliceBytes = (int64_t)(sramBytes / m.slices) / kVector * kVector;
-  m.ports = links;
-  m.latency["mem.read"] = 1;
-  m.latency["mem.write"] = 1;
-  m.latency["c2c"] = std::max<int64_t>(1, std::llround(hopLatencyS * clockHz));
+  m.sliceBytes = (int64_t)(device.mainMemory().capacityBytes.value / m.slices) / kVector * kVector;
+  m.ports = (int64_t)device.linkCount.value;
+  m.latency["c2c"] = std::max<int64_t>(1, std::llround(device.linkHopLatencyS.value * clockHz));
   // Cycles a 320-byte vector holds a link.
-  m.latency["c2c.vector"] =
-      std::max<int64_t>(1, (int64_t)std::ceil(kVector / (linkBytesPerS / clockHz)));
-  return m;
+  m.latency["c2c.vector"] = std::max<int64_t>(
+      1, (int64_t)std::ceil(kVector / (device.linkBytesPerS.value / clockHz)));
+  return options;
 }
 
-FailureOr<Program> prism::lpu::compileToLpu(func::FuncOp func, const LpuOptions &options) {
-  Expected<Program> program = Codegen(func, options).run();
+FailureOr<ProgramOp> prism::lpu::convertPhaseToLpu(func::FuncOp func,
+                                                   const LpuOptions &options) {
+  Codegen codegen(func, options);
+  Expected<ProgramOp> program = codegen.run();
   if (!program) {
     std::string message = llvm::toString(program.takeError());
     if (!message.empty()) // not yet reported at an op
       func.emitError(message);
+    codegen.discard();
     return failure();
   }
-  return std::move(*program);
+  std::string name = func.getSymName().str();
+  func.erase();
+  program->setSymName(name);
+  return *program;
 }

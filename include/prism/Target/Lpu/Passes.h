@@ -1,0 +1,38 @@
+//===- Passes.h - LPU target passes and emission ----------------*- C++ -*-===//
+
+#ifndef PRISM_TARGET_LPU_PASSES_H
+#define PRISM_TARGET_LPU_PASSES_H
+
+#include "prism/Dialect/Lpu/LpuDialect.h"
+#include "prism/Sim/Lpu/Program.h"
+
+#include "mlir/Pass/Pass.h"
+
+namespace prism {
+
+#define GEN_PASS_DECL
+#include "prism/Target/Lpu/Passes.h.inc"
+
+#define GEN_PASS_REGISTRATION
+#include "prism/Target/Lpu/Passes.h.inc"
+
+namespace lpu {
+
+/// The abstract machine a program op describes.
+sim::lpu::Machine machineOf(ProgramOp program);
+
+/// The scheduled program as the simulator's program (docs/lpu-program.md):
+/// every instruction with its cycle, unit and streams. An instruction
+/// without a cycle (the program was not scheduled) is an error at it;
+/// `verify` also checks every rule of the machine (checkProgram).
+mlir::FailureOr<sim::lpu::Program> emitProgram(ProgramOp program, bool verify = false);
+
+/// `prism-translate --lpu-to-program` (the text form) and
+/// `--lpu-to-binary`: the module's one scheduled lpu.program. `dialects`
+/// registers what the rest of the module may hold.
+void registerLpuTranslations(std::function<void(mlir::DialectRegistry &)> dialects);
+
+} // namespace lpu
+} // namespace prism
+
+#endif // PRISM_TARGET_LPU_PASSES_H
