@@ -38,7 +38,7 @@ using namespace mlir;
 namespace cl = llvm::cl;
 
 namespace {
-enum class Phase { Onnx, Static, Xfmr, Phases, Plan, Lpu, LpuIr };
+enum class Phase { Onnx, Static, Xfmr, Phases, Plan, Lpu, LpuIr, Emit };
 
 cl::OptionCategory category("prismc options");
 
@@ -73,7 +73,12 @@ cl::opt<Phase> compileTo(
                clEnumValN(Phase::LpuIr, "lpu-ir",
                           "the same phase as the scheduled lpu dialect "
                           "(convert-xfmr-to-lpu, lpu-schedule), before its "
-                          "emission as a program")),
+                          "emission as a program"),
+               clEnumValN(Phase::Emit, "emit",
+                          "one phase (--lpu-function) as the program of the "
+                          "device that runs it in --system (an sram-lpu "
+                          "group: the LPU program; no other device class "
+                          "has an emitter yet)")),
     cl::cat(category));
 
 cl::opt<std::string> lpuFunction(
@@ -257,8 +262,9 @@ int main(int argc, char **argv) {
                  << "' (bf16, fp16, fp8, int8, int4)\n";
     return 1;
   }
-  if (listDevices || !systemSpec.empty() || describeSystem || compileTo == Phase::Lpu ||
-      compileTo == Phase::LpuIr) {
+  bool lpuTarget = compileTo == Phase::Lpu || compileTo == Phase::LpuIr ||
+                   compileTo == Phase::Emit;
+  if (listDevices || !systemSpec.empty() || describeSystem || lpuTarget) {
     auto library = prism::cost::DeviceLibrary::load(
         hardwareDir.empty() ? prism::cost::defaultHardwareDir() : hardwareDir);
     if (!library) {
@@ -312,7 +318,7 @@ int main(int argc, char **argv) {
   prism::ModelSummary before = prism::summarizeModule(*module);
 
   bool phases = compileTo == Phase::Phases || compileTo == Phase::Plan ||
-                compileTo == Phase::Lpu || compileTo == Phase::LpuIr;
+                lpuTarget;
   if (phases && !bindings.empty()) {
     llvm::errs() << "prismc: --compile-to=phases binds the dims itself "
                     "(--prompt, --context, --batch): drop --bind\n";
@@ -397,16 +403,27 @@ int main(int argc, char **argv) {
       }
   }
 
-  if (compileTo == Phase::Lpu || compileTo == Phase::LpuIr) {
+  if (lpuTarget) {
     // The LPU's figures come from its description; the chips from the
     // system group that runs the phase.
     const prism::cost::DeviceKind *lpu = devices->lookup("lpu-v1");
     int64_t chips = lpuChips;
+    if (compileTo == Phase::Emit && !targetSystem) {
+      llvm::errs() << "prismc: --compile-to=emit needs --system: the group that "
+                      "runs the phase picks the target\n";
+      return 1;
+    }
     if (targetSystem) {
       const prism::cost::DeviceGroup *group = nullptr;
       for (const auto &g : targetSystem->groups)
         if (g.name == lpuFunction || targetSystem->groups.size() == 1)
           group = &g;
+      if (compileTo == Phase::Emit && group && group->kind->deviceClass != "sram-lpu") {
+        llvm::errs() << "prismc: @" << lpuFunction << " runs on " << group->kind->kind
+                     << " (" << group->kind->deviceClass
+                     << "): no emitter for that device class yet (sram-lpu has one)\n";
+        return 1;
+      }
       if (!group || group->kind->deviceClass != "sram-lpu") {
         llvm::errs() << "prismc: the --system has no SRAM-LPU group for @"
                      << lpuFunction << "\n";

@@ -30,13 +30,12 @@ int64_t linkCycles(const Machine &m) {
 // Chain
 //===----------------------------------------------------------------------===//
 
-int Chain::newStream(int producer, int64_t chip) {
+int Chain::newStream(int producer, int64_t chip, int64_t count) {
   streams.push_back({producer, chip, kUnset, count});
   return streams.size() - 1;
 }
 
 int Chain::add(Node node) {
-  node.count = node.count ? node.count : count;
   nodes.push_back(std::move(node));
   return nodes.size() - 1;
 }
@@ -75,11 +74,8 @@ std::vector<int> Chain::read(int64_t slice, int64_t address, int64_t n, int64_t 
   node.address = address;
   node.stride = stride;
   int id = nodes.size();
-  int64_t saved = count;
-  count = n;
   for (int64_t k = 0; k < width; ++k)
-    node.out.push_back(newStream(id, node.chip));
-  count = saved;
+    node.out.push_back(newStream(id, node.chip, n));
   add(std::move(node));
   return nodes.back().out;
 }
@@ -179,10 +175,7 @@ int Chain::transfer(int stream, int64_t toChip) {
   recv.port = portFor(streams[stream].chip, toChip, *machine);
   recv.offset = arrive;
   int id = nodes.size();
-  int64_t saved = count;
-  count = 1;
-  recv.out = {newStream(id, toChip)};
-  count = saved;
+  recv.out = {newStream(id, toChip, 1)};
   streams[recv.out[0]].at = arrive + 1;
   add(std::move(recv));
   return nodes.back().out[0];

@@ -7,7 +7,9 @@
 // link it needs is free for the cycles it needs them, picks the free ALU,
 // SXM, MXM plane/buffer and stream indices, and appends the timed
 // instructions to the program. Placing in a fixed order makes the schedule
-// deterministic: the same chains give a byte-identical program.
+// deterministic: the same chains give a byte-identical program. lpu-schedule
+// rebuilds each lpu.chain as a Chain, places it and writes the placement
+// back onto the ops.
 //
 //===----------------------------------------------------------------------===//
 
@@ -97,14 +99,13 @@ private:
     int64_t at = INT64_MIN; // cycle offset it appears
     int64_t count = 1;
   };
-  int newStream(int producer, int64_t chip);
+  int newStream(int producer, int64_t chip, int64_t count);
   int64_t consume(Node &node, std::optional<int64_t> hint = std::nullopt);
   int add(Node node);
   std::vector<int> compute(Node node, int64_t latency, int64_t outputs,
                            std::optional<int64_t> hint = std::nullopt);
 
   int64_t defaultChip;
-  int64_t count = 1;
   std::string problem;
   int64_t loadEnd = 1;
   std::vector<Node> nodes;
