@@ -13,6 +13,7 @@
 #include <algorithm>
 #include <cmath>
 #include <cstring>
+#include <mutex>
 #include <optional>
 #include <tuple>
 
@@ -20,7 +21,10 @@ using namespace llvm;
 using namespace prism::sim::lpu;
 
 StringRef prism::sim::lpu::intern(StringRef name) {
+  // Shared by passes that may run on several programs at once.
+  static std::mutex lock;
   static llvm::StringSet<> names;
+  std::lock_guard<std::mutex> guard(lock);
   return names.insert(name).first->getKey();
 }
 
