@@ -9,6 +9,7 @@
 #include "prism/Dialect/Xfmr/Work.h"
 #include "prism/Dialect/Xfmr/XfmrDialect.h"
 #include "prism/Import/OnnxImporter.h"
+#include "prism/Target/Gpu/Pipelines.h"
 #include "prism/Target/Host/Passes.h"
 #include "prism/Target/Lpu/Passes.h"
 #include "prism/Transforms/Passes.h"
@@ -30,6 +31,7 @@ void prism::registerAllPasses() {
   registerConversionPasses();
   registerHostPasses();
   registerHostPipelines();
+  registerGpuPipelines();
   registerLpuPasses();
   registerTransformsPipelines();
 }
@@ -37,4 +39,5 @@ void prism::registerAllPasses() {
 void prism::registerAllTranslations() {
   registerOnnxImportTranslation();
   lpu::registerLpuTranslations(registerAllDialects);
+  registerGpuTranslations(registerAllDialects);
 }
