@@ -9,6 +9,7 @@
 #include "prism/Dialect/Xfmr/Work.h"
 #include "prism/Dialect/Xfmr/XfmrDialect.h"
 #include "prism/Import/OnnxImporter.h"
+#include "prism/Target/Gpu/Passes.h"
 #include "prism/Target/Gpu/Pipelines.h"
 #include "prism/Target/Host/Passes.h"
 #include "prism/Target/Lpu/Passes.h"
@@ -31,6 +32,7 @@ void prism::registerAllPasses() {
   registerConversionPasses();
   registerHostPasses();
   registerHostPipelines();
+  registerGpuPasses();
   registerGpuPipelines();
   registerLpuPasses();
   registerTransformsPipelines();

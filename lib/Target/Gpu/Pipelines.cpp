@@ -12,13 +12,15 @@ using namespace mlir;
 namespace {
 
 // Upstream passes only, parsed into the pass manager. One-shot
-// bufferization turns the phase's tensors into buffers; each linalg op's
-// parallel loops become one kernel (gpu-map-parallel-loops puts the outer
+// bufferization turns the phase's tensors into buffers; the matmuls the
+// tensor cores take become mma.sync kernels (gpu-matmul-to-mma); each
+// other linalg op's parallel loops become one kernel (gpu-map-parallel-loops puts the outer
 // loops on blocks, the next ones on threads); the NVVM pipeline lowers the
 // kernels and the NVPTX backend writes their PTX.
 constexpr const char *kToKernels =
     "one-shot-bufferize{bufferize-function-boundaries "
     "function-boundary-type-conversion=identity-layout-map},"
+    "gpu-matmul-to-mma,"
     "func.func(convert-linalg-to-parallel-loops,gpu-map-parallel-loops,"
     "convert-parallel-loops-to-gpu),"
     "gpu-kernel-outlining,lower-affine,";
