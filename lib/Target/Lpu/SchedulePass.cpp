@@ -37,6 +37,8 @@ struct LpuSchedulePass : prism::impl::LpuScheduleBase<LpuSchedulePass> {
     Scheduler scheduler(program);
     // Each chain's start and the cycle its results can be read.
     DenseMap<Value, std::pair<int64_t, int64_t>> times;
+    DenseMap<Value, int> ids; // a chain's streams, reused
+    times.reserve(programOp.getBlock().getOperations().size());
     for (ChainOp chainOp : programOp.getBody().getOps<ChainOp>()) {
       if (chainOp.getStart() >= 0) {
         chainOp.emitOpError("is already scheduled");
@@ -49,7 +51,7 @@ struct LpuSchedulePass : prism::impl::LpuScheduleBase<LpuSchedulePass> {
         ready = std::max(ready, times.lookup(token).first);
 
       Chain chain = scheduler.chain(chainOp.getChip());
-      DenseMap<Value, int> ids;
+      ids.clear();
       auto idsOf = [&](ValueRange values) {
         std::vector<int> out;
         for (Value v : values)

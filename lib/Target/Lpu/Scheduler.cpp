@@ -77,7 +77,7 @@ std::vector<int> Chain::read(int64_t slice, int64_t address, int64_t n, int64_t 
   for (int64_t k = 0; k < width; ++k)
     node.out.push_back(newStream(id, node.chip, n));
   add(std::move(node));
-  return nodes.back().out;
+  return {nodes.back().out.begin(), nodes.back().out.end()};
 }
 
 void Chain::write(const std::vector<int> &in, int64_t slice, int64_t address,
@@ -85,7 +85,7 @@ void Chain::write(const std::vector<int> &in, int64_t slice, int64_t address,
   Node node{Unit::Mem, "write", "", "", streams[in[0]].chip};
   node.slice = slice;
   node.width = in.size();
-  node.in = in;
+  node.in.assign(in.begin(), in.end());
   node.address = address;
   node.stride = stride;
   node.count = streams[in[0]].count;
@@ -106,7 +106,7 @@ std::vector<int> Chain::compute(Node node, int64_t latency, int64_t outputs,
     node.out.push_back(streams.size() - 1);
   }
   add(std::move(node));
-  return nodes.back().out;
+  return {nodes.back().out.begin(), nodes.back().out.end()};
 }
 
 int Chain::gather(int64_t slice, int64_t base, int64_t bytesPerIndex, int64_t first,
@@ -126,7 +126,7 @@ int Chain::vxm(StringRef op, StringRef dtype, std::vector<int> in,
                std::optional<int64_t> at) {
   Node node{Unit::Vxm, sim::lpu::intern(op), sim::lpu::intern(dtype),
             sim::lpu::intern(toDtype), streams[in[0]].chip};
-  node.in = std::move(in);
+  node.in.assign(in.begin(), in.end());
   node.immediate = immediate;
   node.param = param;
   return compute(std::move(node), machine->latency.at("vxm"), 1, at)[0];
@@ -142,7 +142,7 @@ int Chain::sxm(StringRef op, StringRef dtype, int64_t param, int in) {
 
 void Chain::load(StringRef dtype, bool columns, const std::vector<int> &in) {
   Node node{Unit::Mxm, "load", sim::lpu::intern(dtype), "", streams[in[0]].chip};
-  node.in = in;
+  node.in.assign(in.begin(), in.end());
   node.columns = columns;
   node.mxm = true;
   node.count = streams[in[0]].count;
@@ -267,7 +267,7 @@ llvm::Expected<int64_t> Scheduler::place(Chain &c, int64_t ready) {
     int kind;
     int64_t index, start, stop;
   };
-  std::vector<Need> fixed;
+  llvm::SmallVector<Need, 16> fixed;
   for (auto &n : c.nodes) {
     if (n.unit == Unit::Mem)
       for (int64_t k = 0; k < n.width; ++k)
@@ -296,7 +296,7 @@ llvm::Expected<int64_t> Scheduler::place(Chain &c, int64_t ready) {
 
   int64_t t = ready;
   int64_t tries = 0;
-  std::vector<int64_t> unitPick(c.nodes.size(), -1), streamPick(c.streams.size(), -1);
+  llvm::SmallVector<int64_t, 16> unitPick(c.nodes.size(), -1), streamPick(c.streams.size(), -1);
   int64_t plane = -1, buffer = -1;
   while (true) {
     if (++tries > 10000000)

@@ -18,6 +18,7 @@
 
 #include "prism/Sim/Lpu/Program.h"
 
+#include "llvm/ADT/SmallVector.h"
 #include "llvm/Support/Error.h"
 
 #include <cstdint>
@@ -85,7 +86,7 @@ private:
     int64_t slice = -1; // MEM: fixed first slice
     int64_t width = 1, count = 1;
     int64_t offset = INT64_MIN; // relative to the chain's start
-    std::vector<int> in, out;
+    llvm::SmallVector<int, 4> in, out; // inline: millions of nodes
     int64_t address = 0, stride = 320, param = 0, first = 0, rows = 0;
     std::optional<double> immediate;
     bool columns = false;
