@@ -255,8 +255,10 @@ llvm::Expected<int64_t> Scheduler::place(Chain &c, int64_t ready) {
       return llvm::createStringError("a MEM read that no instruction of its chain consumes");
     lowest = std::min(lowest, n.offset);
   }
-  if (c.nodes.empty())
+  if (c.nodes.empty()) {
+    start = ready;
     return ready;
+  }
   for (auto &n : c.nodes)
     n.offset -= lowest;
   for (auto &s : c.streams)
