@@ -478,8 +478,8 @@ void Codegen::data(int64_t chip, int64_t slice, int64_t address, StringRef dtype
     values.pop_back();
   if (values.empty())
     return;
-  // The values of the dtype (rounded once here, so that the text form,
-  // which prints them in decimal, reads back the same vectors).
+  // Rounded as the hardware rounds (the simulator's codec), so that the
+  // program's typed elements hold them exactly.
   int64_t n = lanes(dtype);
   std::vector<double> exact;
   for (size_t from = 0; from < values.size(); from += n) {

@@ -19,26 +19,21 @@ namespace prism {
 
 using namespace mlir;
 using namespace prism::lpu;
-namespace sim = prism::sim;
 
 namespace {
-
-/// A stream register as the dialect numbers them: e0-e31, then w0-w31.
-int32_t registerOf(const sim::lpu::Stream &s, const Machine &m) {
-  return s.dir == 'e' ? s.index : (int32_t)m.streams + s.index;
-}
 
 struct LpuSchedulePass : prism::impl::LpuScheduleBase<LpuSchedulePass> {
   void runOnOperation() override {
     ProgramOp programOp = getOperation();
-    Program program;
-    program.machine = machineOf(programOp);
-    const Machine &m = program.machine;
-    Scheduler scheduler(program);
+    Machine machine = machineOf(programOp);
+    Scheduler scheduler(machine);
     // Each chain's start and the cycle its results can be read.
     DenseMap<Value, std::pair<int64_t, int64_t>> times;
-    DenseMap<Value, int> ids; // a chain's streams, reused
     times.reserve(programOp.getBlock().getOperations().size());
+    // A chain's streams and the op of each of its instructions (a transfer
+    // is two), reused.
+    DenseMap<Value, int> ids;
+    SmallVector<Operation *> opOf;
     for (ChainOp chainOp : programOp.getBody().getOps<ChainOp>()) {
       if (chainOp.getStart() >= 0) {
         chainOp.emitOpError("is already scheduled");
@@ -52,88 +47,76 @@ struct LpuSchedulePass : prism::impl::LpuScheduleBase<LpuSchedulePass> {
 
       Chain chain = scheduler.chain(chainOp.getChip());
       ids.clear();
-      auto idsOf = [&](ValueRange values) {
-        std::vector<int> out;
+      opOf.clear();
+      SmallVector<int> in;
+      auto idsOf = [&](ValueRange values) -> ArrayRef<int> {
+        in.clear();
         for (Value v : values)
-          out.push_back(ids.lookup(v));
-        return out;
+          in.push_back(ids.lookup(v));
+        return in;
       };
       auto name = [&](ValueRange results, ArrayRef<int> streams) {
         for (auto [v, id] : llvm::zip(results, streams))
           ids[v] = id;
       };
       for (Operation &op : chainOp.getBlock()) {
+        opOf.push_back(&op);
         llvm::TypeSwitch<Operation *>(&op)
             .Case([&](ReadOp r) {
-              name(r.getResults(), chain.read(r.getSlice(), r.getAddress(), r.getCount(),
-                                              r.getResults().size(), r.getStride(),
-                                              r.getChip()));
+              name(r.getResults(),
+                   chain.read(r.getSlice(), r.getCount(), r.getResults().size(), r.getChip()));
             })
-            .Case([&](WriteOp w) {
-              chain.write(idsOf(w.getValues()), w.getSlice(), w.getAddress(), w.getStride());
-            })
+            .Case([&](WriteOp w) { chain.write(idsOf(w.getValues()), w.getSlice()); })
             .Case([&](GatherOp g) {
-              name(g->getResults(),
-                   {chain.gather(g.getSlice(), g.getAddress(), g.getBytesPerIndex(),
-                                 g.getFirst(), g.getRows(), ids.lookup(g.getIndex()))});
+              name(g->getResults(), {chain.gather(g.getSlice(), ids.lookup(g.getIndex()))});
             })
             .Case([&](VxmOp v) {
-              std::optional<double> imm;
-              if (auto attr = v.getImmediateAttr())
-                imm = attr.getValueAsDouble();
-              name(v->getResults(), {chain.vxm(v.getOp(), v.getDtype(), idsOf(v.getOperands()),
-                                              imm, v.getToDtype(), v.getParam())});
+              name(v->getResults(), {chain.vxm(idsOf(v.getOperands()))});
             })
-            .Case([&](SxmOp s) {
-              name(s->getResults(), {chain.sxm(s.getOp(), s.getDtype(), s.getParam(),
-                                              ids.lookup(s.getOperand()))});
+            .Case([&](SxmOp x) {
+              name(x->getResults(), {chain.sxm(ids.lookup(x.getOperand()))});
             })
-            .Case([&](LoadOp l) { chain.load(l.getDtype(), l.getColumns(), idsOf(l.getTile())); })
+            .Case([&](LoadOp l) { chain.load(idsOf(l.getTile())); })
             .Case([&](MatmulOp mm) {
-              name(mm.getResults(), chain.matmul(mm.getDtype(), ids.lookup(mm.getActivation()),
-                                                idsOf(mm.getPartials()),
-                                                mm.getResults().size()));
+              int activation = ids.lookup(mm.getActivation());
+              name(mm.getResults(),
+                   chain.matmul(activation, idsOf(mm.getPartials()), mm.getResults().size()));
             })
             .Case([&](TransferOp t) {
               name(t->getResults(), {chain.transfer(ids.lookup(t.getOperand()), t.getToChip())});
+              opOf.push_back(&op); // the receive
             });
       }
-      size_t first = program.instructions.size();
       llvm::Expected<int64_t> done = scheduler.place(chain, ready);
       if (!done) {
-        chainOp.emitOpError() << "cannot be scheduled: " << llvm::toString(done.takeError());
+        // At the instruction when one is to blame, else at the chain.
+        Operation *at = chain.misaligned() >= 0 ? opOf[chain.misaligned()] : chainOp;
+        at->emitOpError() << "cannot be scheduled: " << llvm::toString(done.takeError());
         return signalPassFailure();
       }
       times[chainOp.getDone()] = {scheduler.lastStart(), *done};
       chainOp.setStart(scheduler.lastStart());
 
-      // The placed instructions, in the order of the chain's ops (a
-      // transfer is a send and a receive).
-      auto next = program.instructions.begin() + first;
-      auto regs = [&](const Instruction &in) {
-        SmallVector<int32_t> out;
-        for (const sim::lpu::Stream &s : in.out)
-          out.push_back(registerOf(s, m));
-        return out;
-      };
+      // The placement onto the ops: a transfer's cycle and port are its
+      // send's, its result stream its receive's.
       OpBuilder b(chainOp.getContext());
-      for (Operation &op : chainOp.getBlock()) {
-        const Instruction &in = *next++;
-        auto set = [&](auto inst, const Instruction &withOutputs) {
-          inst.setCycle(in.cycle);
-          if (in.unit != sim::lpu::Unit::Mem)
-            inst.setUnit(in.unitIndex);
-          if (in.unit == sim::lpu::Unit::Mxm)
-            inst.setBuffer(in.param);
-          if (op.getNumResults())
-            inst.setStreamsAttr(b.getDenseI32ArrayAttr(regs(withOutputs)));
+      ArrayRef<Chain::Placed> placed = chain.placement();
+      for (auto [i, op] : llvm::enumerate(opOf)) {
+        if (i + 1 < opOf.size() && opOf[i + 1] == op)
+          continue; // a send: set from its receive below
+        const Chain::Placed &p = placed[i];
+        const Chain::Placed &issue = isa<TransferOp>(op) ? placed[i - 1] : p;
+        auto set = [&](auto inst) {
+          inst.setCycle(issue.cycle);
+          inst.setUnit(issue.unit);
+          inst.setBuffer(issue.buffer);
+          if (op->getNumResults())
+            inst.setStreamsAttr(b.getDenseI32ArrayAttr(p.streams));
         };
-        llvm::TypeSwitch<Operation *>(&op)
-            .Case([&](TransferOp t) { set(t, *next++); })
-            .Case<ReadOp, WriteOp, GatherOp, VxmOp, SxmOp, LoadOp, MatmulOp>(
-                [&](auto inst) { set(inst, in); });
+        llvm::TypeSwitch<Operation *>(op)
+            .Case<ReadOp, WriteOp, GatherOp, VxmOp, SxmOp, LoadOp, MatmulOp, TransferOp>(
+                [&](auto inst) { set(inst); });
       }
-      program.instructions.clear();
     }
   }
 };

@@ -2,12 +2,14 @@
 
 #include "prism/Target/Lpu/Scheduler.h"
 
+#include "llvm/Support/FormatVariadic.h"
+
 #include "llvm/ADT/STLExtras.h"
 
 #include <algorithm>
 
 using namespace prism::lpu;
-using llvm::StringRef;
+using llvm::ArrayRef;
 
 namespace {
 /// Resource kinds of the reservation tables.
@@ -20,11 +22,12 @@ constexpr int64_t kUnset = INT64_MIN;
 int64_t portFor(int64_t from, int64_t to, const Machine &m) {
   return ((to - from) % m.chips + m.chips) % m.chips % m.ports;
 }
-int64_t linkCycles(const Machine &m) {
-  auto it = m.latency.find("c2c.vector");
-  return it == m.latency.end() ? 1 : it->second;
-}
 } // namespace
+
+Latencies::Latencies(const Machine &m)
+    : read(m.latency.at("mem.read")), write(m.latency.at("mem.write")),
+      vxm(m.latency.at("vxm")), sxm(m.latency.at("sxm")), mxm(m.latency.at("mxm")),
+      c2c(m.latency.at("c2c")), linkCycles(m.latency.at("c2c.vector")) {}
 
 //===----------------------------------------------------------------------===//
 // Chain
@@ -35,69 +38,58 @@ int Chain::newStream(int producer, int64_t chip, int64_t count) {
   return streams.size() - 1;
 }
 
-int Chain::add(Node node) {
-  nodes.push_back(std::move(node));
-  return nodes.size() - 1;
-}
-
 /// Fixes `node`'s offset from its operands: the cycle the computed ones
-/// appear, with the floating MEM reads placed to deliver then.
-int64_t Chain::consume(Node &node, std::optional<int64_t> hint) {
+/// appear, with the floating MEM reads placed to deliver then (at `hint`
+/// when all of them float).
+int64_t Chain::consume(Node &node, int64_t hint) {
   int64_t at = kUnset;
   for (int s : node.in)
     if (streams[s].at != kUnset) {
-      if (at != kUnset && at != streams[s].at && problem.empty())
-        problem = "the operands of '" + node.op.str() + "' appear in different cycles (" +
-                  std::to_string(at) + " and " + std::to_string(streams[s].at) +
-                  " from the chain's start)";
+      if (at != kUnset && at != streams[s].at && badNode < 0) {
+        badNode = nodes.size();
+        badAt[0] = at, badAt[1] = streams[s].at;
+      }
       at = std::max(at, streams[s].at);
     }
   if (at == kUnset)
-    at = hint ? *hint : 1; // only floating reads: they issue a cycle before
+    at = hint;
   for (int s : node.in) {
     if (streams[s].at != kUnset)
       continue;
     Node &reader = nodes[streams[s].producer];
-    reader.offset = at - 1; // mem.read latency is fixed at 1 by the emitter
+    reader.offset = at - latency->read;
     for (int o : reader.out)
       streams[o].at = at;
   }
   return at;
 }
 
-std::vector<int> Chain::read(int64_t slice, int64_t address, int64_t n, int64_t width,
-                             int64_t stride, int64_t chip) {
-  Node node{Unit::Mem, "read", "", "", chip < 0 ? defaultChip : chip};
+std::vector<int> Chain::read(int64_t slice, int64_t n, int64_t width, int64_t chip) {
+  Node node{Kind::Read, chip < 0 ? defaultChip : chip};
   node.slice = slice;
   node.width = width;
   node.count = n;
-  node.address = address;
-  node.stride = stride;
   int id = nodes.size();
   for (int64_t k = 0; k < width; ++k)
     node.out.push_back(newStream(id, node.chip, n));
-  add(std::move(node));
+  nodes.push_back(std::move(node));
   return {nodes.back().out.begin(), nodes.back().out.end()};
 }
 
-void Chain::write(const std::vector<int> &in, int64_t slice, int64_t address,
-                  int64_t stride) {
-  Node node{Unit::Mem, "write", "", "", streams[in[0]].chip};
+void Chain::write(ArrayRef<int> in, int64_t slice) {
+  Node node{Kind::Write, streams[in[0]].chip};
   node.slice = slice;
   node.width = in.size();
   node.in.assign(in.begin(), in.end());
-  node.address = address;
-  node.stride = stride;
   node.count = streams[in[0]].count;
   node.offset = consume(node);
-  add(std::move(node));
+  nodes.push_back(std::move(node));
 }
 
 /// Adds a node fed by its `in` streams: it issues when they appear (or at
 /// `hint` when they all come from floating reads) and puts `outputs`
 /// vectors on new streams `latency` cycles later.
-std::vector<int> Chain::compute(Node node, int64_t latency, int64_t outputs,
-                                std::optional<int64_t> hint) {
+std::vector<int> Chain::compute(Node node, int64_t latency, int64_t outputs, int64_t hint) {
   node.count = streams[node.in[0]].count;
   node.offset = consume(node, hint);
   int id = nodes.size();
@@ -105,79 +97,61 @@ std::vector<int> Chain::compute(Node node, int64_t latency, int64_t outputs,
     streams.push_back({id, node.chip, node.offset + latency, node.count});
     node.out.push_back(streams.size() - 1);
   }
-  add(std::move(node));
+  nodes.push_back(std::move(node));
   return {nodes.back().out.begin(), nodes.back().out.end()};
 }
 
-int Chain::gather(int64_t slice, int64_t base, int64_t bytesPerIndex, int64_t first,
-                  int64_t rows, int index) {
-  Node node{Unit::Mem, "gather", "", "", streams[index].chip};
-  node.first = first;
-  node.rows = rows;
+int Chain::gather(int64_t slice, int index) {
+  Node node{Kind::Gather, streams[index].chip};
   node.slice = slice;
   node.in = {index};
-  node.address = base;
-  node.stride = bytesPerIndex;
-  return compute(std::move(node), machine->latency.at("mem.read"), 1)[0];
+  return compute(std::move(node), latency->read, 1)[0];
 }
 
-int Chain::vxm(StringRef op, StringRef dtype, std::vector<int> in,
-               std::optional<double> immediate, StringRef toDtype, int64_t param,
-               std::optional<int64_t> at) {
-  Node node{Unit::Vxm, sim::lpu::intern(op), sim::lpu::intern(dtype),
-            sim::lpu::intern(toDtype), streams[in[0]].chip};
+int Chain::vxm(ArrayRef<int> in) {
+  Node node{Kind::Vxm, streams[in[0]].chip};
   node.in.assign(in.begin(), in.end());
-  node.immediate = immediate;
-  node.param = param;
-  return compute(std::move(node), machine->latency.at("vxm"), 1, at)[0];
+  return compute(std::move(node), latency->vxm, 1)[0];
 }
 
-int Chain::sxm(StringRef op, StringRef dtype, int64_t param, int in) {
-  Node node{Unit::Sxm, sim::lpu::intern(op), sim::lpu::intern(dtype), "",
-            streams[in].chip};
+int Chain::sxm(int in) {
+  Node node{Kind::Sxm, streams[in].chip};
   node.in = {in};
-  node.param = param;
-  return compute(std::move(node), machine->latency.at("sxm"), 1)[0];
+  return compute(std::move(node), latency->sxm, 1)[0];
 }
 
-void Chain::load(StringRef dtype, bool columns, const std::vector<int> &in) {
-  Node node{Unit::Mxm, "load", sim::lpu::intern(dtype), "", streams[in[0]].chip};
+void Chain::load(ArrayRef<int> in) {
+  Node node{Kind::Load, streams[in[0]].chip};
   node.in.assign(in.begin(), in.end());
-  node.columns = columns;
-  node.mxm = true;
   node.count = streams[in[0]].count;
   node.offset = consume(node);
   loadEnd = node.offset + node.count;
-  add(std::move(node));
+  nodes.push_back(std::move(node));
 }
 
-std::vector<int> Chain::matmul(StringRef dtype, int activation,
-                               const std::vector<int> &partials, int64_t outputs) {
-  Node node{Unit::Mxm, "matmul", sim::lpu::intern(dtype), "", streams[activation].chip};
+std::vector<int> Chain::matmul(int activation, ArrayRef<int> partials, int64_t outputs) {
+  Node node{Kind::Matmul, streams[activation].chip};
   node.in = {activation};
   llvm::append_range(node.in, partials);
-  node.mxm = true;
   // After the tile is in (a matmul of read operands waits for the load).
-  return compute(std::move(node), machine->latency.at("mxm"), outputs, loadEnd);
+  return compute(std::move(node), latency->mxm, outputs, loadEnd);
 }
 
 int Chain::transfer(int stream, int64_t toChip) {
-  Node send{Unit::C2c, "send", "", "", streams[stream].chip};
+  Node send{Kind::Send, streams[stream].chip};
   send.in = {stream};
   send.toChip = toChip;
-  send.count = 1;
   send.port = portFor(send.chip, toChip, *machine);
   send.offset = consume(send);
-  int64_t arrive = send.offset + machine->latency.at("c2c") + linkCycles(*machine) - 1;
-  add(std::move(send));
-  Node recv{Unit::C2c, "recv", "", "", toChip};
-  recv.count = 1;
+  int64_t arrive = send.offset + latency->c2c + latency->linkCycles - 1;
+  nodes.push_back(std::move(send));
+  Node recv{Kind::Recv, toChip};
   recv.port = portFor(streams[stream].chip, toChip, *machine);
   recv.offset = arrive;
   int id = nodes.size();
   recv.out = {newStream(id, toChip, 1)};
   streams[recv.out[0]].at = arrive + 1;
-  add(std::move(recv));
+  nodes.push_back(std::move(recv));
   return nodes.back().out[0];
 }
 
@@ -215,13 +189,7 @@ void Scheduler::Intervals::add(int64_t start, int64_t stop) {
   spans[start] = stop;
 }
 
-Scheduler::Scheduler(Program &program) : program(program), machine(program.machine) {}
-
-Chain Scheduler::chain(int64_t chip) {
-  Chain c(chip);
-  c.machine = &machine;
-  return c;
-}
+Scheduler::Scheduler(const Machine &machine) : machine(machine), latency(machine) {}
 
 Scheduler::Intervals &Scheduler::table(int64_t chip, int kind, int64_t index) {
   // Each chip's resources in one array: kinds in order, each its units.
@@ -244,10 +212,14 @@ Scheduler::Intervals &Scheduler::table(int64_t chip, int kind, int64_t index) {
 }
 
 llvm::Expected<int64_t> Scheduler::place(Chain &c, int64_t ready) {
-  if (!c.problem.empty())
-    return llvm::createStringError(c.problem);
+  if (c.badNode >= 0)
+    return llvm::createStringError(
+        llvm::formatv("its operands appear in different cycles ({0} and {1} from the "
+                      "chain's start)",
+                      c.badAt[0], c.badAt[1])
+            .str());
   const Machine &m = machine;
-  int64_t lc = linkCycles(m);
+  int64_t lc = latency.linkCycles;
   // Normalise offsets to start at 0.
   int64_t lowest = INT64_MAX;
   for (auto &n : c.nodes) {
@@ -271,15 +243,15 @@ llvm::Expected<int64_t> Scheduler::place(Chain &c, int64_t ready) {
   };
   llvm::SmallVector<Need, 16> fixed;
   for (auto &n : c.nodes) {
-    if (n.unit == Unit::Mem)
+    if (n.slice >= 0) // MEM
       for (int64_t k = 0; k < n.width; ++k)
         fixed.push_back({n.chip, KMem, n.slice + k, n.offset, n.offset + n.count});
-    if (n.unit == Unit::C2c && n.op == "send") {
+    if (n.kind == Chain::Kind::Send) {
       fixed.push_back({n.chip, KSend, n.port, n.offset, n.offset + lc});
-      int64_t arrive = n.offset + m.latency.at("c2c");
+      int64_t arrive = n.offset + latency.c2c;
       fixed.push_back({n.toChip, KArrive, n.port, arrive, arrive + lc});
     }
-    if (n.unit == Unit::C2c && n.op == "recv")
+    if (n.kind == Chain::Kind::Recv)
       fixed.push_back({n.chip, KRecv, n.port, n.offset, n.offset + 1});
   }
   for (size_t i = 0; i < fixed.size(); ++i)
@@ -290,8 +262,11 @@ llvm::Expected<int64_t> Scheduler::place(Chain &c, int64_t ready) {
         return llvm::createStringError("the chain uses one MEM slice or link twice at once");
   // The MXM plane and buffer are held from the load to the last matmul.
   int64_t mxmStart = INT64_MAX, mxmStop = 0;
+  auto isMxm = [](const Chain::Node &n) {
+    return n.kind == Chain::Kind::Load || n.kind == Chain::Kind::Matmul;
+  };
   for (auto &n : c.nodes)
-    if (n.mxm) {
+    if (isMxm(n)) {
       mxmStart = std::min(mxmStart, n.offset);
       mxmStop = std::max(mxmStop, n.offset + n.count);
     }
@@ -334,8 +309,8 @@ llvm::Expected<int64_t> Scheduler::place(Chain &c, int64_t ready) {
       plane = buffer = -1;
       const Chain::Node *loadNode = nullptr, *mulNode = nullptr;
       for (auto &n : c.nodes)
-        if (n.mxm)
-          (n.op == "load" ? loadNode : mulNode) = &n;
+        if (isMxm(n))
+          (n.kind == Chain::Kind::Load ? loadNode : mulNode) = &n;
       int64_t chip = (loadNode ? loadNode : mulNode)->chip;
       for (int64_t p = 0; p < m.planes && plane < 0; ++p) {
         if (loadNode && table(chip, KLoadQ, p).conflict(t + loadNode->offset,
@@ -368,13 +343,13 @@ llvm::Expected<int64_t> Scheduler::place(Chain &c, int64_t ready) {
     }
     for (size_t i = 0; ok && i < c.nodes.size(); ++i) {
       auto &n = c.nodes[i];
-      if (n.unit != Unit::Vxm && n.unit != Unit::Sxm)
+      if (n.kind != Chain::Kind::Vxm && n.kind != Chain::Kind::Sxm)
         continue;
-      int kind = n.unit == Unit::Vxm ? KAlu : KSxm;
-      int64_t units = n.unit == Unit::Vxm ? m.alus : m.sxms;
+      int kind = n.kind == Chain::Kind::Vxm ? KAlu : KSxm;
+      int64_t units = n.kind == Chain::Kind::Vxm ? m.alus : m.sxms;
       unitPick[i] = pick(n.chip, kind, units, n.offset, n.offset + n.count, [&](int64_t u) {
         for (size_t j = 0; j < i; ++j)
-          if (unitPick[j] == u && c.nodes[j].unit == n.unit && c.nodes[j].chip == n.chip &&
+          if (unitPick[j] == u && c.nodes[j].kind == n.kind && c.nodes[j].chip == n.chip &&
               c.nodes[j].offset < n.offset + n.count &&
               n.offset < c.nodes[j].offset + c.nodes[j].count)
             return true;
@@ -407,9 +382,9 @@ llvm::Expected<int64_t> Scheduler::place(Chain &c, int64_t ready) {
   if (plane >= 0) {
     int64_t chip = 0;
     for (auto &n : c.nodes)
-      if (n.mxm) {
+      if (isMxm(n)) {
         chip = n.chip;
-        table(chip, n.op == "load" ? KLoadQ : KMxmQ, plane)
+        table(chip, n.kind == Chain::Kind::Load ? KLoadQ : KMxmQ, plane)
             .add(t + n.offset, t + n.offset + n.count);
       }
     table(chip, KBuffer, 2 * plane + buffer).add(t + mxmStart, t + mxmStop);
@@ -417,70 +392,35 @@ llvm::Expected<int64_t> Scheduler::place(Chain &c, int64_t ready) {
   for (size_t i = 0; i < c.nodes.size(); ++i)
     if (unitPick[i] >= 0) {
       auto &n = c.nodes[i];
-      table(n.chip, n.unit == Unit::Vxm ? KAlu : KSxm, unitPick[i])
+      table(n.chip, n.kind == Chain::Kind::Vxm ? KAlu : KSxm, unitPick[i])
           .add(t + n.offset, t + n.offset + n.count);
     }
   for (size_t i = 0; i < c.streams.size(); ++i)
     table(c.streams[i].chip, KStream, streamPick[i])
         .add(t + c.streams[i].at, t + c.streams[i].at + c.streams[i].count);
 
-  auto streamOf = [&](int id) {
-    int64_t u = streamPick[id];
-    return sim::lpu::Stream{u < m.streams ? 'e' : 'w', (int32_t)(u % m.streams)};
-  };
+  // The placement; the cycle the results can be read.
   int64_t done = t;
+  c.placed.assign(c.nodes.size(), {});
   for (size_t i = 0; i < c.nodes.size(); ++i) {
-    auto &n = c.nodes[i];
-    Instruction in;
-    in.cycle = t + n.offset;
-    in.chip = n.chip;
-    in.unit = n.unit;
-    in.width = n.width;
-    in.count = n.count;
-    in.op = n.op;
-    in.dtype = n.dtype;
-    in.toDtype = n.toDtype;
-    in.address = n.address;
-    in.stride = n.stride;
-    in.param = n.param;
-    in.first = n.first;
-    in.rows = n.rows;
-    if (n.immediate) {
-      in.hasImmediate = true;
-      in.immediate = *n.immediate;
+    const Chain::Node &n = c.nodes[i];
+    Chain::Placed &p = c.placed[i];
+    p.cycle = t + n.offset;
+    if (unitPick[i] >= 0)
+      p.unit = unitPick[i];
+    if (isMxm(n))
+      p.unit = plane, p.buffer = buffer;
+    if (n.kind == Chain::Kind::Send || n.kind == Chain::Kind::Recv)
+      p.unit = n.port;
+    int64_t last = p.cycle + n.count;
+    for (int s : n.out) {
+      p.streams.push_back(streamPick[s]);
+      last = std::max(last, t + c.streams[s].at + n.count);
     }
-    in.columns = n.columns;
-    for (int s : n.in)
-      in.in.push_back(streamOf(s));
-    for (int s : n.out)
-      in.out.push_back(streamOf(s));
-    switch (n.unit) {
-    case Unit::Mem:
-      in.unitIndex = n.slice;
-      break;
-    case Unit::Vxm:
-    case Unit::Sxm:
-      in.unitIndex = unitPick[i];
-      break;
-    case Unit::Mxm:
-      in.unitIndex = plane;
-      in.param = buffer;
-      break;
-    case Unit::C2c:
-      in.unitIndex = n.port;
-      in.toChip = n.toChip;
-      in.toPort = n.port;
-      break;
-    }
-    int64_t last = in.cycle + in.count;
-    if (!n.out.empty())
-      last = std::max(last, in.producedAt(m) + in.count);
-    end = std::max(end, last);
-    if (n.unit == Unit::Mem && n.op == "write")
-      done = std::max(done, in.cycle + in.count + m.latency.at("mem.write") - 1);
+    if (n.kind == Chain::Kind::Write)
+      done = std::max(done, p.cycle + n.count + latency.write - 1);
     else
       done = std::max(done, last);
-    program.instructions.push_back(std::move(in));
   }
   return done;
 }

@@ -20,9 +20,10 @@ def LpuSchedule : Pass<"lpu-schedule", "::prism::lpu::ProgramOp"> {
 
     The result is the scheduled level: each instruction's `cycle`, `unit`,
     `buffer` and result `streams`, and each chain's `start`. The same input
-    gives the same schedule. A chain no schedule can meet (operands that
-    appear in different cycles, a slice used twice at once, more units than
-    the chip has) is an error at the chain.
+    gives the same schedule. A chain no schedule can meet is an error: at
+    the instruction whose operands appear in different cycles, or at the
+    chain when it uses a slice twice at once or needs more units than the
+    chip has.
   }];
 }
 
