@@ -21,7 +21,7 @@ using namespace llvm;
 using namespace prism::sim::lpu;
 
 StringRef prism::sim::lpu::intern(StringRef name) {
-  // Shared by passes that may run on several programs at once.
+  // Library code on any thread may intern (the parser, the emitter).
   static std::mutex lock;
   static llvm::StringSet<> names;
   std::lock_guard<std::mutex> guard(lock);
