@@ -136,13 +136,14 @@ Expected<DeviceKind> prism::cost::parseDeviceKind(StringRef text,
   for (const Figure *f : {&d.computeEfficiency, &d.memoryEfficiency, &d.linkEfficiency})
     if (f->value <= 0 || f->value > 1)
       return r.fail("efficiencies are in (0, 1]");
-  if (const json::Object *optical = root->getObject("optical"))
-    for (const auto &[key, value] : *optical) {
-      Figure f;
-      if (auto err = r.figure(optical, key, "optical", f))
-        return std::move(err);
-      d.optical[key.str()] = f;
-    }
+  for (auto [section, figures] : {std::pair{"optical", &d.optical}, std::pair{"gpu", &d.gpu}})
+    if (const json::Object *object = root->getObject(section))
+      for (const auto &[key, value] : *object) {
+        Figure f;
+        if (auto err = r.figure(object, key, section, f))
+          return std::move(err);
+        (*figures)[key.str()] = f;
+      }
   return d;
 }
 
@@ -336,3 +337,20 @@ void prism::cost::printSystem(raw_ostream &os, const System &system) {
 }
 
 StringRef prism::cost::defaultHardwareDir() { return PRISM_HARDWARE_DIR; }
+
+Expected<DeviceKind> prism::cost::loadDeviceKind(StringRef spec, StringRef hardwareDir) {
+  if (spec.ends_with(".json")) {
+    auto buffer = llvm::MemoryBuffer::getFile(spec);
+    if (!buffer)
+      return llvm::createStringError("cannot read '" + spec + "': " +
+                                     buffer.getError().message());
+    return parseDeviceKind((*buffer)->getBuffer(), spec);
+  }
+  auto library = DeviceLibrary::load(hardwareDir.empty() ? defaultHardwareDir() : hardwareDir);
+  if (!library)
+    return library.takeError();
+  const DeviceKind *kind = library->lookup(spec);
+  if (!kind)
+    return llvm::createStringError("no device description '" + spec + "'");
+  return *kind;
+}

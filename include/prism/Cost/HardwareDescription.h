@@ -51,6 +51,10 @@ struct DeviceKind {
   Figure opOverheadS;
   /// Parameters of an optical core (array size, bits, rates, energies).
   std::map<std::string, Figure> optical;
+  /// Figures of a GPU's streaming multiprocessors (`sms`,
+  /// `shared_bytes_per_sm`, `shared_bytes_per_block`, `threads_per_sm`,
+  /// `registers_per_sm`, `compute_capability`): the GPU target's tiling.
+  std::map<std::string, Figure> gpu;
 
   /// The largest memory level (where weights and the KV cache live).
   const MemoryLevel &mainMemory() const;
@@ -97,6 +101,10 @@ void printSystem(llvm::raw_ostream &os, const System &system);
 
 /// The folder of the device descriptions shipped with Prism.
 llvm::StringRef defaultHardwareDir();
+
+/// A device kind by name from `hardwareDir` (empty: the shipped folder),
+/// or from a description file when `spec` ends in `.json`.
+llvm::Expected<DeviceKind> loadDeviceKind(llvm::StringRef spec, llvm::StringRef hardwareDir);
 
 } // namespace prism::cost
 

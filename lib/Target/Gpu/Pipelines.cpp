@@ -3,27 +3,18 @@
 #include "prism/Target/Gpu/Pipelines.h"
 
 #include "prism/Conversion/Passes.h"
+#include "prism/Target/Gpu/Passes.h"
 
+#include "mlir/Conversion/Passes.h"
+#include "mlir/Dialect/Bufferization/Transforms/Passes.h"
+#include "mlir/Dialect/GPU/Pipelines/Passes.h"
+#include "mlir/Dialect/GPU/Transforms/Passes.h"
+#include "mlir/Dialect/Linalg/Passes.h"
 #include "mlir/Pass/PassRegistry.h"
-#include "llvm/Support/FormatVariadic.h"
 
 using namespace mlir;
 
 namespace {
-
-// Upstream passes only, parsed into the pass manager. One-shot
-// bufferization turns the phase's tensors into buffers; the matmuls the
-// tensor cores take become mma.sync kernels (gpu-matmul-to-mma); each
-// other linalg op's parallel loops become one kernel (gpu-map-parallel-loops puts the outer
-// loops on blocks, the next ones on threads); the NVVM pipeline lowers the
-// kernels and the NVPTX backend writes their PTX.
-constexpr const char *kToKernels =
-    "one-shot-bufferize{bufferize-function-boundaries "
-    "function-boundary-type-conversion=identity-layout-map},"
-    "gpu-matmul-to-mma,"
-    "func.func(convert-linalg-to-parallel-loops,gpu-map-parallel-loops,"
-    "convert-parallel-loops-to-gpu),"
-    "gpu-kernel-outlining,lower-affine,";
 
 struct LowerToGpuOptions : public PassPipelineOptions<LowerToGpuOptions> {
   Option<std::string> chip{*this, "chip", llvm::cl::desc("The SM the PTX is for"),
@@ -31,33 +22,65 @@ struct LowerToGpuOptions : public PassPipelineOptions<LowerToGpuOptions> {
   Option<std::string> ptxFeatures{*this, "ptx-features",
                                   llvm::cl::desc("PTX ISA version (sm_90 needs +ptx78 or later)"),
                                   llvm::cl::init("+ptx80")};
+  Option<std::string> device{*this, "device",
+                             llvm::cl::desc("Device kind (or .json) the kernels are tiled for"),
+                             llvm::cl::init("h100-sxm")};
+  Option<std::string> hardwareDir{*this, "hardware-dir",
+                                  llvm::cl::desc("Folder of device descriptions"),
+                                  llvm::cl::init("")};
+  Option<std::string> weights{*this, "weights",
+                              llvm::cl::desc("Dtype constant weights are stored in (bf16, f32)"),
+                              llvm::cl::init("bf16")};
 };
 
 } // namespace
 
 void prism::buildLowerToGpuPipeline(OpPassManager &pm, const GpuPipelineOptions &options) {
-  // The host path's lowering of xfmr and onnx ops to linalg on tensors.
+  // Attention as Prism's fused kernel; the rest of xfmr and onnx as the
+  // host path lowers them, to linalg on tensors.
+  pm.addPass(createGpuFuseAttention(GpuFuseAttentionOptions{options.device, options.hardwareDir}));
   pm.addPass(createConvertXfmrToOnnx());
   pm.addNestedPass<func::FuncOp>(createConvertOnnxToLinalg());
-  std::string text =
-      std::string(kToKernels) +
-      llvm::formatv("gpu-lower-to-nvvm-pipeline{{cubin-chip={0} cubin-features={1} "
-                    "cubin-format=isa}",
-                    options.chip, options.ptxFeatures)
-          .str();
-  if (failed(parsePassPipeline(text, pm)))
-    llvm::report_fatal_error("prism-lower-gpu: bad pipeline text");
+  // The phase's tensors as buffers.
+  bufferization::OneShotBufferizePassOptions bufferize;
+  bufferize.bufferizeFunctionBoundaries = true;
+  bufferize.functionBoundaryTypeConversion =
+      bufferization::LayoutMapOption::IdentityLayoutMap;
+  pm.addPass(bufferization::createOneShotBufferizePass(bufferize));
+  // The matmuls as Prism's GEMM and GEMV kernels.
+  pm.addPass(createGpuMatmulToKernels(
+      GpuMatmulToKernelsOptions{options.device, options.hardwareDir, options.weights}));
+  // Each other linalg op's parallel loops as one kernel: the outer loops
+  // on blocks, the next ones on threads.
+  OpPassManager &fn = pm.nest<func::FuncOp>();
+  fn.addPass(createConvertLinalgToParallelLoopsPass());
+  fn.addPass(createGpuMapParallelLoopsPass());
+  fn.addPass(createConvertParallelLoopToGpuPass());
+  pm.addPass(createGpuKernelOutliningPass());
+  pm.addPass(createLowerAffinePass());
+  // Math in the kernels without libdevice.
+  pm.addNestedPass<mlir::gpu::GPUModuleOp>(createGpuExpandMath());
+  // NVVM, and the NVPTX backend's PTX in gpu.binary ops.
+  mlir::gpu::GPUToNVVMPipelineOptions nvvm;
+  nvvm.cubinChip = options.chip;
+  nvvm.cubinFeatures = options.ptxFeatures;
+  nvvm.cubinFormat = "isa";
+  mlir::gpu::buildLowerToNVVMPassPipeline(pm, nvvm);
 }
 
 void prism::registerGpuPipelines() {
   PassPipelineRegistration<LowerToGpuOptions>(
       "prism-lower-gpu",
       "xfmr/onnx phases to PTX for NVIDIA GPUs (gpu.binary ops): linalg, "
-      "bufferization, one kernel per linalg op's parallel loops, NVVM, NVPTX",
+      "bufferization, Prism's GEMM/GEMV kernels for the matmuls, one kernel "
+      "per other linalg op's parallel loops, NVVM, NVPTX",
       [](OpPassManager &pm, const LowerToGpuOptions &o) {
         GpuPipelineOptions options;
         options.chip = o.chip;
         options.ptxFeatures = o.ptxFeatures;
+        options.device = o.device;
+        options.hardwareDir = o.hardwareDir;
+        options.weights = o.weights;
         buildLowerToGpuPipeline(pm, options);
       });
 }

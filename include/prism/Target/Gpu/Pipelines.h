@@ -24,6 +24,11 @@ struct GpuPipelineOptions {
   /// The SM the PTX is for, and the PTX ISA version (sm_90 needs 7.8+).
   std::string chip = "sm_90";
   std::string ptxFeatures = "+ptx80";
+  /// The device kind (or .json description) the kernels are tiled for, the
+  /// folder of descriptions (empty: Prism's), and the weights' dtype.
+  std::string device = "h100-sxm";
+  std::string hardwareDir;
+  std::string weights = "bf16";
 };
 
 /// xfmr/onnx phases to gpu.binary ops holding PTX (the `prism-lower-gpu`

@@ -1,0 +1,92 @@
+//===- Kernels.h - Prism's GPU kernels, built as gpu.func ops ----*- C++ -*-===//
+//
+// The kernels the GPU target writes itself rather than leaving to the
+// generic linalg-to-loops path: the tensor-core GEMM, the weight-streaming
+// GEMV, fused attention and the fused norm, rotary and activation kernels.
+// Each builder writes one `gpu.func` into the module's `@prism_kernels`
+// gpu.module for static shapes and a tile from Tiling.h, and returns it with
+// its launch shape.
+//
+//===----------------------------------------------------------------------===//
+
+#ifndef PRISM_TARGET_GPU_KERNELS_H
+#define PRISM_TARGET_GPU_KERNELS_H
+
+#include "prism/Target/Gpu/Tiling.h"
+
+#include "mlir/Dialect/GPU/IR/GPUDialect.h"
+#include "mlir/IR/BuiltinOps.h"
+#include "mlir/IR/ImplicitLocOpBuilder.h"
+
+namespace prism::gpu {
+
+/// A kernel and the grid and block it is launched with.
+struct Kernel {
+  mlir::gpu::GPUFuncOp func;
+  int64_t grid[3] = {1, 1, 1};
+  int64_t block[3] = {1, 1, 1};
+
+  /// `gpu.launch_func` of the kernel on `args` at `b`'s insertion point.
+  void launch(mlir::ImplicitLocOpBuilder &b, mlir::ValueRange args) const;
+};
+
+/// The `@prism_kernels` gpu.module of `module` (created on first use; the
+/// module becomes a `gpu.container_module`), and fresh kernel names in it.
+class KernelModule {
+public:
+  explicit KernelModule(mlir::ModuleOp module);
+  /// A builder at the end of the gpu.module, and a name unused in it.
+  mlir::ImplicitLocOpBuilder builder(mlir::Location loc);
+  std::string uniqueName(llvm::StringRef stem);
+
+private:
+  mlir::gpu::GPUModuleOp kernels;
+  unsigned counter = 0;
+};
+
+/// The memref type kernels take for a buffer of `shape` and `element`: any
+/// strides and offset, so any view bufferization hands over fits.
+mlir::MemRefType anyLayout(llvm::ArrayRef<int64_t> shape, mlir::Type element);
+
+/// C[M,N] += A[M,K] B[K,N] (linalg.matmul's semantics) on the tensor cores: bf16 m16n8k16 mma.sync with
+/// f32 accumulation, A and B staged through shared memory as bf16. A and C
+/// are f32; B is f32 or bf16, stored [K,N] or, with `bTransposed`, [N,K].
+/// Partial tiles at the edges are zero-filled and their stores skipped.
+Kernel buildGemmKernel(KernelModule &kernels, mlir::Location loc, mlir::MemRefType a,
+                       mlir::MemRefType b, bool bTransposed, mlir::MemRefType c,
+                       const GemmTile &tile);
+
+/// C[M,N] += A[M,K] Bt[N,K]^T for small M: one warp per output column
+/// streams its weight row in 16-byte vectors, with a shuffle reduction.
+/// A and C are f32; Bt is f32 or bf16 with a unit last stride.
+Kernel buildGemvKernel(KernelModule &kernels, mlir::Location loc, mlir::MemRefType a,
+                       mlir::MemRefType bt, mlir::MemRefType c);
+
+/// What fused attention computes: `softmax(scale * Q K^T [softcapped]
+/// [+ mask, clamped] [causal/window masked]) V` per query head, with query
+/// head h reading key/value head h / groups (xfmr.attention's semantics).
+struct AttentionShape {
+  int64_t batch = 0, heads = 0, kvHeads = 0, queries = 0, keys = 0, headDim = 0, valueDim = 0;
+  double scale = 1, softcap = 0;
+  bool causal = false;
+  int64_t window = 0;
+  /// The mask's shape (rank 4, each dim 1 or the full size); empty: none.
+  llvm::SmallVector<int64_t, 4> mask;
+};
+
+/// Flash attention: a block takes `tile.queries` queries of one head and
+/// walks its keys `tile.keys` at a time through shared memory with an
+/// online softmax. Arguments: q [B,H,S,D], k [B,Hkv,T,D], v [B,Hkv,T,Dv],
+/// the mask if any, then the output [B,H,S,Dv] or, with `tile.splits` > 1
+/// (split-KV decode), the unnormalized partial outputs [B,H,splits,S,Dv]
+/// and their row max and sum [B,H,splits,S,2] for the combine kernel.
+Kernel buildAttentionKernel(KernelModule &kernels, mlir::Location loc,
+                            const AttentionShape &shape, const AttentionTile &tile);
+
+/// Combines split-KV partials (as above) into the output [B,H,S,Dv].
+Kernel buildAttentionCombineKernel(KernelModule &kernels, mlir::Location loc,
+                                   const AttentionShape &shape, int64_t splits);
+
+} // namespace prism::gpu
+
+#endif // PRISM_TARGET_GPU_KERNELS_H
