@@ -22,7 +22,12 @@
 #include "prism/RegisterAll.h"
 #include "prism/Runtime/RandomTensor.h"
 #include "prism/Runtime/TensorIO.h"
+#include "prism/Target/Gpu/LaunchPlan.h"
+#include "prism/Target/Gpu/Pipelines.h"
+#include "prism/Target/Gpu/Runner.h"
+#include "prism/Target/Gpu/Tiling.h"
 #include "prism/Target/Host/Passes.h"
+#include "prism/Cost/HardwareDescription.h"
 #include "prism/Transforms/DimExpression.h"
 #include "prism/Transforms/Passes.h"
 
@@ -119,9 +124,112 @@ cl::opt<bool> noRaise(
              "and embedding operators need raising"),
     cl::cat(category));
 
+enum class Device { Cpu, Cuda };
+cl::opt<Device> device(
+    "device", cl::desc("Where the model runs"),
+    cl::values(clEnumValN(Device::Cpu, "cpu", "the host CPU, JIT-compiled (default)"),
+               clEnumValN(Device::Cuda, "cuda",
+                          "an NVIDIA GPU: one phase of an MLIR module (--function) "
+                          "through prism-lower-gpu, its launch plan run with the "
+                          "CUDA driver (docs/gpu-target.md); exits with 77 when "
+                          "there is no driver or GPU")),
+    cl::init(Device::Cpu), cl::cat(category));
+cl::opt<std::string> gpuKind(
+    "gpu", cl::init("h100-sxm"),
+    cl::desc("--device=cuda: the device kind (or .json description) the kernels "
+             "are tiled and compiled for"),
+    cl::cat(category));
+cl::opt<bool> elidedWeightsAsZeros(
+    "elided-weights-as-zeros",
+    cl::desc("--device=cuda: run a module whose weights were left out "
+             "(--elide-weights) with zeros, for timing"),
+    cl::cat(category));
+
 int fail(const llvm::Twine &msg) {
   llvm::errs() << "prism-run: " << msg << "\n";
   return 1;
+}
+
+/// --device=cuda: the phase through prism-lower-gpu, its launch plan, and
+/// the plan run by the CUDA driver.
+int runOnGpu(ModuleOp module, func::FuncOp phase) {
+  if (!llvm::StringRef(modelFile).ends_with(".mlir") || functionName.empty())
+    return fail("--device=cuda runs one phase of an MLIR module (prismc "
+                "--compile-to=phases): give module.mlir and --function");
+  auto kind = prism::cost::loadDeviceKind(gpuKind, "");
+  if (!kind)
+    return fail("--gpu: " + llvm::toString(kind.takeError()));
+  if (auto figures = prism::gpu::gpuFigures(*kind); !figures)
+    return fail("--gpu: " + llvm::toString(figures.takeError()));
+  prism::GpuPipelineOptions options;
+  options.device = gpuKind;
+  auto cc = kind->gpu.find("compute_capability");
+  if (cc != kind->gpu.end())
+    options.chip = "sm_" + std::to_string(static_cast<int64_t>(cc->second.value));
+  PassManager pm(module.getContext());
+  prism::buildLowerToGpuPipeline(pm, options);
+  if (failed(pm.run(module)))
+    return 1;
+  auto plan = prism::gpu::buildLaunchPlan(module, module.lookupSymbol<func::FuncOp>(functionName));
+  if (failed(plan))
+    return 1;
+  llvm::StringMap<Tensor> given;
+  for (const std::string &spec : inputs) {
+    auto [name, file] = llvm::StringRef(spec).split('=');
+    auto t = readTensorFile(file);
+    if (!t)
+      return fail("input '" + name + "': " + llvm::toString(t.takeError()));
+    given[name] = std::move(*t);
+  }
+  for (const prism::gpu::PlanValue &in : plan->inputs) {
+    if (given.count(in.name))
+      continue;
+    if (!randomSeed.getNumOccurrences())
+      return fail("input '" + in.name + "' is missing (--input " + in.name +
+                  "=FILE, or --random-inputs=SEED)");
+    std::optional<DType> dtype = llvm::StringSwitch<std::optional<DType>>(in.view.dtype)
+                                     .Case("f32", DType::F32)
+                                     .Case("i64", DType::I64)
+                                     .Case("i32", DType::I32)
+                                     .Default(std::nullopt);
+    if (!dtype)
+      return fail("input '" + in.name + "': cannot generate " + in.view.dtype);
+    given[in.name] = makeRandomTensor(*dtype, in.view.sizes, randomSeed, std::nullopt);
+  }
+  prism::gpu::RunOptions runOptions;
+  runOptions.timedRuns = timeRuns;
+  runOptions.allowElidedWeights = elidedWeightsAsZeros;
+  auto result = prism::gpu::runOnCuda(*plan, given, runOptions);
+  if (!result) {
+    bool noCuda = false;
+    std::string text;
+    llvm::handleAllErrors(
+        result.takeError(),
+        [&](const prism::gpu::NoCudaError &e) {
+          noCuda = true;
+          text = e.message();
+        },
+        [&](const llvm::ErrorInfoBase &e) { text = e.message(); });
+    llvm::errs() << "prism-run: --device=cuda: " << text << "\n";
+    return noCuda ? prism::gpu::kNoCudaExitCode : 1;
+  }
+  if (timeRuns > 0) {
+    llvm::outs() << "prism gpu=\"" << result->deviceName << "\" mean_ms="
+                 << llvm::format("%.4f", result->milliseconds) << " launches="
+                 << plan->launches.size() << "\n";
+    for (auto [i, l] : llvm::enumerate(plan->launches))
+      llvm::outs() << "prism launch " << i << " " << l.kernel << " ms="
+                   << llvm::format("%.4f", result->launchMilliseconds[i]) << "\n";
+  }
+  if (std::error_code ec = llvm::sys::fs::create_directories(outputDir))
+    return fail("cannot create " + outputDir + ": " + ec.message());
+  for (const prism::gpu::PlanValue &out : plan->outputs) {
+    llvm::SmallString<256> path(outputDir);
+    llvm::sys::path::append(path, sanitizeFileName(out.name) + ".npy");
+    if (llvm::Error err = writeNpy(path, result->outputs[out.name]))
+      return fail(llvm::toString(std::move(err)));
+  }
+  return 0;
 }
 
 std::optional<DType> toDType(Type t) {
@@ -205,6 +313,8 @@ int main(int argc, char **argv) {
       if (f != chosen)
         f.erase();
   }
+  if (device == Device::Cuda)
+    return runOnGpu(*module, module->lookupSymbol<func::FuncOp>(functionName));
   // Phases' KV caches and shared weights as host tensors and constants
   // (only an MLIR module can hold them: an ONNX model has none).
   if (llvm::StringRef(modelFile).ends_with(".mlir")) {

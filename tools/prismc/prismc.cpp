@@ -13,6 +13,8 @@
 #include "prism/Cost/HardwareDescription.h"
 #include "prism/Partition/Partitioner.h"
 #include "prism/Conversion/Passes.h"
+#include "prism/Target/Gpu/LaunchPlan.h"
+#include "prism/Target/Gpu/Pipelines.h"
 #include "prism/Target/Lpu/Passes.h"
 #include "prism/Driver/Diagnostics.h"
 #include "prism/Driver/Summary.h"
@@ -22,6 +24,9 @@
 #include "prism/Transforms/Passes.h"
 
 #include "mlir/IR/AsmState.h"
+#include "mlir/InitAllDialects.h"
+#include "mlir/InitAllExtensions.h"
+#include "mlir/Target/LLVMIR/Dialect/All.h"
 #include "mlir/IR/MLIRContext.h"
 #include "mlir/Pass/PassManager.h"
 #include "mlir/Support/FileUtilities.h"
@@ -77,9 +82,11 @@ cl::opt<Phase> compileTo(
                           "emission as a program"),
                clEnumValN(Phase::Emit, "emit",
                           "one phase (--lpu-function) as the program of the "
-                          "device that runs it in --system (an sram-lpu "
-                          "group: the LPU program; no other device class "
-                          "has an emitter yet)")),
+                          "device that runs it in --system: an sram-lpu "
+                          "group's LPU program; a gpu group's launch plan "
+                          "(JSON with the PTX; weights in <output>.weights, "
+                          "docs/gpu-target.md); no other device class has "
+                          "an emitter yet")),
     cl::cat(category));
 
 cl::opt<std::string> lpuFunction(
@@ -219,6 +226,57 @@ cl::opt<bool> elideWeights(
     cl::cat(category));
 } // namespace
 
+/// --compile-to=emit for a phase a GPU group runs: the phase through
+/// prism-lower-gpu, its launch plan as JSON to -o and the weights the plan
+/// names beside it (<output>.weights).
+int emitGpuPhase(ModuleOp module, const prism::cost::DeviceKind &gpu) {
+  auto fn = module.lookupSymbol<func::FuncOp>(lpuFunction);
+  if (!fn) {
+    llvm::errs() << "prismc: no @" << lpuFunction << " phase to emit\n";
+    return 1;
+  }
+  if (outputFile.empty() || outputFile == "-") {
+    llvm::errs() << "prismc: --compile-to=emit for a GPU writes the launch plan and "
+                    "its weights beside it: give -o FILE\n";
+    return 1;
+  }
+  prism::GpuPipelineOptions options;
+  options.device = gpu.path;
+  auto cc = gpu.gpu.find("compute_capability");
+  if (cc != gpu.gpu.end())
+    options.chip = "sm_" + std::to_string(static_cast<int64_t>(cc->second.value));
+  if (weightDtype == "fp32" || weightDtype == "f32")
+    options.weights = "f32";
+  else if (weightDtype != "bf16") {
+    llvm::errs() << "prismc: the GPU target stores weights as bf16 (the default) or "
+                    "fp32, not '" << weightDtype << "'\n";
+    return 1;
+  }
+  // The other phase is not emitted.
+  for (auto other : llvm::make_early_inc_range(module.getOps<func::FuncOp>()))
+    if (other != fn)
+      other.erase();
+  PassManager pm(module.getContext());
+  prism::buildLowerToGpuPipeline(pm, options);
+  if (failed(pm.run(module)))
+    return 1;
+  auto plan = prism::gpu::buildLaunchPlan(module, module.lookupSymbol<func::FuncOp>(lpuFunction));
+  if (failed(plan))
+    return 1;
+  std::string error;
+  auto output = openOutputFile(outputFile, &error);
+  auto weights = output ? openOutputFile(outputFile + ".weights", &error) : nullptr;
+  if (!output || !weights) {
+    llvm::errs() << "prismc: " << error << "\n";
+    return 1;
+  }
+  output->os() << llvm::formatv("{0:2}", prism::gpu::toJson(*plan)) << "\n";
+  prism::gpu::writeWeights(weights->os(), *plan);
+  output->keep();
+  weights->keep();
+  return 0;
+}
+
 int main(int argc, char **argv) {
   llvm::InitLLVM init(argc, argv);
   cl::HideUnrelatedOptions(category);
@@ -309,6 +367,11 @@ int main(int argc, char **argv) {
 
   DialectRegistry registry;
   prism::registerAllDialects(registry);
+  // The GPU emitter's pipeline: upstream dialects, their bufferization and
+  // NVVM-target models, and the translation to LLVM IR behind the PTX.
+  mlir::registerAllDialects(registry);
+  mlir::registerAllExtensions(registry);
+  mlir::registerAllToLLVMIRTranslations(registry);
   MLIRContext ctx(registry);
   ctx.printOpOnDiagnostic(false);
   prism::installOnnxDiagnosticHandler(ctx);
@@ -404,6 +467,15 @@ int main(int argc, char **argv) {
       }
   }
 
+  if (compileTo == Phase::Emit && targetSystem) {
+    const prism::cost::DeviceGroup *group = nullptr;
+    for (const auto &g : targetSystem->groups)
+      if (g.name == lpuFunction || targetSystem->groups.size() == 1)
+        group = &g;
+    if (group && group->kind->deviceClass == "gpu")
+      return emitGpuPhase(*module, *group->kind);
+  }
+
   if (lpuTarget) {
     // The LPU's figures come from its description; the chips from the
     // system group that runs the phase.
@@ -422,7 +494,7 @@ int main(int argc, char **argv) {
       if (compileTo == Phase::Emit && group && group->kind->deviceClass != "sram-lpu") {
         llvm::errs() << "prismc: @" << lpuFunction << " runs on " << group->kind->kind
                      << " (" << group->kind->deviceClass
-                     << "): no emitter for that device class yet (sram-lpu has one)\n";
+                     << "): no emitter for that device class yet (sram-lpu and gpu have one)\n";
         return 1;
       }
       if (!group || group->kind->deviceClass != "sram-lpu") {

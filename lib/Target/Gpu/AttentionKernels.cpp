@@ -124,13 +124,17 @@ Kernel prism::gpu::buildAttentionKernel(KernelModule &kernels, Location loc,
         Value inRange = kb.both(kb.lt(qi, s.queries), kb.lt(key, s.keys));
         score = kb.fmax(kb.fadd(score, kb.loadOr(inRange, mask, at, zero)), lowest);
       }
+      // Signed: with fewer keys than queries a position is negative.
       Value position = kb.add(qi, offset);
       Value masked = arith::ConstantIntOp::create(b, 0, 1);
       if (s.causal)
-        masked = arith::OrIOp::create(b, masked, kb.gt(key, position));
+        masked = arith::OrIOp::create(
+            b, masked, arith::CmpIOp::create(b, arith::CmpIPredicate::sgt, key, position));
       if (s.window > 0)
         masked = arith::OrIOp::create(
-            b, masked, kb.lt(kb.add(key, s.window - 1), position));
+            b, masked,
+            arith::CmpIOp::create(b, arith::CmpIPredicate::slt, kb.add(key, s.window - 1),
+                                  position));
       kb.store(kb.select(masked, lowest, score), sc, {r, c});
     });
     kb.barrier();

@@ -17,6 +17,7 @@
 #include "mlir/Dialect/Bufferization/IR/Bufferization.h"
 #include "mlir/Dialect/Tensor/IR/Tensor.h"
 #include "llvm/ADT/StringMap.h"
+#include "llvm/ADT/bit.h"
 
 namespace prism {
 #define GEN_PASS_DEF_GPUFUSEATTENTION
@@ -173,8 +174,9 @@ struct GpuFuseAttentionPass : prism::impl::GpuFuseAttentionBase<GpuFuseAttention
     std::string key;
     llvm::raw_string_ostream os(key);
     os << s.batch << ',' << s.heads << ',' << s.kvHeads << ',' << s.queries << ',' << s.keys
-       << ',' << s.headDim << ',' << s.valueDim << ',' << s.scale << ',' << s.softcap << ','
-       << s.causal << ',' << s.window << ',' << t.queries << ',' << t.keys << ',' << t.splits;
+       << ',' << s.headDim << ',' << s.valueDim << ',' << llvm::bit_cast<uint64_t>(s.scale)
+       << ',' << llvm::bit_cast<uint64_t>(s.softcap) << ',' << s.causal << ',' << s.window
+       << ',' << t.queries << ',' << t.keys << ',' << t.splits;
     for (int64_t m : s.mask)
       os << ",m" << m;
     auto [it, fresh] = built.try_emplace(key);

@@ -67,6 +67,11 @@ mlir::gpu::GPUFuncOp prism::gpu::createKernel(KernelModule &kernels, ImplicitLoc
                                               TypeRange workgroup) {
   auto func = mlir::gpu::GPUFuncOp::create(b, name, b.getFunctionType(args, {}), workgroup);
   func->setAttr(mlir::gpu::GPUDialect::getKernelFuncAttrName(), b.getUnitAttr());
+  // Shared buffers are read in 4- and 16-byte vectors (fragment pairs,
+  // merged loads): align them so, not just to their element.
+  for (unsigned i = 0; i < workgroup.size(); ++i)
+    func.setWorkgroupAttributionAttr(i, LLVM::LLVMDialect::getAlignAttrName(),
+                                     b.getI64IntegerAttr(16));
   b.setInsertionPointToStart(&func.getBody().front());
   mlir::gpu::ReturnOp::create(b);
   b.setInsertionPointToStart(&func.getBody().front());

@@ -128,7 +128,7 @@ struct GpuMatmulToKernelsPass
     std::string key;
     llvm::raw_string_ostream os(key);
     os << aType << bArg.getType() << cType << (gemv ? " gemv" : " gemm") << tile.bm << "x"
-       << tile.bn;
+       << tile.bn << (bTransposed ? " [N,K]" : " [K,N]");
     auto [it, fresh] = built.try_emplace(key);
     if (fresh)
       it->second = gemv ? buildGemvKernel(kernels, mm.getLoc(), aType,

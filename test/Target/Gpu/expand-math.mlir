@@ -1,10 +1,11 @@
 // RUN: prism-opt %s --split-input-file --verify-diagnostics --pass-pipeline="builtin.module(gpu.module(gpu-expand-math))" | FileCheck %s
 
-// f32 math the PTX ISA has becomes inline PTX; exp and tanh become
-// polynomials of arith ops (and fma); rsqrt divides one by a square root.
+// f32 math the PTX ISA has becomes inline PTX, abs a sign-bit mask; exp
+// and tanh become polynomials of arith ops (and llvm.fma); rsqrt divides
+// one by a square root.
 // CHECK-LABEL: gpu.func @math
 // CHECK: nvvm.inline_ptx "sqrt.rn.f32 $0, $1;" ro(%{{.*}} : f32) -> f32
-// CHECK: nvvm.inline_ptx "abs.f32 $0, $1;"
+// CHECK: arith.andi %{{.*}}, %c2147483647_i32 : i32
 // CHECK: nvvm.inline_ptx "cvt.rmi.f32.f32 $0, $1;"
 // CHECK: nvvm.inline_ptx "ex2.approx.f32 $0, $1;"
 // CHECK: nvvm.inline_ptx "sqrt.rn.f32 $0, $1;"

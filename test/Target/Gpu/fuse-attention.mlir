@@ -54,7 +54,7 @@ func.func @left(%q: tensor<1x2x4x8xf16>, %k: tensor<1x2x4x8xf16>, %v: tensor<1x2
 // scores, the output rows and the row statistics in shared memory; the key
 // tile is read, scored, and replaced by the value tile.
 // CHECK: gpu.module @prism_kernels
-// CHECK: gpu.func @[[SPLIT]]({{.*}}) workgroup(%[[QS:.*]] : memref<1x64xf32, #gpu.address_space<workgroup>>, %[[KV:.*]] : memref<64x64xf32, #gpu.address_space<workgroup>>, %[[SC:.*]] : memref<1x64xf32, #gpu.address_space<workgroup>>, %[[OS:.*]] : memref<1x64xf32, #gpu.address_space<workgroup>>, %[[ST:.*]] : memref<1x3xf32, #gpu.address_space<workgroup>>) kernel
+// CHECK: gpu.func @[[SPLIT]]({{.*}}) workgroup(%[[QS:.*]] : memref<1x64xf32, #gpu.address_space<workgroup>> {llvm.align = 16 : i64}, %[[KV:.*]] : memref<64x64xf32, #gpu.address_space<workgroup>> {llvm.align = 16 : i64}, %[[SC:.*]] : memref<1x64xf32, #gpu.address_space<workgroup>> {llvm.align = 16 : i64}, %[[OS:.*]] : memref<1x64xf32, #gpu.address_space<workgroup>> {llvm.align = 16 : i64}, %[[ST:.*]] : memref<1x3xf32, #gpu.address_space<workgroup>> {llvm.align = 16 : i64}) kernel
 // CHECK: gpu.barrier
 // CHECK: scf.for
 // CHECK: memref.store %{{.*}}, %[[KV]]
@@ -80,8 +80,10 @@ func.func @left(%q: tensor<1x2x4x8xf16>, %k: tensor<1x2x4x8xf16>, %v: tensor<1x2
 // CHECK: gpu.func @[[PREFILL]]
 // CHECK: math.tanh
 // CHECK: arith.maximumf %{{.*}}, %cst{{.*}} : f32
-// CHECK: arith.cmpi ugt
-// CHECK: arith.cmpi ult
+// Positions compare signed (regression: with fewer keys than queries a
+// position is negative).
+// CHECK: arith.cmpi sgt
+// CHECK: arith.cmpi slt
 // CHECK: arith.divf
 
 // NOT-GPU: error: gpu-fuse-attention: device 'host-cpu' is a cpu, not a gpu

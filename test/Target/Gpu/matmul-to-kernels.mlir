@@ -60,7 +60,7 @@ func.func @left(%h: memref<16x64xf16>, %wh: memref<64x16xf16>, %oh: memref<16x16
 // CHECK: gpu.module @prism_kernels
 // The GEMM stages A and B through shared memory as bf16 (rows padded by 8)
 // and multiplies with mma.sync m16n8k16, accumulating onto C.
-// CHECK: gpu.func @[[GEMM]](%{{.*}}: memref<32x64xf32>, %{{.*}}: memref<48x64xbf16>, %{{.*}}: memref<32x48xf32>) workgroup(%[[AS:.*]] : memref<16x40xbf16, #gpu.address_space<workgroup>>, %[[BS:.*]] : memref<32x40xbf16, #gpu.address_space<workgroup>>) kernel
+// CHECK: gpu.func @[[GEMM]](%{{.*}}: memref<32x64xf32>, %{{.*}}: memref<48x64xbf16>, %{{.*}}: memref<32x48xf32>) workgroup(%[[AS:.*]] : memref<16x40xbf16, #gpu.address_space<workgroup>> {llvm.align = 16 : i64}, %[[BS:.*]] : memref<32x40xbf16, #gpu.address_space<workgroup>> {llvm.align = 16 : i64}) kernel
 // CHECK: scf.for
 // CHECK: memref.store {{.*}}, %[[AS]]
 // CHECK: memref.store {{.*}}, %[[BS]]

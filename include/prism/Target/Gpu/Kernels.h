@@ -87,6 +87,30 @@ Kernel buildAttentionKernel(KernelModule &kernels, mlir::Location loc,
 Kernel buildAttentionCombineKernel(KernelModule &kernels, mlir::Location loc,
                                    const AttentionShape &shape, int64_t splits);
 
+/// One row normalization: `rows` rows of `width` elements (f32),
+/// RMS (`rms`) or mean and variance, with an optional residual added first
+/// (its sum written out) and an optional bias after the scale.
+struct NormShape {
+  int64_t rows = 0, width = 0;
+  bool rms = true, residual = false, bias = false;
+  double epsilon = 0;
+};
+
+/// A block per row: the sums reduced by warp shuffles and shared memory,
+/// then the row normalized. Arguments: x [rows, width], the residual if
+/// any, scale [width], the bias if any, y [rows, width], and the residual
+/// sum [rows, width] if any.
+Kernel buildNormKernel(KernelModule &kernels, mlir::Location loc, const NormShape &shape);
+
+/// Rotary embedding, a thread per element of x [outer, S, D]: the first
+/// `rotated` of D rotated by cos/sin [cosOuter, S, rotated] (a cosOuter of
+/// 1 broadcasts), the half rotation or, `interleaved`, pairs.
+struct RotaryShape {
+  int64_t outer = 0, positions = 0, width = 0, rotated = 0, cosOuter = 1;
+  bool interleaved = false;
+};
+Kernel buildRotaryKernel(KernelModule &kernels, mlir::Location loc, const RotaryShape &shape);
+
 } // namespace prism::gpu
 
 #endif // PRISM_TARGET_GPU_KERNELS_H

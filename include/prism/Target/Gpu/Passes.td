@@ -86,16 +86,82 @@ def GpuExpandMath : Pass<"gpu-expand-math", "mlir::gpu::GPUModuleOp"> {
     The NVVM lowering would turn math ops into calls of CUDA's libdevice
     (`__nv_expf`, `__nv_tanhf`, `__nv_sqrtf`), left in the PTX as externs
     that nothing resolves without the CUDA toolkit. This pass gives kernels
-    what the PTX ISA has: f32 `math.sqrt`, `fma`, `absf`, `copysign`,
-    `floor`, `ceil`, `roundeven` and `exp2` become inline PTX (`nvvm.inline_ptx`:
-    `sqrt.rn.f32`, `ex2.approx.f32`, ...; the NVVM lowering would send their
-    LLVM intrinsics to libdevice too), `math.rsqrt` a division of one by
-    the square root, and `exp`,
-    `tanh`, `erf`, `log` and the other transcendental ops upstream's
+    what the PTX ISA has: f32 `math.sqrt`, `floor`, `ceil`, `roundeven`
+    and `exp2` become inline PTX (`nvvm.inline_ptx`: `sqrt.rn.f32`,
+    `cvt.rmi.f32.f32`, `ex2.approx.f32`, ...; the NVVM lowering would send
+    their LLVM intrinsics to libdevice too), `fma` LLVM's `llvm.fma`,
+    `absf` and `copysign` sign-bit arithmetic, `rsqrt` a division of one by
+    the square root, and `exp`, `tanh`, `erf`, `log` and the other
+    transcendental ops upstream's
     polynomial approximations. A math op left over is an error naming it.
   }];
-  let dependentDialects = ["::mlir::NVVM::NVVMDialect", "::mlir::arith::ArithDialect",
+  let dependentDialects = ["::mlir::NVVM::NVVMDialect", "::mlir::LLVM::LLVMDialect",
+                           "::mlir::arith::ArithDialect",
                            "::mlir::math::MathDialect", "::mlir::vector::VectorDialect"];
+}
+
+def GpuCopyToLinalg : Pass<"gpu-copy-to-linalg", "mlir::func::FuncOp"> {
+  let summary = "memref.copy as linalg.copy, so that copies run as kernels";
+  let description = [{
+    Bufferization copies buffers with `memref.copy` (concatenations, the
+    KV cache's append, results that alias). On the GPU a copy between
+    device buffers is a kernel like any other: as `linalg.copy`, it takes
+    the parallel-loops path of `prism-lower-gpu`, and the host is left with
+    allocations, views and launches only.
+  }];
+  let dependentDialects = ["::mlir::linalg::LinalgDialect"];
+}
+
+def GpuLeaveOutExternalWeights : Pass<"gpu-leave-out-external-weights", "mlir::ModuleOp"> {
+  let summary = "External-data weights as values left out (the GPU target does not load them yet)";
+  let description = [{
+    Weights an ONNX model keeps in external data stay `#onnx.external_data`
+    references, which the host lowering cannot take. The GPU target does
+    not load external data yet: each such `ml_program.global` becomes a
+    `dense_resource` handle without values (as `--elide-weights` leaves
+    inline weights), tagged `prism.external_data` with the reference. The
+    phase compiles; its launch plan marks the buffer as left out, and
+    `prism-run --device=cuda` refuses to run it except with
+    `--elided-weights-as-zeros` (for timing).
+  }];
+  let dependentDialects = ["::mlir::ml_program::MLProgramDialect"];
+}
+
+def GpuFuseNormRotary : Pass<"gpu-fuse-norm-rotary", "mlir::ModuleOp"> {
+  let summary = "xfmr norms and rotary as one launch each of Prism's fused kernels";
+  let description = [{
+    On tensors, before the host path's lowering: `xfmr.rms_norm` and
+    `xfmr.layer_norm` on static f32 tensors (with their residual add, whose
+    sum they also return, and LayerNorm's bias) become a launch of a row
+    kernel: a block per row, the row's sums reduced by warp shuffles and
+    shared memory (two passes for the variance), then the row normalized.
+    `xfmr.rotary` becomes a launch of an elementwise kernel (half rotation
+    or interleaved pairs, the part past cos/sin's width passed through;
+    cos/sin one row per position, shared by the leading dims or given for
+    each). The linalg path makes several kernels of each. Others are left
+    to it.
+  }];
+  let dependentDialects = [
+    "::mlir::gpu::GPUDialect", "::mlir::bufferization::BufferizationDialect",
+    "::mlir::tensor::TensorDialect", "::mlir::math::MathDialect",
+    "::mlir::scf::SCFDialect", "::mlir::memref::MemRefDialect",
+    "::mlir::arith::ArithDialect",
+  ];
+}
+
+def GpuFlattenParallelLoops : Pass<"gpu-flatten-parallel-loops", "mlir::func::FuncOp"> {
+  let summary = "Parallel loops as one linear index over blocks of up to 256 threads";
+  let description = [{
+    `gpu-map-parallel-loops` puts the first three dims of a parallel loop
+    on blocks and only a nested loop's dims on threads. The loops
+    `convert-linalg-to-parallel-loops` makes are single: each block ran one
+    thread, and dims past the third ran sequentially in it. Each outermost
+    `scf.parallel` with static bounds from 0 by 1 (and no reductions)
+    becomes two nested ones, blocks and threads (up to 256, whole warps),
+    over one linear index; a guard skips the tail, and the original
+    indices are recovered from the linear one (row-major).
+  }];
+  let dependentDialects = ["::mlir::scf::SCFDialect", "::mlir::arith::ArithDialect"];
 }
 
 #endif // PRISM_TARGET_GPU_PASSES
