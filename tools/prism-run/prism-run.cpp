@@ -25,9 +25,7 @@
 #include "prism/Target/Gpu/LaunchPlan.h"
 #include "prism/Target/Gpu/Pipelines.h"
 #include "prism/Target/Gpu/Runner.h"
-#include "prism/Target/Gpu/Tiling.h"
 #include "prism/Target/Host/Passes.h"
-#include "prism/Cost/HardwareDescription.h"
 #include "prism/Transforms/DimExpression.h"
 #include "prism/Transforms/Passes.h"
 
@@ -156,18 +154,11 @@ int runOnGpu(ModuleOp module, func::FuncOp phase) {
   if (!llvm::StringRef(modelFile).ends_with(".mlir") || functionName.empty())
     return fail("--device=cuda runs one phase of an MLIR module (prismc "
                 "--compile-to=phases): give module.mlir and --function");
-  auto kind = prism::cost::loadDeviceKind(gpuKind, "");
-  if (!kind)
-    return fail("--gpu: " + llvm::toString(kind.takeError()));
-  if (auto figures = prism::gpu::gpuFigures(*kind); !figures)
-    return fail("--gpu: " + llvm::toString(figures.takeError()));
-  prism::GpuPipelineOptions options;
-  options.device = gpuKind;
-  auto cc = kind->gpu.find("compute_capability");
-  if (cc != kind->gpu.end())
-    options.chip = "sm_" + std::to_string(static_cast<int64_t>(cc->second.value));
+  auto options = prism::gpuPipelineOptionsFor(gpuKind, "");
+  if (!options)
+    return fail("--gpu: " + llvm::toString(options.takeError()));
   PassManager pm(module.getContext());
-  prism::buildLowerToGpuPipeline(pm, options);
+  prism::buildLowerToGpuPipeline(pm, *options);
   if (failed(pm.run(module)))
     return 1;
   auto plan = prism::gpu::buildLaunchPlan(module, module.lookupSymbol<func::FuncOp>(functionName));

@@ -240,11 +240,12 @@ int emitGpuPhase(ModuleOp module, const prism::cost::DeviceKind &gpu) {
                     "its weights beside it: give -o FILE\n";
     return 1;
   }
-  prism::GpuPipelineOptions options;
-  options.device = gpu.path;
-  auto cc = gpu.gpu.find("compute_capability");
-  if (cc != gpu.gpu.end())
-    options.chip = "sm_" + std::to_string(static_cast<int64_t>(cc->second.value));
+  auto gpuOptions = prism::gpuPipelineOptionsFor(gpu.path, "");
+  if (!gpuOptions) {
+    llvm::errs() << "prismc: " << llvm::toString(gpuOptions.takeError()) << "\n";
+    return 1;
+  }
+  prism::GpuPipelineOptions options = *gpuOptions;
   if (weightDtype == "fp32" || weightDtype == "f32")
     options.weights = "f32";
   else if (weightDtype != "bf16") {

@@ -75,9 +75,7 @@ struct GpuFuseAttentionPass : prism::impl::GpuFuseAttentionBase<GpuFuseAttention
     });
     if (ops.empty())
       return;
-    auto kind = prism::cost::loadDeviceKind(device, hardwareDir);
-    llvm::Expected<GpuFigures> figures =
-        kind ? gpuFigures(*kind) : llvm::Expected<GpuFigures>(kind.takeError());
+    llvm::Expected<GpuFigures> figures = loadGpuFigures(device, hardwareDir);
     if (!figures) {
       module.emitError() << "gpu-fuse-attention: " << llvm::toString(figures.takeError());
       return signalPassFailure();

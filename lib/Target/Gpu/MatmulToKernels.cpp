@@ -91,9 +91,7 @@ struct GpuMatmulToKernelsPass
                          << weights << "'";
       return signalPassFailure();
     }
-    auto kind = prism::cost::loadDeviceKind(device, hardwareDir);
-    llvm::Expected<GpuFigures> figures =
-        kind ? gpuFigures(*kind) : llvm::Expected<GpuFigures>(kind.takeError());
+    llvm::Expected<GpuFigures> figures = loadGpuFigures(device, hardwareDir);
     if (!figures) {
       module.emitError() << "gpu-matmul-to-kernels: " << llvm::toString(figures.takeError());
       return signalPassFailure();

@@ -4,6 +4,7 @@
 
 #include "prism/Conversion/Passes.h"
 #include "prism/Target/Gpu/Passes.h"
+#include "prism/Target/Gpu/Tiling.h"
 
 #include "mlir/Conversion/Passes.h"
 #include "mlir/Dialect/Bufferization/Transforms/Passes.h"
@@ -37,6 +38,18 @@ struct LowerToGpuOptions : public PassPipelineOptions<LowerToGpuOptions> {
 };
 
 } // namespace
+
+llvm::Expected<prism::GpuPipelineOptions>
+prism::gpuPipelineOptionsFor(llvm::StringRef device, llvm::StringRef hardwareDir) {
+  auto figures = gpu::loadGpuFigures(device, hardwareDir);
+  if (!figures)
+    return figures.takeError();
+  GpuPipelineOptions options;
+  options.device = device.str();
+  options.hardwareDir = hardwareDir.str();
+  options.chip = "sm_" + std::to_string(figures->computeCapability);
+  return options;
+}
 
 void prism::buildLowerToGpuPipeline(OpPassManager &pm, const GpuPipelineOptions &options) {
   // Weights in external data are not loaded yet: left out, and said so.

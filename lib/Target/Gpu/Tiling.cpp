@@ -46,6 +46,14 @@ llvm::Expected<GpuFigures> prism::gpu::gpuFigures(const cost::DeviceKind &kind) 
   return g;
 }
 
+llvm::Expected<GpuFigures> prism::gpu::loadGpuFigures(llvm::StringRef device,
+                                                      llvm::StringRef hardwareDir) {
+  auto kind = cost::loadDeviceKind(device, hardwareDir);
+  if (!kind)
+    return kind.takeError();
+  return gpuFigures(*kind);
+}
+
 GemmTile prism::gpu::chooseGemmTile(int64_t m, int64_t n, int64_t k, int64_t weightBytes,
                                     const GpuFigures &gpu) {
   // Each block is an SM's share of the device: its tensor-core time is its

@@ -14,6 +14,7 @@
 #define PRISM_TARGET_GPU_PIPELINES_H
 
 #include "mlir/Pass/PassManager.h"
+#include "llvm/Support/Error.h"
 
 #include <functional>
 #include <string>
@@ -30,6 +31,11 @@ struct GpuPipelineOptions {
   std::string hardwareDir;
   std::string weights = "bf16";
 };
+
+/// The options for a GPU of the device library: tiled for it, PTX for its
+/// SM (`gpu.compute_capability`); or an error when it is no GPU.
+llvm::Expected<GpuPipelineOptions> gpuPipelineOptionsFor(llvm::StringRef device,
+                                                        llvm::StringRef hardwareDir);
 
 /// xfmr/onnx phases to gpu.binary ops holding PTX (the `prism-lower-gpu`
 /// pipeline).

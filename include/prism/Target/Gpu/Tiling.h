@@ -32,6 +32,10 @@ struct GpuFigures {
 /// The figures of `kind`; an error names the first one missing.
 llvm::Expected<GpuFigures> gpuFigures(const cost::DeviceKind &kind);
 
+/// The same for a device kind by name (or a .json description), from
+/// `hardwareDir` (empty: Prism's).
+llvm::Expected<GpuFigures> loadGpuFigures(llvm::StringRef device, llvm::StringRef hardwareDir);
+
 /// A block of the tensor-core GEMM: `bm x bn` outputs, K staged through
 /// shared memory `bk` at a time, `warpsM x warpsN` warps each owning a
 /// `bm/warpsM x bn/warpsN` tile of m16n8k16 fragments.
