@@ -17,7 +17,9 @@ change the kernels' time):
     prefill's GEMMs as FLOP/s against the device's dense bf16 peak, and
     decode's GEMVs as weight bytes/s against its HBM bandwidth (both from
     hardware/devices/<gpu>.json);
-  * prismc --estimate's time for each phase against the measured one;
+  * prismc --estimate's time for each phase against the measured one, and
+    the tiling model's time for each of Prism's GEMM, GEMV and attention
+    launches (the plan's predicted_s) against theirs;
   * PyTorch (when importable with CUDA): the same stack in bf16, eager and
     torch.compile, timed in the same run on the same shapes.
 
@@ -57,7 +59,8 @@ def build_model(repo, name, layers, path):
 
 
 def launch_shapes(plan):
-    """(kind, flops, weight bytes) of each launch of a plan, in order."""
+    """(kind, flops, weight bytes, predicted ms) of each launch of a plan,
+    in order."""
     out = []
     for l in plan["launches"]:
         views = [a for a in l["args"] if "buffer" in a]
@@ -69,7 +72,7 @@ def launch_shapes(plan):
             n = views[2]["sizes"][1]
             flops = 2 * m * n * k
             weight = n * k * (2 if views[1]["dtype"] == "bf16" else 4)
-        out.append((kind, flops, weight))
+        out.append((kind, flops, weight, l.get("predicted_s", 0) * 1e3))
     return out
 
 
@@ -189,16 +192,19 @@ def main():
             if len(ms) != len(shapes):
                 sys.exit("gpu_layers: the plan and the run disagree on the launches")
             by = {}
-            for (kind, flops, weight), t in zip(shapes, ms):
-                k = by.setdefault(kind, [0, 0.0, 0, 0])
+            for (kind, flops, weight, predicted_ms), t in zip(shapes, ms):
+                k = by.setdefault(kind, [0, 0.0, 0, 0, 0.0])
                 k[0] += 1
                 k[1] += t
                 k[2] += flops
                 k[3] += weight
+                k[4] += predicted_ms
             print("  @%s: %.3f ms measured, %.3f ms predicted by the cost model (error %+.0f%%)"
                   % (phase, total, pred * 1e3, (pred * 1e3 / total - 1) * 100))
-            for kind, (n, t, flops, weight) in sorted(by.items(), key=lambda kv: -kv[1][1]):
+            for kind, (n, t, flops, weight, pred_ms) in sorted(by.items(), key=lambda kv: -kv[1][1]):
                 line = "    %-18s %4d launches %8.3f ms" % (kind, n, t)
+                if pred_ms > 0:
+                    line += " (tiling model %.3f ms, error %+.0f%%)" % (pred_ms, (pred_ms / t - 1) * 100)
                 if kind == "gemm" and t > 0:
                     line += "  %.1f TFLOP/s = %.1f%% of the bf16 peak" % (
                         flops / t / 1e9, flops / t / 1e9 * 1e12 / peak * 100)

@@ -129,9 +129,12 @@ struct GpuFuseAttentionPass : prism::impl::GpuFuseAttentionBase<GpuFuseAttention
     auto outType = MemRefType::get({shape.batch, shape.heads, shape.queries, shape.valueDim}, f32);
     Value out = memref::AllocOp::create(b, outType);
     Kernel attention = kernelFor(kernels, op.getLoc(), shape, tile);
+    double predicted = attentionSeconds(shape.batch * shape.heads, shape.queries, shape.keys,
+                                        shape.headDim, shape.valueDim,
+                                        shape.batch * shape.kvHeads, gpu);
     if (tile.splits == 1) {
       args.push_back(out);
-      attention.launch(b, args);
+      attention.launch(b, args, predicted);
     } else {
       Value partial = memref::AllocOp::create(
           b, MemRefType::get({shape.batch, shape.heads, tile.splits, shape.queries,
@@ -139,7 +142,7 @@ struct GpuFuseAttentionPass : prism::impl::GpuFuseAttentionBase<GpuFuseAttention
       Value stats = memref::AllocOp::create(
           b, MemRefType::get({shape.batch, shape.heads, tile.splits, shape.queries, 2}, f32));
       args.append({partial, stats});
-      attention.launch(b, args);
+      attention.launch(b, args, predicted);
       buildAttentionCombineKernel(kernels, op.getLoc(), shape, tile.splits)
           .launch(b, {partial, stats, out});
     }

@@ -40,13 +40,15 @@ std::string KernelModule::uniqueName(StringRef stem) {
   return name;
 }
 
-void Kernel::launch(ImplicitLocOpBuilder &b, ValueRange args) const {
+void Kernel::launch(ImplicitLocOpBuilder &b, ValueRange args, double predictedSeconds) const {
   auto dim = [&](const int64_t (&v)[3]) {
     return mlir::gpu::KernelDim3{arith::ConstantIndexOp::create(b, v[0]),
                                  arith::ConstantIndexOp::create(b, v[1]),
                                  arith::ConstantIndexOp::create(b, v[2])};
   };
-  mlir::gpu::LaunchFuncOp::create(b, func, dim(grid), dim(block), Value(), args);
+  auto launch = mlir::gpu::LaunchFuncOp::create(b, func, dim(grid), dim(block), Value(), args);
+  if (predictedSeconds > 0)
+    launch->setAttr("prism.predicted_s", b.getF64FloatAttr(predictedSeconds));
 }
 
 MemRefType prism::gpu::anyLayout(ArrayRef<int64_t> shape, Type element) {

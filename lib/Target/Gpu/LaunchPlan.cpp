@@ -210,6 +210,8 @@ private:
     PlanLaunch step;
     step.module = launch.getKernelModuleName().str();
     step.kernel = launch.getKernelName().str();
+    if (auto predicted = launch->getAttrOfType<FloatAttr>("prism.predicted_s"))
+      step.predictedSeconds = predicted.getValueAsDouble();
     auto constant = [&](Value v, int64_t &out) {
       APInt value;
       if (!matchPattern(v, m_ConstantInt(&value)))
@@ -334,11 +336,14 @@ llvm::json::Value prism::gpu::toJson(const LaunchPlan &plan) {
       else
         args.push_back(llvm::json::Object{{"float", a.floatValue}, {"bits", a.bits}});
     }
-    launches.push_back(llvm::json::Object{{"module", l.module},
-                                          {"kernel", l.kernel},
-                                          {"grid", llvm::json::Array(l.grid)},
-                                          {"block", llvm::json::Array(l.block)},
-                                          {"args", std::move(args)}});
+    llvm::json::Object launch{{"module", l.module},
+                              {"kernel", l.kernel},
+                              {"grid", llvm::json::Array(l.grid)},
+                              {"block", llvm::json::Array(l.block)},
+                              {"args", std::move(args)}};
+    if (l.predictedSeconds > 0)
+      launch["predicted_s"] = l.predictedSeconds;
+    launches.push_back(std::move(launch));
   }
   auto values = [](const std::vector<PlanValue> &vs) {
     llvm::json::Array out;

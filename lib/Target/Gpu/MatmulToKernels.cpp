@@ -134,7 +134,8 @@ struct GpuMatmulToKernelsPass
                         : buildGemmKernel(kernels, mm.getLoc(), aType,
                                           cast<MemRefType>(bArg.getType()), bTransposed, cType,
                                           tile);
-    it->second.launch(builder, {a, bArg, c});
+    it->second.launch(builder, {a, bArg, c},
+                      gemv ? gemvSeconds(m, n, k, weightBytes, gpu) : tile.seconds);
     mm.erase();
     return success();
   }

@@ -60,6 +60,9 @@ void prism::buildLowerToGpuPipeline(OpPassManager &pm, const GpuPipelineOptions 
   pm.addPass(createGpuFuseNormRotary());
   pm.addPass(createConvertXfmrToOnnx());
   pm.addNestedPass<func::FuncOp>(createConvertOnnxToLinalg());
+  // Chains of elementwise ops (bias adds, activations, a decomposed GELU's
+  // eight steps) as one linalg op each, hence one kernel.
+  pm.addNestedPass<func::FuncOp>(createGpuFuseElementwise());
   // The phase's tensors as buffers.
   bufferization::OneShotBufferizePassOptions bufferize;
   bufferize.bufferizeFunctionBoundaries = true;

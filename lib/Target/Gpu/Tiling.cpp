@@ -123,3 +123,10 @@ AttentionTile prism::gpu::chooseAttentionTile(int64_t heads, int64_t s, int64_t 
   tile.splits = std::clamp<int64_t>(ceilDiv(2 * gpu.sms, blocks), 1, maxSplits);
   return tile;
 }
+
+double prism::gpu::attentionSeconds(int64_t heads, int64_t s, int64_t t, int64_t headDim,
+                                    int64_t valueDim, int64_t kvHeads, const GpuFigures &gpu) {
+  double flops = 2.0 * heads * s * t * (headDim + valueDim);
+  double bytes = 4.0 * (heads * s * (headDim + valueDim) + kvHeads * t * (headDim + valueDim));
+  return std::max(flops / gpu.fp32OpsPerS, bytes / gpu.memoryBytesPerS);
+}

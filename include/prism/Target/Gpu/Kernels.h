@@ -26,8 +26,11 @@ struct Kernel {
   int64_t grid[3] = {1, 1, 1};
   int64_t block[3] = {1, 1, 1};
 
-  /// `gpu.launch_func` of the kernel on `args` at `b`'s insertion point.
-  void launch(mlir::ImplicitLocOpBuilder &b, mlir::ValueRange args) const;
+  /// `gpu.launch_func` of the kernel on `args` at `b`'s insertion point;
+  /// with the tiling model's time for it (`prism.predicted_s`, which the
+  /// launch plan carries) when one is given.
+  void launch(mlir::ImplicitLocOpBuilder &b, mlir::ValueRange args,
+              double predictedSeconds = 0) const;
 };
 
 /// The `@prism_kernels` gpu.module of `module` (created on first use; the

@@ -64,6 +64,9 @@ struct PlanLaunch {
   std::string module, kernel;
   std::array<int64_t, 3> grid{1, 1, 1}, block{1, 1, 1};
   std::vector<PlanArg> args;
+  /// The tiling model's time for the launch (Prism's GEMM, GEMV and
+  /// attention kernels; 0 for others).
+  double predictedSeconds = 0;
 };
 
 /// An input or output of the phase.

@@ -164,4 +164,18 @@ def GpuFlattenParallelLoops : Pass<"gpu-flatten-parallel-loops", "mlir::func::Fu
   let dependentDialects = ["::mlir::scf::SCFDialect", "::mlir::arith::ArithDialect"];
 }
 
+def GpuFuseElementwise : Pass<"gpu-fuse-elementwise", "mlir::func::FuncOp"> {
+  let summary = "Chains of elementwise linalg ops as one op (one kernel), matmuls left as they are";
+  let description = [{
+    Upstream's elementwise fusion of linalg on tensors, without the
+    reshape propagation of `linalg-fuse-elementwise-ops` (which turns a
+    `linalg.matmul` behind an `expand_shape` into a generic contraction
+    that `gpu-matmul-to-kernels` no longer sees): a producer is fused into
+    its consumer when both are elementwise `linalg.generic`s (all loops
+    parallel). A bias add and a decomposed GELU's eight steps become one
+    op, so one kernel.
+  }];
+  let dependentDialects = ["::mlir::linalg::LinalgDialect", "::mlir::tensor::TensorDialect"];
+}
+
 #endif // PRISM_TARGET_GPU_PASSES

@@ -68,6 +68,12 @@ struct AttentionTile {
   int64_t threads() const { return queries * 4 < 128 ? 128 : queries * 4; }
 };
 
+/// The model's time for fused attention (a SIMT kernel): its score and
+/// value products at the fp32 peak or its bytes at the bandwidth,
+/// whichever is longer.
+double attentionSeconds(int64_t heads, int64_t s, int64_t t, int64_t headDim,
+                        int64_t valueDim, int64_t kvHeads, const GpuFigures &gpu);
+
 /// The tile for `heads` query heads of `s` queries against `t` keys of
 /// `headDim` (and `valueDim`) elements.
 AttentionTile chooseAttentionTile(int64_t heads, int64_t s, int64_t t, int64_t headDim,

@@ -19,7 +19,8 @@ for l in plan["launches"]:
     if l["kernel"].startswith(("gemv", "gemm", "attention")):
         args = ", ".join(f'{a["dtype"]}[{"x".join(map(str, a["sizes"]))}]' if "buffer" in a
                          else str(a.get("int", a.get("float"))) for a in l["args"])
-        print("launch", l["kernel"], "grid", l["grid"], "block", l["block"], "args", args)
+        print("launch", l["kernel"], "grid", l["grid"], "block", l["block"], "args", args,
+              "predicted" if l.get("predicted_s", 0) > 0 else "")
 modules = {m["name"] for m in plan["modules"]}
 missing = {l["module"] for l in plan["launches"]} - modules
 print("modules", len(modules), "missing", len(missing))

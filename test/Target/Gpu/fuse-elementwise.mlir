@@ -1,0 +1,35 @@
+// RUN: prism-opt %s --pass-pipeline="builtin.module(func.func(gpu-fuse-elementwise))" | FileCheck %s
+
+// A bias add and the activation after it become one elementwise op (one
+// kernel); the matmul behind the expand_shape stays a linalg.matmul (the
+// upstream pass's reshape propagation would make it a generic).
+// CHECK-LABEL: func.func @mlp
+// CHECK: linalg.matmul
+// CHECK: tensor.expand_shape
+// CHECK-COUNT-1: linalg.generic
+// CHECK-NOT: linalg.generic
+// CHECK: return
+#id = affine_map<(d0, d1, d2) -> (d0, d1, d2)>
+#bias = affine_map<(d0, d1, d2) -> (d2)>
+func.func @mlp(%x: tensor<16x64xf32>, %w: tensor<64x128xf32>, %b: tensor<128xf32>) -> tensor<1x16x128xf32> {
+  %zero = arith.constant 0.0 : f32
+  %e = tensor.empty() : tensor<16x128xf32>
+  %f = linalg.fill ins(%zero : f32) outs(%e : tensor<16x128xf32>) -> tensor<16x128xf32>
+  %m = linalg.matmul ins(%x, %w : tensor<16x64xf32>, tensor<64x128xf32>) outs(%f : tensor<16x128xf32>) -> tensor<16x128xf32>
+  %m3 = tensor.expand_shape %m [[0, 1], [2]] output_shape [1, 16, 128] : tensor<16x128xf32> into tensor<1x16x128xf32>
+  %o = tensor.empty() : tensor<1x16x128xf32>
+  %add = linalg.generic {indexing_maps = [#id, #bias, #id], iterator_types = ["parallel", "parallel", "parallel"]}
+      ins(%m3, %b : tensor<1x16x128xf32>, tensor<128xf32>) outs(%o : tensor<1x16x128xf32>) {
+  ^bb0(%in: f32, %bi: f32, %out: f32):
+    %s = arith.addf %in, %bi : f32
+    linalg.yield %s : f32
+  } -> tensor<1x16x128xf32>
+  %act = linalg.generic {indexing_maps = [#id, #id], iterator_types = ["parallel", "parallel", "parallel"]}
+      ins(%add : tensor<1x16x128xf32>) outs(%o : tensor<1x16x128xf32>) {
+  ^bb0(%in: f32, %out: f32):
+    %t = math.tanh %in : f32
+    %s = arith.mulf %in, %t : f32
+    linalg.yield %s : f32
+  } -> tensor<1x16x128xf32>
+  return %act : tensor<1x16x128xf32>
+}
