@@ -56,7 +56,7 @@ Kernel prism::gpu::buildAttentionKernel(KernelModule &kernels, Location loc,
                               sharedBuffer({br, dv}, f32),                // output rows
                               sharedBuffer({br, 3}, f32)};                // max, sum, rescale
   Kernel kernel;
-  kernel.func = createKernel(kernels, b, kernels.uniqueName(splits == 1 ? "attention"
+  kernel.func = createKernel(b, kernels.uniqueName(splits == 1 ? "attention"
                                                                          : "attention_split"),
                              args, shared);
   kernel.grid[0] = (s.queries + br - 1) / br;
@@ -201,7 +201,7 @@ Kernel prism::gpu::buildAttentionCombineKernel(KernelModule &kernels, Location l
   KernelBuilder kb(b);
   Kernel kernel;
   kernel.func = createKernel(
-      kernels, b, kernels.uniqueName("attention_combine"),
+      b, kernels.uniqueName("attention_combine"),
       {f32Result(ctx, {s.batch, s.heads, splits, s.queries, s.valueDim}),
        f32Result(ctx, {s.batch, s.heads, splits, s.queries, 2}),
        f32Result(ctx, {s.batch, s.heads, s.queries, s.valueDim})});

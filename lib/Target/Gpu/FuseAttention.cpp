@@ -30,10 +30,6 @@ namespace xfmr = prism::xfmr;
 
 namespace {
 
-bool staticF32(Value v) {
-  auto type = dyn_cast<RankedTensorType>(v.getType());
-  return type && type.hasStaticShape() && type.getElementType().isF32();
-}
 
 /// `past` followed by `step` along the sequence dim (2).
 Value appendAlongSequence(ImplicitLocOpBuilder &b, Value past, Value step) {
@@ -55,11 +51,6 @@ Value appendAlongSequence(ImplicitLocOpBuilder &b, Value past, Value step) {
   return tensor::InsertSliceOp::create(b, step, all, at, sizes(stepType), ones);
 }
 
-Value asBuffer(ImplicitLocOpBuilder &b, Value tensor) {
-  auto type = cast<RankedTensorType>(tensor.getType());
-  return bufferization::ToBufferOp::create(b, anyLayout(type.getShape(), type.getElementType()),
-                                           tensor, /*read_only=*/true);
-}
 
 struct GpuFuseAttentionPass : prism::impl::GpuFuseAttentionBase<GpuFuseAttentionPass> {
   using Base::Base;
@@ -69,7 +60,7 @@ struct GpuFuseAttentionPass : prism::impl::GpuFuseAttentionBase<GpuFuseAttention
     SmallVector<xfmr::AttentionOp> ops;
     module.walk([&](xfmr::AttentionOp op) {
       // A scalar mask has no dims to expand to rank 4 from.
-      if (llvm::all_of(op->getOperands(), staticF32) &&
+      if (llvm::all_of(op->getOperands(), [](Value v) { return bool(staticF32Tensor(v)); }) &&
           (!op.getMask() || op.getMask().getType().getRank() > 0))
         ops.push_back(op);
     });
@@ -115,15 +106,15 @@ struct GpuFuseAttentionPass : prism::impl::GpuFuseAttentionBase<GpuFuseAttention
     AttentionTile tile = chooseAttentionTile(shape.batch * shape.heads, shape.queries,
                                              shape.keys, shape.headDim, shape.valueDim, gpu);
 
-    SmallVector<Value> args = {asBuffer(b, op.getQuery()), asBuffer(b, key),
-                               asBuffer(b, value)};
+    SmallVector<Value> args = {tensorAsOperand(b, op.getQuery()), tensorAsOperand(b, key),
+                               tensorAsOperand(b, value)};
     if (Value mask = op.getMask()) {
       auto type = cast<RankedTensorType>(mask.getType());
       if (type.getRank() < 4)
         mask = tensor::ExpandShapeOp::create(
             b, RankedTensorType::get(shape.mask, type.getElementType()), mask,
             expandToRank4(type.getRank()));
-      args.push_back(asBuffer(b, mask));
+      args.push_back(tensorAsOperand(b, mask));
     }
     Type f32 = b.getF32Type();
     auto outType = MemRefType::get({shape.batch, shape.heads, shape.queries, shape.valueDim}, f32);

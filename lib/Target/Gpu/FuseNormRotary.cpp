@@ -30,10 +30,6 @@ namespace xfmr = prism::xfmr;
 
 namespace {
 
-RankedTensorType staticF32(Value v) {
-  auto type = dyn_cast_or_null<RankedTensorType>(v ? v.getType() : Type());
-  return type && type.hasStaticShape() && type.getElementType().isF32() ? type : nullptr;
-}
 
 /// `v` with its leading dims merged so that `keep` trailing dims remain.
 Value mergeLeading(ImplicitLocOpBuilder &b, Value v, int64_t keep) {
@@ -49,11 +45,6 @@ Value mergeLeading(ImplicitLocOpBuilder &b, Value v, int64_t keep) {
   return tensor::CollapseShapeOp::create(b, v, groups);
 }
 
-Value asBuffer(ImplicitLocOpBuilder &b, Value tensor) {
-  auto type = cast<RankedTensorType>(tensor.getType());
-  return bufferization::ToBufferOp::create(b, anyLayout(type.getShape(), type.getElementType()),
-                                           tensor, /*read_only=*/true);
-}
 
 /// A launch's result buffer as a tensor of `type` (it has the kernel's
 /// merged shape, expanded back).
@@ -97,12 +88,12 @@ struct GpuFuseNormRotaryPass : prism::impl::GpuFuseNormRotaryBase<GpuFuseNormRot
 
   void fuseNorm(Operation *op, Value x, Value residual, Value scale, Value bias, double epsilon,
                 bool rms, KernelModule &kernels) {
-    RankedTensorType type = staticF32(x);
-    if (!type || type.getRank() < 2 || (residual && staticF32(residual) != type))
+    RankedTensorType type = staticF32Tensor(x);
+    if (!type || type.getRank() < 2 || (residual && staticF32Tensor(residual) != type))
       return;
     int64_t width = type.getShape().back();
     auto vector = RankedTensorType::get({width}, type.getElementType());
-    if (staticF32(scale) != vector || (bias && staticF32(bias) != vector))
+    if (staticF32Tensor(scale) != vector || (bias && staticF32Tensor(bias) != vector))
       return;
     NormShape shape;
     shape.rows = type.getNumElements() / width;
@@ -112,12 +103,12 @@ struct GpuFuseNormRotaryPass : prism::impl::GpuFuseNormRotaryBase<GpuFuseNormRot
     shape.bias = bool(bias);
     shape.epsilon = epsilon;
     ImplicitLocOpBuilder b(op->getLoc(), op);
-    SmallVector<Value> args = {asBuffer(b, mergeLeading(b, x, 1))};
+    SmallVector<Value> args = {tensorAsOperand(b, mergeLeading(b, x, 1))};
     if (residual)
-      args.push_back(asBuffer(b, mergeLeading(b, residual, 1)));
-    args.push_back(asBuffer(b, scale));
+      args.push_back(tensorAsOperand(b, mergeLeading(b, residual, 1)));
+    args.push_back(tensorAsOperand(b, scale));
     if (bias)
-      args.push_back(asBuffer(b, bias));
+      args.push_back(tensorAsOperand(b, bias));
     auto rowsType = MemRefType::get({shape.rows, width}, type.getElementType());
     Value y = memref::AllocOp::create(b, rowsType);
     args.push_back(y);
@@ -138,8 +129,8 @@ struct GpuFuseNormRotaryPass : prism::impl::GpuFuseNormRotaryBase<GpuFuseNormRot
   }
 
   void fuseRotary(xfmr::RotaryOp op, KernelModule &kernels) {
-    RankedTensorType type = staticF32(op.getInput()), cosType = staticF32(op.getCos());
-    if (!type || !cosType || staticF32(op.getSin()) != cosType || type.getRank() < 2 ||
+    RankedTensorType type = staticF32Tensor(op.getInput()), cosType = staticF32Tensor(op.getCos());
+    if (!type || !cosType || staticF32Tensor(op.getSin()) != cosType || type.getRank() < 2 ||
         cosType.getRank() < 2)
       return;
     int64_t rank = type.getRank(), cosRank = cosType.getRank();
@@ -172,8 +163,8 @@ struct GpuFuseNormRotaryPass : prism::impl::GpuFuseNormRotaryBase<GpuFuseNormRot
                                     shape.positions, shape.width, shape.rotated, shape.cosOuter,
                                     shape.interleaved);
     kernelFor(key, [&] { return buildRotaryKernel(kernels, op.getLoc(), shape); })
-        .launch(b, {asBuffer(b, asRank3(op.getInput())), asBuffer(b, asRank3(op.getCos())),
-                    asBuffer(b, asRank3(op.getSin())), y});
+        .launch(b, {tensorAsOperand(b, asRank3(op.getInput())), tensorAsOperand(b, asRank3(op.getCos())),
+                    tensorAsOperand(b, asRank3(op.getSin())), y});
     Value result = bufferization::ToTensorOp::create(
         b, RankedTensorType::get({shape.outer, shape.positions, shape.width},
                                  type.getElementType()),

@@ -2,6 +2,7 @@
 
 #include "KernelBuilder.h"
 
+#include "mlir/Dialect/Bufferization/IR/Bufferization.h"
 #include "mlir/Dialect/LLVMIR/LLVMDialect.h"
 #include "mlir/Dialect/LLVMIR/NVVMDialect.h"
 #include "mlir/Dialect/Vector/IR/VectorOps.h"
@@ -58,15 +59,25 @@ MemRefType prism::gpu::anyLayout(ArrayRef<int64_t> shape, Type element) {
                                                 strides));
 }
 
+RankedTensorType prism::gpu::staticF32Tensor(Value v) {
+  auto type = dyn_cast_or_null<RankedTensorType>(v ? v.getType() : Type());
+  return type && type.hasStaticShape() && type.getElementType().isF32() ? type : nullptr;
+}
+
+Value prism::gpu::tensorAsOperand(ImplicitLocOpBuilder &b, Value tensor) {
+  auto type = cast<RankedTensorType>(tensor.getType());
+  return bufferization::ToBufferOp::create(b, anyLayout(type.getShape(), type.getElementType()),
+                                           tensor, /*read_only=*/true);
+}
+
 MemRefType prism::gpu::sharedBuffer(ArrayRef<int64_t> shape, Type element) {
   return MemRefType::get(shape, element, MemRefLayoutAttrInterface(),
                          mlir::gpu::AddressSpaceAttr::get(element.getContext(),
                                                           mlir::gpu::AddressSpace::Workgroup));
 }
 
-mlir::gpu::GPUFuncOp prism::gpu::createKernel(KernelModule &kernels, ImplicitLocOpBuilder &b,
-                                              StringRef name, TypeRange args,
-                                              TypeRange workgroup) {
+mlir::gpu::GPUFuncOp prism::gpu::createKernel(ImplicitLocOpBuilder &b, StringRef name,
+                                              TypeRange args, TypeRange workgroup) {
   auto func = mlir::gpu::GPUFuncOp::create(b, name, b.getFunctionType(args, {}), workgroup);
   func->setAttr(mlir::gpu::GPUDialect::getKernelFuncAttrName(), b.getUnitAttr());
   // Shared buffers are read in 4- and 16-byte vectors (fragment pairs,
@@ -77,7 +88,6 @@ mlir::gpu::GPUFuncOp prism::gpu::createKernel(KernelModule &kernels, ImplicitLoc
   b.setInsertionPointToStart(&func.getBody().front());
   mlir::gpu::ReturnOp::create(b);
   b.setInsertionPointToStart(&func.getBody().front());
-  (void)kernels;
   return func;
 }
 
@@ -115,7 +125,7 @@ Kernel prism::gpu::buildGemmKernel(KernelModule &kernels, Location loc, MemRefTy
   MemRefType aTile = sharedBuffer({t.bm, t.bk + 8}, bf16);
   MemRefType bTile = sharedBuffer({t.bn, t.bk + 8}, bf16);
   Kernel kernel;
-  kernel.func = createKernel(kernels, b, kernels.uniqueName("gemm"),
+  kernel.func = createKernel(b, kernels.uniqueName("gemm"),
                              {aType, bType, cType}, {aTile, bTile});
   kernel.grid[0] = (n + t.bn - 1) / t.bn;
   kernel.grid[1] = (m + t.bm - 1) / t.bm;
@@ -234,7 +244,7 @@ Kernel prism::gpu::buildGemvKernel(KernelModule &kernels, Location loc, MemRefTy
   ImplicitLocOpBuilder b = kernels.builder(loc);
   KernelBuilder kb(b);
   Kernel kernel;
-  kernel.func = createKernel(kernels, b, kernels.uniqueName("gemv"), {aType, btType, cType});
+  kernel.func = createKernel(b, kernels.uniqueName("gemv"), {aType, btType, cType});
   kernel.grid[0] = (n + warps - 1) / warps;
   kernel.block[0] = 32 * warps;
   Value a = kernel.func.getArgument(0), bt = kernel.func.getArgument(1),

@@ -120,8 +120,8 @@ public:
 
 /// A gpu.func kernel named `name` taking `args`, with `workgroup` buffers
 /// in shared memory; the builder is left at the start of its body.
-mlir::gpu::GPUFuncOp createKernel(KernelModule &kernels, mlir::ImplicitLocOpBuilder &b,
-                                  llvm::StringRef name, mlir::TypeRange args,
+mlir::gpu::GPUFuncOp createKernel(mlir::ImplicitLocOpBuilder &b, llvm::StringRef name,
+                                  mlir::TypeRange args,
                                   mlir::TypeRange workgroup = {});
 
 /// A shared-memory buffer type.

@@ -9,7 +9,6 @@ using namespace prism::gpu;
 
 Kernel prism::gpu::buildNormKernel(KernelModule &kernels, Location loc, const NormShape &s) {
   ImplicitLocOpBuilder b = kernels.builder(loc);
-  MLIRContext *ctx = b.getContext();
   KernelBuilder kb(b);
   Type f32 = b.getF32Type();
   const int64_t threads = std::min<int64_t>(256, (s.width + 31) / 32 * 32);
@@ -24,7 +23,7 @@ Kernel prism::gpu::buildNormKernel(KernelModule &kernels, Location loc, const No
   if (s.residual)
     args.push_back(MemRefType::get({s.rows, s.width}, f32));
   Kernel kernel;
-  kernel.func = createKernel(kernels, b, kernels.uniqueName(s.rms ? "rms_norm" : "layer_norm"),
+  kernel.func = createKernel(b, kernels.uniqueName(s.rms ? "rms_norm" : "layer_norm"),
                              args, {sharedBuffer({warps, 1}, f32)});
   kernel.grid[0] = s.rows;
   kernel.block[0] = threads;
@@ -33,7 +32,6 @@ Kernel prism::gpu::buildNormKernel(KernelModule &kernels, Location loc, const No
   Value x = arg(), residual = s.residual ? arg() : Value(), scale = arg(),
         bias = s.bias ? arg() : Value(), y = arg(), sum = s.residual ? arg() : Value();
   Value partial = kernel.func.getWorkgroupAttributions()[0];
-  (void)ctx;
 
   Value row = kb.blockId(mlir::gpu::Dimension::x), tid = kb.threadId();
   Value lane = kb.rem(tid, 32), warp = kb.div(tid, 32);
@@ -96,7 +94,7 @@ Kernel prism::gpu::buildRotaryKernel(KernelModule &kernels, Location loc,
   Type f32 = b.getF32Type();
   const int64_t total = s.outer * s.positions * s.width, threads = 256;
   Kernel kernel;
-  kernel.func = createKernel(kernels, b, kernels.uniqueName("rotary"),
+  kernel.func = createKernel(b, kernels.uniqueName("rotary"),
                              {anyLayout({s.outer, s.positions, s.width}, f32),
                               anyLayout({s.cosOuter, s.positions, s.rotated}, f32),
                               anyLayout({s.cosOuter, s.positions, s.rotated}, f32),

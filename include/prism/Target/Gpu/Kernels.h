@@ -51,6 +51,14 @@ private:
 /// strides and offset, so any view bufferization hands over fits.
 mlir::MemRefType anyLayout(llvm::ArrayRef<int64_t> shape, mlir::Type element);
 
+/// `v`'s type when it is a static f32 tensor, else null: what the fused
+/// kernels take.
+mlir::RankedTensorType staticF32Tensor(mlir::Value v);
+
+/// A tensor as a launch operand (before bufferization): a read-only
+/// `bufferization.to_buffer` of any layout.
+mlir::Value tensorAsOperand(mlir::ImplicitLocOpBuilder &b, mlir::Value tensor);
+
 /// C[M,N] += A[M,K] B[K,N] (linalg.matmul's semantics) on the tensor cores: bf16 m16n8k16 mma.sync with
 /// f32 accumulation, A and B staged through shared memory as bf16. A and C
 /// are f32; B is f32 or bf16, stored [K,N] or, with `bTransposed`, [N,K].
