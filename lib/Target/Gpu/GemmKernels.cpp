@@ -97,6 +97,19 @@ mlir::gpu::GPUFuncOp prism::gpu::createKernel(ImplicitLocOpBuilder &b, StringRef
 
 namespace {
 
+/// A matmul kernel's argument types: A, B, then C or the epilogue's
+/// operands.
+SmallVector<Type> matmulArgTypes(MemRefType a, MemRefType b, MemRefType c,
+                                 const Epilogue *epilogue) {
+  SmallVector<Type> types = {a, b};
+  if (!epilogue)
+    types.push_back(c);
+  else
+    for (Value v : epilogue->operands())
+      types.push_back(v.getType());
+  return types;
+}
+
 /// Two adjacent bf16 of a shared buffer as the i32 an mma fragment register
 /// holds (the lower-indexed element in the low half).
 Value packPair(KernelBuilder &k, Value buffer, Value row, Value col) {
@@ -115,7 +128,7 @@ Value toBF16(KernelBuilder &k, Value x) {
 
 Kernel prism::gpu::buildGemmKernel(KernelModule &kernels, Location loc, MemRefType aType,
                                    MemRefType bType, bool bTransposed, MemRefType cType,
-                                   const GemmTile &t) {
+                                   const GemmTile &t, const Epilogue *epilogue) {
   int64_t m = aType.getDimSize(0), k = aType.getDimSize(1), n = cType.getDimSize(1);
   ImplicitLocOpBuilder b = kernels.builder(loc);
   KernelBuilder kb(b);
@@ -126,12 +139,12 @@ Kernel prism::gpu::buildGemmKernel(KernelModule &kernels, Location loc, MemRefTy
   MemRefType bTile = sharedBuffer({t.bn, t.bk + 8}, bf16);
   Kernel kernel;
   kernel.func = createKernel(b, kernels.uniqueName("gemm"),
-                             {aType, bType, cType}, {aTile, bTile});
+                             matmulArgTypes(aType, bType, cType, epilogue), {aTile, bTile});
   kernel.grid[0] = (n + t.bn - 1) / t.bn;
   kernel.grid[1] = (m + t.bm - 1) / t.bm;
   kernel.block[0] = t.threads();
-  Value a = kernel.func.getArgument(0), bMat = kernel.func.getArgument(1),
-        c = kernel.func.getArgument(2);
+  Value a = kernel.func.getArgument(0), bMat = kernel.func.getArgument(1);
+  ValueRange results = kernel.func.getArguments().drop_front(2);
   Value as = kernel.func.getWorkgroupAttributions()[0],
         bs = kernel.func.getWorkgroupAttributions()[1];
 
@@ -212,11 +225,9 @@ Kernel prism::gpu::buildGemmKernel(KernelModule &kernels, Location loc, MemRefTy
       for (int64_t i = 0; i < 4; ++i) {
         Value row = kb.add(kb.add(kb.add(m0, warpRow), group), fm * 16 + (i / 2) * 8);
         Value col = kb.add(kb.add(kb.add(n0, warpCol), kb.mul(inGroup, 2)), fn * 8 + i % 2);
-        kb.when(kb.both(kb.lt(row, mBound), kb.lt(col, nBound)),
-                [&] {
-                  Value sum = kb.fadd(kb.load(c, {row, col}), acc[(fm * fragsN + fn) * 4 + i]);
-                  kb.store(sum, c, {row, col});
-                });
+        kb.when(kb.both(kb.lt(row, mBound), kb.lt(col, nBound)), [&] {
+          storeProduct(kb, epilogue, results, row, col, acc[(fm * fragsN + fn) * 4 + i]);
+        });
       }
   return kernel;
 }
@@ -226,7 +237,8 @@ Kernel prism::gpu::buildGemmKernel(KernelModule &kernels, Location loc, MemRefTy
 //===----------------------------------------------------------------------===//
 
 Kernel prism::gpu::buildGemvKernel(KernelModule &kernels, Location loc, MemRefType aType,
-                                   MemRefType btType, MemRefType cType) {
+                                   MemRefType btType, MemRefType cType,
+                                   const Epilogue *epilogue) {
   int64_t m = aType.getDimSize(0), k = aType.getDimSize(1), n = btType.getDimSize(0);
   Type weight = btType.getElementType();
   // 16 bytes of weights a lane a step, when K splits into such vectors.
@@ -244,11 +256,12 @@ Kernel prism::gpu::buildGemvKernel(KernelModule &kernels, Location loc, MemRefTy
   ImplicitLocOpBuilder b = kernels.builder(loc);
   KernelBuilder kb(b);
   Kernel kernel;
-  kernel.func = createKernel(b, kernels.uniqueName("gemv"), {aType, btType, cType});
+  kernel.func = createKernel(b, kernels.uniqueName("gemv"),
+                             matmulArgTypes(aType, btType, cType, epilogue));
   kernel.grid[0] = (n + warps - 1) / warps;
   kernel.block[0] = 32 * warps;
-  Value a = kernel.func.getArgument(0), bt = kernel.func.getArgument(1),
-        c = kernel.func.getArgument(2);
+  Value a = kernel.func.getArgument(0), bt = kernel.func.getArgument(1);
+  ValueRange results = kernel.func.getArguments().drop_front(2);
   Value tid = kb.threadId();
   Value lane = kb.rem(tid, 32);
   Value col = kb.add(kb.mul(kb.blockId(mlir::gpu::Dimension::x), warps), kb.div(tid, 32));
@@ -278,10 +291,7 @@ Kernel prism::gpu::buildGemvKernel(KernelModule &kernels, Location loc, MemRefTy
                                                         mlir::gpu::ShuffleMode::XOR)
                                .getShuffleResult());
       kb.when(arith::CmpIOp::create(b, arith::CmpIPredicate::eq, lane, kb.idx(0)),
-              [&] {
-                Value at[] = {kb.idx(row), col};
-                kb.store(kb.fadd(kb.load(c, at), sum), c, at);
-              });
+              [&] { storeProduct(kb, epilogue, results, kb.idx(row), col, sum); });
     }
   });
   return kernel;

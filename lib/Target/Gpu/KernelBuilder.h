@@ -124,6 +124,12 @@ mlir::gpu::GPUFuncOp createKernel(mlir::ImplicitLocOpBuilder &b, llvm::StringRef
                                   mlir::TypeRange args,
                                   mlir::TypeRange workgroup = {});
 
+/// Element (row, col) of a matmul's product `acc` stored: C[row, col] +=
+/// acc into `args[0]` without an epilogue; with one, its value into its
+/// output (`args` are then the epilogue's operands()).
+void storeProduct(KernelBuilder &kb, const Epilogue *epilogue, mlir::ValueRange args,
+                  mlir::Value row, mlir::Value col, mlir::Value acc);
+
 /// A shared-memory buffer type.
 mlir::MemRefType sharedBuffer(llvm::ArrayRef<int64_t> shape, mlir::Type element);
 

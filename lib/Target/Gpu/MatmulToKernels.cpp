@@ -3,7 +3,9 @@
 // Every bufferized f32 linalg.matmul becomes a launch of Prism's tensor-core
 // GEMM or, where the cost model says streaming the weights wins (decode's
 // few rows), of its GEMV. Constant weights are stored once more, transposed
-// to [N, K] in the weight dtype, so both kernels read them along K.
+// to [N, K] in the weight dtype, so both kernels read them along K. An
+// elementwise generic that is the only reader of a matmul's result (bias,
+// activation, residual) becomes the kernel's epilogue (Epilogue.cpp).
 //
 //===----------------------------------------------------------------------===//
 
@@ -114,7 +116,12 @@ struct GpuMatmulToKernelsPass
     Value a = mm.getInputs()[0], b = mm.getInputs()[1], c = mm.getOutputs()[0];
     auto aType = cast<MemRefType>(a.getType()), cType = cast<MemRefType>(c.getType());
     int64_t m = aType.getDimSize(0), k = aType.getDimSize(1), n = cType.getDimSize(1);
-    ImplicitLocOpBuilder builder(mm.getLoc(), mm);
+    std::optional<Epilogue> epilogue;
+    if (fuseEpilogues)
+      epilogue = matchEpilogue(mm);
+    // With an epilogue the kernel runs where the generic did, after the
+    // allocations and views of its operands.
+    ImplicitLocOpBuilder builder(mm.getLoc(), epilogue ? epilogue->generic : mm);
     bool givenTransposed = *bTransposedByMaps(mm);
     Value bt = weightAsNK(b, givenTransposed, builder);
     Value bArg = bt ? bt : b;
@@ -123,21 +130,46 @@ struct GpuMatmulToKernelsPass
     GemmTile tile = chooseGemmTile(m, n, k, weightBytes, gpu);
     bool gemv = bt && unitLastStride(a) &&
                 gemvSeconds(m, n, k, weightBytes, gpu) < tile.seconds;
+    auto build = [&] {
+      const Epilogue *e = epilogue ? &*epilogue : nullptr;
+      auto bType = cast<MemRefType>(bArg.getType());
+      return gemv ? buildGemvKernel(kernels, mm.getLoc(), aType, bType, cType, e)
+                  : buildGemmKernel(kernels, mm.getLoc(), aType, bType, bTransposed, cType,
+                                    tile, e);
+    };
+    double seconds = gemv ? gemvSeconds(m, n, k, weightBytes, gpu) : tile.seconds;
+    if (epilogue) {
+      // Each epilogue is its own kernel: its body is part of it.
+      SmallVector<Value> args = {a, bArg};
+      llvm::append_range(args, epilogue->operands());
+      build().launch(builder, args, seconds);
+      eraseFused(mm, *epilogue);
+      return success();
+    }
     std::string key;
     llvm::raw_string_ostream os(key);
     os << aType << bArg.getType() << cType << (gemv ? " gemv" : " gemm") << tile.bm << "x"
        << tile.bn << (bTransposed ? " [N,K]" : " [K,N]");
     auto [it, fresh] = built.try_emplace(key);
     if (fresh)
-      it->second = gemv ? buildGemvKernel(kernels, mm.getLoc(), aType,
-                                          cast<MemRefType>(bArg.getType()), cType)
-                        : buildGemmKernel(kernels, mm.getLoc(), aType,
-                                          cast<MemRefType>(bArg.getType()), bTransposed, cType,
-                                          tile);
-    it->second.launch(builder, {a, bArg, c},
-                      gemv ? gemvSeconds(m, n, k, weightBytes, gpu) : tile.seconds);
+      it->second = build();
+    it->second.launch(builder, {a, bArg, c}, seconds);
     mm.erase();
     return success();
+  }
+
+  /// The generic, the matmul and what only they used: C, its zero fill and
+  /// its view.
+  static void eraseFused(linalg::MatmulOp mm, Epilogue epilogue) {
+    Value view = epilogue.generic.getDpsInputs()[epilogue.accInput];
+    Value c = mm.getOutputs()[0];
+    epilogue.generic.erase();
+    if (view != c)
+      view.getDefiningOp()->erase();
+    mm.erase();
+    for (Operation *user : llvm::make_early_inc_range(c.getUsers()))
+      user->erase(); // the zero fill
+    c.getDefiningOp()->erase();
   }
 
   /// A constant weight `b` (f32, a memref.get_global; [K, N], or [N, K]

@@ -15,6 +15,7 @@
 #include "prism/Target/Gpu/Tiling.h"
 
 #include "mlir/Dialect/GPU/IR/GPUDialect.h"
+#include "mlir/Dialect/Linalg/IR/Linalg.h"
 #include "mlir/IR/BuiltinOps.h"
 #include "mlir/IR/ImplicitLocOpBuilder.h"
 
@@ -59,19 +60,45 @@ mlir::RankedTensorType staticF32Tensor(mlir::Value v);
 /// `bufferization.to_buffer` of any layout.
 mlir::Value tensorAsOperand(mlir::ImplicitLocOpBuilder &b, mlir::Value tensor);
 
+/// An elementwise linalg.generic that reads a matmul's result, fused into
+/// the GEMM's or GEMV's stores: the kernel writes the generic's value for
+/// each element (bias add, activation, residual add) to the generic's
+/// output instead of C += A B, so the product never goes through memory.
+struct Epilogue {
+  mlir::linalg::GenericOp generic;
+  /// The generic's input that is the matmul's C (a view of it).
+  unsigned accInput = 0;
+  /// Host memrefs the generic's body reads (captured, not operands).
+  llvm::SmallVector<mlir::Value> captured;
+
+  /// What the kernel takes after A and B: the generic's output, its other
+  /// inputs, then the captured memrefs.
+  llvm::SmallVector<mlir::Value> operands() const;
+};
+
+/// The epilogue `mm` can take: its C is a zero-filled allocation read only
+/// by one all-parallel generic (directly or through an expand_shape that
+/// keeps N the last dim), with nothing but allocations and views between
+/// the two, and a body that needs only its operands, constants and
+/// memrefs. Nothing otherwise.
+std::optional<Epilogue> matchEpilogue(mlir::linalg::MatmulOp mm);
+
 /// C[M,N] += A[M,K] B[K,N] (linalg.matmul's semantics) on the tensor cores: bf16 m16n8k16 mma.sync with
 /// f32 accumulation, A and B staged through shared memory as bf16. A and C
 /// are f32; B is f32 or bf16, stored [K,N] or, with `bTransposed`, [N,K].
 /// Partial tiles at the edges are zero-filled and their stores skipped.
+/// With an `epilogue`, the arguments after A and B are its operands().
 Kernel buildGemmKernel(KernelModule &kernels, mlir::Location loc, mlir::MemRefType a,
                        mlir::MemRefType b, bool bTransposed, mlir::MemRefType c,
-                       const GemmTile &tile);
+                       const GemmTile &tile, const Epilogue *epilogue = nullptr);
 
 /// C[M,N] += A[M,K] Bt[N,K]^T for small M: one warp per output column
 /// streams its weight row in 16-byte vectors, with a shuffle reduction.
-/// A and C are f32; Bt is f32 or bf16 with a unit last stride.
+/// A and C are f32; Bt is f32 or bf16 with a unit last stride. An
+/// `epilogue` as for the GEMM.
 Kernel buildGemvKernel(KernelModule &kernels, mlir::Location loc, mlir::MemRefType a,
-                       mlir::MemRefType bt, mlir::MemRefType c);
+                       mlir::MemRefType bt, mlir::MemRefType c,
+                       const Epilogue *epilogue = nullptr);
 
 /// What fused attention computes: `softmax(scale * Q K^T [softcapped]
 /// [+ mask, clamped] [causal/window masked]) V` per query head, with query

@@ -29,6 +29,16 @@ def GpuMatmulToKernels : Pass<"gpu-matmul-to-kernels", "mlir::ModuleOp"> {
     The tile and the choice between GEMM and GEMV come from Tiling.h's
     model of the device (`device`: its `gpu` figures, bf16 and fp32 peaks
     and HBM bandwidth), not from constants here.
+
+    **Epilogues** (`fuse-epilogues`, on by default): when the matmul's C is
+    a zero-filled allocation whose only reader is one all-parallel
+    `linalg.generic` (a bias add, an activation, a residual add), directly
+    or through an `expand_shape` that keeps N the last dim, and nothing
+    between the two touches a buffer, the kernel computes the generic's
+    body on each product element and stores that to the generic's output.
+    The generic, C and its fill go away. The body may read the generic's
+    other inputs (through their indexing maps), constants and host memrefs
+    (passed to the kernel).
   }];
   let options = [
     Option<"device", "device", "std::string", /*default=*/"\"h100-sxm\"",
@@ -37,6 +47,8 @@ def GpuMatmulToKernels : Pass<"gpu-matmul-to-kernels", "mlir::ModuleOp"> {
            "Folder of device descriptions (default: Prism's hardware/devices)">,
     Option<"weights", "weights", "std::string", /*default=*/"\"bf16\"",
            "Dtype constant weights are stored in: bf16 or f32">,
+    Option<"fuseEpilogues", "fuse-epilogues", "bool", /*default=*/"true",
+           "Fuse the elementwise op reading a matmul's result into its kernel">,
   ];
   let dependentDialects = [
     "::mlir::gpu::GPUDialect", "::mlir::NVVM::NVVMDialect", "::mlir::LLVM::LLVMDialect",
