@@ -14,7 +14,8 @@ change the kernels' time):
     @prefill (the prompt) and @decode (one token against --context cached
     positions); each launch is timed with CUDA events;
   * the launch plans (prismc --compile-to=emit) give each launch's shapes:
-    prefill's GEMMs as FLOP/s against the device's dense bf16 peak, and
+    prefill's GEMMs as FLOP/s against the device's dense bf16 (or, with
+    --weights fp8, fp8) peak, and
     decode's GEMVs as weight bytes/s against its HBM bandwidth (both from
     hardware/devices/<gpu>.json);
   * prismc --estimate's time for each phase against the measured one, and
@@ -69,9 +70,9 @@ def launch_shapes(plan):
         if kind in ("gemm", "gemv"):
             a, b = views[0]["sizes"], views[1]["sizes"]
             m, k = a
-            n = views[2]["sizes"][1]
+            n = b[0] if b[1] == k else b[1]  # B is [N, K] or [K, N]
             flops = 2 * m * n * k
-            weight = n * k * (2 if views[1]["dtype"] == "bf16" else 4)
+            weight = n * k * {"f8e4m3": 1, "bf16": 2}.get(views[1]["dtype"], 4)
         out.append((kind, flops, weight, l.get("predicted_s", 0) * 1e3))
     return out
 
@@ -160,14 +161,18 @@ def main():
     ap.add_argument("--prompt", type=int, default=512)
     ap.add_argument("--context", type=int, default=2048)
     ap.add_argument("--runs", type=int, default=20)
+    ap.add_argument("--weights", default="bf16", choices=["bf16", "fp8"],
+                    help="the dtype Prism stores weights in (fp8: e4m3, the GEMMs "
+                         "against the fp8 peak)")
     a = ap.parse_args()
     repo = pathlib.Path(__file__).resolve().parent.parent
     bin_dir = a.build_dir.resolve() / "bin"
     device = json.load(open(repo / "hardware/devices" / (a.gpu + ".json")))
-    peak = device["peak_ops_per_s"]["bf16"]["value"]
+    peak = device["peak_ops_per_s"][a.weights]["value"]
     bandwidth = device["memory"][0]["bandwidth_bytes_per_s"]["value"]
     work = pathlib.Path(tempfile.mkdtemp(prefix="gpu_layers."))
-    print("device %s: bf16 peak %.0f TFLOP/s, HBM %.2f TB/s" % (a.gpu, peak / 1e12, bandwidth / 1e12))
+    print("device %s: %s peak %.0f TFLOP/s, HBM %.2f TB/s; weights %s" %
+          (a.gpu, a.weights, peak / 1e12, bandwidth / 1e12, a.weights))
     for model in a.models.split(","):
         onnx = work / (model + ".onnx")
         build_model(repo, model, a.layers, onnx)
@@ -182,10 +187,11 @@ def main():
         for phase, pred in zip(("prefill", "decode"), predicted):
             plan_path = work / ("%s.%s.json" % (model, phase))
             sh([bin_dir / "prismc", onnx, "--compile-to=emit", *common, "--system", "%s*1" % a.gpu,
-                "--lpu-function", phase, "-o", plan_path])
+                "--lpu-function", phase, "--weight-dtype", a.weights, "-o", plan_path])
             shapes = launch_shapes(json.load(open(plan_path)))
             out = sh([bin_dir / "prism-run", phases, "--function", phase, "--device=cuda",
-                      "--gpu", a.gpu, "--random-inputs=1", "--elided-weights-as-zeros",
+                      "--gpu", a.gpu, "--gpu-weights", a.weights, "--random-inputs=1",
+                      "--elided-weights-as-zeros",
                       "--time", a.runs, "--output-dir", work / ("out-" + phase)])
             total = float(re.search(r"mean_ms=([0-9.]+)", out).group(1))
             ms = [float(x) for x in re.findall(r"^prism launch \d+ \S+ ms=([0-9.]+)", out, re.M)]
@@ -206,8 +212,8 @@ def main():
                 if pred_ms > 0:
                     line += " (tiling model %.3f ms, error %+.0f%%)" % (pred_ms, (pred_ms / t - 1) * 100)
                 if kind == "gemm" and t > 0:
-                    line += "  %.1f TFLOP/s = %.1f%% of the bf16 peak" % (
-                        flops / t / 1e9, flops / t / 1e9 * 1e12 / peak * 100)
+                    line += "  %.1f TFLOP/s = %.1f%% of the %s peak" % (
+                        flops / t / 1e9, flops / t / 1e9 * 1e12 / peak * 100, a.weights)
                 if kind == "gemv" and t > 0:
                     line += "  %.0f GB/s of weights = %.1f%% of %.2f TB/s" % (
                         weight / t / 1e6, weight / t * 1e3 / bandwidth * 100, bandwidth / 1e12)

@@ -137,6 +137,12 @@ cl::opt<std::string> gpuKind(
     cl::desc("--device=cuda: the device kind (or .json description) the kernels "
              "are tiled and compiled for"),
     cl::cat(category));
+cl::opt<std::string> gpuWeights(
+    "gpu-weights", cl::init("bf16"),
+    cl::desc("--device=cuda: the dtype the weights are stored in: bf16 (default), f32, "
+             "or fp8 (e4m3 with a scale per output channel; the GEMMs quantize their "
+             "activations per row; compute capability 8.9 or later)"),
+    cl::cat(category));
 cl::opt<bool> elidedWeightsAsZeros(
     "elided-weights-as-zeros",
     cl::desc("--device=cuda: run a module whose weights were left out "
@@ -157,6 +163,9 @@ int runOnGpu(ModuleOp module, func::FuncOp phase) {
   auto options = prism::gpuPipelineOptionsFor(gpuKind, "");
   if (!options)
     return fail("--gpu: " + llvm::toString(options.takeError()));
+  if (gpuWeights != "bf16" && gpuWeights != "f32" && gpuWeights != "fp8")
+    return fail("--gpu-weights: bf16, f32 or fp8, not '" + gpuWeights + "'");
+  options->weights = gpuWeights;
   PassManager pm(module.getContext());
   prism::buildLowerToGpuPipeline(pm, *options);
   if (failed(pm.run(module)))

@@ -176,7 +176,8 @@ cl::opt<std::string> weightDtype(
     cl::desc("The dtype the weights are stored in on the devices, for "
              "--estimate, --explain-op and --compile-to=plan: bf16, fp16, "
              "fp8, int8, int4 (default bf16); for --compile-to=lpu: fp16 "
-             "(the default there) or int8"),
+             "(the default there) or int8; for --compile-to=emit on a GPU: "
+             "bf16, fp32 or fp8 (e4m3, a scale per output channel)"),
     cl::init("bf16"), cl::cat(category));
 cl::opt<prism::partition::Objective> objective(
     "objective", cl::desc("What the partitioner minimises"),
@@ -248,9 +249,11 @@ int emitGpuPhase(ModuleOp module, const prism::cost::DeviceKind &gpu) {
   prism::GpuPipelineOptions options = *gpuOptions;
   if (weightDtype == "fp32" || weightDtype == "f32")
     options.weights = "f32";
+  else if (weightDtype == "fp8")
+    options.weights = "fp8";
   else if (weightDtype != "bf16") {
-    llvm::errs() << "prismc: the GPU target stores weights as bf16 (the default) or "
-                    "fp32, not '" << weightDtype << "'\n";
+    llvm::errs() << "prismc: the GPU target stores weights as bf16 (the default), fp32 "
+                    "or fp8, not '" << weightDtype << "'\n";
     return 1;
   }
   // The other phase is not emitted.

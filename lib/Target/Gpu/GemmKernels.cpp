@@ -5,6 +5,7 @@
 #include "mlir/Dialect/Bufferization/IR/Bufferization.h"
 #include "mlir/Dialect/LLVMIR/LLVMDialect.h"
 #include "mlir/Dialect/LLVMIR/NVVMDialect.h"
+#include "mlir/Dialect/Math/IR/Math.h"
 #include "mlir/Dialect/Vector/IR/VectorOps.h"
 #include "mlir/IR/SymbolTable.h"
 
@@ -97,11 +98,20 @@ mlir::gpu::GPUFuncOp prism::gpu::createKernel(ImplicitLocOpBuilder &b, StringRef
 
 namespace {
 
-/// A matmul kernel's argument types: A, B, then C or the epilogue's
-/// operands.
+bool isFp8(Type t) { return isa<Float8E4M3FNType>(t); }
+
+/// A matmul kernel's argument types: A, B, the scales (fp8: A's rows' for
+/// the GEMM, then B's columns'), then C or the epilogue's operands.
 SmallVector<Type> matmulArgTypes(MemRefType a, MemRefType b, MemRefType c,
                                  const Epilogue *epilogue) {
   SmallVector<Type> types = {a, b};
+  auto f32 = Float32Type::get(b.getContext());
+  if (isFp8(b.getElementType())) {
+    // The GEMM's A is quantized too (i8 bits); the GEMV's stays f32.
+    if (a.getElementType().isInteger(8))
+      types.push_back(MemRefType::get({a.getDimSize(0)}, f32));
+    types.push_back(MemRefType::get({b.getDimSize(0)}, f32));
+  }
   if (!epilogue)
     types.push_back(c);
   else
@@ -110,18 +120,30 @@ SmallVector<Type> matmulArgTypes(MemRefType a, MemRefType b, MemRefType c,
   return types;
 }
 
-/// Two adjacent bf16 of a shared buffer as the i32 an mma fragment register
-/// holds (the lower-indexed element in the low half).
-Value packPair(KernelBuilder &k, Value buffer, Value row, Value col) {
+/// The 4 bytes at (row, col) of a shared buffer (two bf16 or four fp8) as
+/// the i32 an mma fragment register holds (the lower-indexed element in
+/// the low bits).
+Value fragmentWord(KernelBuilder &k, Value buffer, Value row, Value col) {
   ImplicitLocOpBuilder &b = k.b;
-  auto pair = vector::LoadOp::create(b, VectorType::get({2}, b.getBF16Type()), buffer,
-                                     ValueRange{row, col});
-  auto word = vector::BitCastOp::create(b, VectorType::get({1}, b.getI32Type()), pair);
+  Type element = cast<MemRefType>(buffer.getType()).getElementType();
+  auto elements = vector::LoadOp::create(
+      b, VectorType::get({32 / element.getIntOrFloatBitWidth()}, element), buffer,
+      ValueRange{row, col});
+  auto word = vector::BitCastOp::create(b, VectorType::get({1}, b.getI32Type()), elements);
   return vector::ExtractOp::create(b, word, ArrayRef<int64_t>{0});
 }
 
-Value toBF16(KernelBuilder &k, Value x) {
-  return x.getType().isBF16() ? x : Value(arith::TruncFOp::create(k.b, k.b.getBF16Type(), x));
+/// `x` as the staging buffers hold it: bf16, or the bits of an fp8.
+Value toStaged(KernelBuilder &k, Value x, Type staged) {
+  if (x.getType() == staged)
+    return x;
+  if (staged.isBF16())
+    return arith::TruncFOp::create(k.b, staged, x);
+  return arith::BitcastOp::create(k.b, staged, x); // fp8 -> i8
+}
+
+Value zeroOf(ImplicitLocOpBuilder &b, Type t) {
+  return arith::ConstantOp::create(b, cast<TypedAttr>(b.getZeroAttr(t)));
 }
 
 } // namespace
@@ -132,11 +154,15 @@ Kernel prism::gpu::buildGemmKernel(KernelModule &kernels, Location loc, MemRefTy
   int64_t m = aType.getDimSize(0), k = aType.getDimSize(1), n = cType.getDimSize(1);
   ImplicitLocOpBuilder b = kernels.builder(loc);
   KernelBuilder kb(b);
-  Type bf16 = b.getBF16Type();
-  // Rows padded by 8 elements, so that a warp's fragment reads spread over
+  // bf16 (m16n8k16) or, with fp8 weights, e4m3 bytes (m16n8k32): both give
+  // a fragment register 4 bytes of a row, so the same offsets in bytes.
+  const bool fp8 = isFp8(bType.getElementType());
+  Type staged = fp8 ? Type(b.getI8Type()) : Type(b.getBF16Type());
+  const int64_t perWord = 32 / staged.getIntOrFloatBitWidth(), mmaK = 8 * perWord;
+  // Rows padded by 16 bytes, so that a warp's fragment reads spread over
   // the banks.
-  MemRefType aTile = sharedBuffer({t.bm, t.bk + 8}, bf16);
-  MemRefType bTile = sharedBuffer({t.bn, t.bk + 8}, bf16);
+  MemRefType aTile = sharedBuffer({t.bm, t.bk + 4 * perWord}, staged);
+  MemRefType bTile = sharedBuffer({t.bn, t.bk + 4 * perWord}, staged);
   Kernel kernel;
   kernel.func = createKernel(b, kernels.uniqueName("gemm"),
                              matmulArgTypes(aType, bType, cType, epilogue), {aTile, bTile});
@@ -144,7 +170,9 @@ Kernel prism::gpu::buildGemmKernel(KernelModule &kernels, Location loc, MemRefTy
   kernel.grid[1] = (m + t.bm - 1) / t.bm;
   kernel.block[0] = t.threads();
   Value a = kernel.func.getArgument(0), bMat = kernel.func.getArgument(1);
-  ValueRange results = kernel.func.getArguments().drop_front(2);
+  Value aScale = fp8 ? kernel.func.getArgument(2) : Value(),
+        bScale = fp8 ? kernel.func.getArgument(3) : Value();
+  ValueRange results = kernel.func.getArguments().drop_front(fp8 ? 4 : 2);
   Value as = kernel.func.getWorkgroupAttributions()[0],
         bs = kernel.func.getWorkgroupAttributions()[1];
 
@@ -159,21 +187,19 @@ Kernel prism::gpu::buildGemmKernel(KernelModule &kernels, Location loc, MemRefTy
   Value n0 = kb.mul(kb.blockId(mlir::gpu::Dimension::x), t.bn);
   Value zero = kb.f32(0);
   Value mBound = kb.idx(m), nBound = kb.idx(n), kBound = kb.idx(k);
-  Value bZero = b.getZeroAttr(bType.getElementType()) ? Value(arith::ConstantOp::create(
-                    b, cast<TypedAttr>(b.getZeroAttr(bType.getElementType()))))
-                                                      : Value();
+  Value aZero = zeroOf(b, aType.getElementType()), bZero = zeroOf(b, bType.getElementType());
 
   SmallVector<Value> inits(fragsM * fragsN * 4, zero);
   SmallVector<Value> acc = kb.loop(kb.idx(0), kBound, t.bk, inits,
                                    [&](Value k0, ValueRange carried) {
     // Stage this K slice of A (rows of the block) and B (its columns, kept
-    // [n][k] so that fragment pairs are adjacent) as bf16; outside the
-    // matrices, zeros.
+    // [n][k] so that a fragment register's elements are adjacent); outside
+    // the matrices, zeros.
     kb.loop(tid, kb.idx(t.bm * t.bk), threads, [&](Value e) {
       Value r = kb.div(e, t.bk), col = kb.rem(e, t.bk);
       Value gm = kb.add(m0, r), gk = kb.add(k0, col);
-      Value v = kb.loadOr(kb.both(kb.lt(gm, mBound), kb.lt(gk, kBound)), a, {gm, gk}, zero);
-      kb.store(toBF16(kb, v), as, {r, col});
+      Value v = kb.loadOr(kb.both(kb.lt(gm, mBound), kb.lt(gk, kBound)), a, {gm, gk}, aZero);
+      kb.store(toStaged(kb, v, staged), as, {r, col});
     });
     kb.loop(tid, kb.idx(t.bn * t.bk), threads, [&](Value e) {
       // Consecutive threads read consecutive elements of B's contiguous dim.
@@ -183,33 +209,50 @@ Kernel prism::gpu::buildGemmKernel(KernelModule &kernels, Location loc, MemRefTy
       Value inBounds = kb.both(kb.lt(gn, nBound), kb.lt(gk, kBound));
       Value v = bTransposed ? kb.loadOr(inBounds, bMat, {gn, gk}, bZero)
                             : kb.loadOr(inBounds, bMat, {gk, gn}, bZero);
-      kb.store(toBF16(kb, v), bs, {nn, kk});
+      kb.store(toStaged(kb, v, staged), bs, {nn, kk});
     });
     kb.barrier();
     SmallVector<Value> next(carried);
     auto resultType = LLVM::LLVMStructType::getLiteral(
         b.getContext(), SmallVector<Type>(4, b.getF32Type()));
-    for (int64_t step = 0; step < t.bk; step += 16) {
-      Value col = kb.add(kb.mul(inGroup, 2), step);
+    // Register i of A: row g (+8 for odd i), the thread's word of the
+    // first (i < 2) or second half of the step's K; B's likewise by column.
+    const int64_t half = 4 * perWord;
+    for (int64_t step = 0; step < t.bk; step += mmaK) {
+      Value col = kb.add(kb.mul(inGroup, perWord), step), col2 = kb.add(col, half);
       SmallVector<SmallVector<Value, 4>> aFrags, bFrags;
       for (int64_t fm = 0; fm < fragsM; ++fm) {
         Value row = kb.add(kb.add(warpRow, group), fm * 16);
-        Value row8 = kb.add(row, 8), col8 = kb.add(col, 8);
-        aFrags.push_back({packPair(kb, as, row, col), packPair(kb, as, row8, col),
-                          packPair(kb, as, row, col8), packPair(kb, as, row8, col8)});
+        Value row8 = kb.add(row, 8);
+        aFrags.push_back({fragmentWord(kb, as, row, col), fragmentWord(kb, as, row8, col),
+                          fragmentWord(kb, as, row, col2), fragmentWord(kb, as, row8, col2)});
       }
       for (int64_t fn = 0; fn < fragsN; ++fn) {
         Value nn = kb.add(kb.add(warpCol, group), fn * 8);
-        bFrags.push_back({packPair(kb, bs, nn, col), packPair(kb, bs, nn, kb.add(col, 8))});
+        bFrags.push_back({fragmentWord(kb, bs, nn, col), fragmentWord(kb, bs, nn, col2)});
       }
       for (int64_t fm = 0; fm < fragsM; ++fm)
         for (int64_t fn = 0; fn < fragsN; ++fn) {
           MutableArrayRef<Value> c4(next.data() + (fm * fragsN + fn) * 4, 4);
-          Value d = NVVM::MmaOp::create(
-              b, resultType, aFrags[fm], bFrags[fn], SmallVector<Value>(c4), {16, 8, 16},
-              std::nullopt, std::nullopt,
-              std::array<NVVM::MMATypes, 2>{NVVM::MMATypes::bf16, NVVM::MMATypes::bf16},
-              std::array<NVVM::MMALayout, 2>{NVVM::MMALayout::row, NVVM::MMALayout::col});
+          Value d;
+          if (fp8) {
+            // NVVM's mma.sync op has no e4m3 form; LLVM's intrinsic does
+            // (sm_89+, PTX 8.4+, which the NVPTX backend checks).
+            SmallVector<Value> operands(aFrags[fm].begin(), aFrags[fm].end());
+            llvm::append_range(operands, bFrags[fn]);
+            llvm::append_range(operands, c4);
+            d = LLVM::CallIntrinsicOp::create(
+                    b, resultType,
+                    b.getStringAttr("llvm.nvvm.mma.m16n8k32.row.col.f32.e4m3.e4m3.f32"),
+                    operands)
+                    .getResult(0);
+          } else {
+            d = NVVM::MmaOp::create(
+                b, resultType, aFrags[fm], bFrags[fn], SmallVector<Value>(c4), {16, 8, 16},
+                std::nullopt, std::nullopt,
+                std::array<NVVM::MMATypes, 2>{NVVM::MMATypes::bf16, NVVM::MMATypes::bf16},
+                std::array<NVVM::MMALayout, 2>{NVVM::MMALayout::row, NVVM::MMALayout::col});
+          }
           for (int64_t i = 0; i < 4; ++i)
             c4[i] = LLVM::ExtractValueOp::create(b, d, ArrayRef<int64_t>{i});
         }
@@ -226,7 +269,10 @@ Kernel prism::gpu::buildGemmKernel(KernelModule &kernels, Location loc, MemRefTy
         Value row = kb.add(kb.add(kb.add(m0, warpRow), group), fm * 16 + (i / 2) * 8);
         Value col = kb.add(kb.add(kb.add(n0, warpCol), kb.mul(inGroup, 2)), fn * 8 + i % 2);
         kb.when(kb.both(kb.lt(row, mBound), kb.lt(col, nBound)), [&] {
-          storeProduct(kb, epilogue, results, row, col, acc[(fm * fragsN + fn) * 4 + i]);
+          Value v = acc[(fm * fragsN + fn) * 4 + i];
+          if (fp8) // back from the quantized scales
+            v = kb.fmul(kb.fmul(v, kb.load(aScale, {row})), kb.load(bScale, {col}));
+          storeProduct(kb, epilogue, results, row, col, v);
         });
       }
   return kernel;
@@ -235,6 +281,32 @@ Kernel prism::gpu::buildGemmKernel(KernelModule &kernels, Location loc, MemRefTy
 //===----------------------------------------------------------------------===//
 // GEMV
 //===----------------------------------------------------------------------===//
+
+namespace {
+
+/// A vector of e4m3 weights (1 or an even count) as f32: cvt converts
+/// them two at a time, through f16.
+Value fp8ToF32(KernelBuilder &kb, Value weights) {
+  ImplicitLocOpBuilder &b = kb.b;
+  int64_t width = cast<VectorType>(weights.getType()).getNumElements();
+  auto bytesType = VectorType::get({width}, b.getI8Type());
+  auto pairType = VectorType::get({2}, b.getI8Type());
+  Value bytes = vector::BitCastOp::create(b, bytesType, weights);
+  SmallVector<Value> floats;
+  for (int64_t i = 0; i < width; i += 2) {
+    Value pair = width == 1 ? Value(vector::BroadcastOp::create(
+                                  b, pairType, vector::ExtractOp::create(b, bytes, int64_t(0))))
+                            : Value(vector::ShuffleOp::create(b, bytes, bytes, {i, i + 1}));
+    Value halves = NVVM::ConvertF8x2ToF16x2Op::create(b, VectorType::get({2}, b.getF16Type()),
+                                                      pair, false, b.getType<Float8E4M3FNType>());
+    Value two = arith::ExtFOp::create(b, VectorType::get({2}, b.getF32Type()), halves);
+    for (int64_t j = 0; j < std::min<int64_t>(width, 2); ++j)
+      floats.push_back(vector::ExtractOp::create(b, two, j));
+  }
+  return vector::FromElementsOp::create(b, VectorType::get({width}, b.getF32Type()), floats);
+}
+
+} // namespace
 
 Kernel prism::gpu::buildGemvKernel(KernelModule &kernels, Location loc, MemRefType aType,
                                    MemRefType btType, MemRefType cType,
@@ -260,8 +332,10 @@ Kernel prism::gpu::buildGemvKernel(KernelModule &kernels, Location loc, MemRefTy
                              matmulArgTypes(aType, btType, cType, epilogue));
   kernel.grid[0] = (n + warps - 1) / warps;
   kernel.block[0] = 32 * warps;
+  const bool fp8 = isFp8(weight);
   Value a = kernel.func.getArgument(0), bt = kernel.func.getArgument(1);
-  ValueRange results = kernel.func.getArguments().drop_front(2);
+  Value bScale = fp8 ? kernel.func.getArgument(2) : Value();
+  ValueRange results = kernel.func.getArguments().drop_front(fp8 ? 3 : 2);
   Value tid = kb.threadId();
   Value lane = kb.rem(tid, 32);
   Value col = kb.add(kb.mul(kb.blockId(mlir::gpu::Dimension::x), warps), kb.div(tid, 32));
@@ -274,7 +348,9 @@ Kernel prism::gpu::buildGemvKernel(KernelModule &kernels, Location loc, MemRefTy
         kb.mul(lane, width), kb.idx(k), 32 * width, inits, [&](Value kk, ValueRange sums) {
           Value w = vector::LoadOp::create(b, VectorType::get({width}, weight), bt,
                                            ValueRange{col, kk}, false, alignment(btType));
-          if (!weight.isF32())
+          if (fp8)
+            w = fp8ToF32(kb, w);
+          else if (!weight.isF32())
             w = arith::ExtFOp::create(b, f32Vector, w);
           SmallVector<Value> next;
           for (int64_t row = 0; row < m; ++row) {
@@ -290,9 +366,52 @@ Kernel prism::gpu::buildGemvKernel(KernelModule &kernels, Location loc, MemRefTy
         sum = kb.fadd(sum, mlir::gpu::ShuffleOp::create(b, sum, offset, 32,
                                                         mlir::gpu::ShuffleMode::XOR)
                                .getShuffleResult());
+      if (fp8) // back from the column's quantization scale
+        sum = kb.fmul(sum, kb.load(bScale, {col}));
       kb.when(arith::CmpIOp::create(b, arith::CmpIPredicate::eq, lane, kb.idx(0)),
               [&] { storeProduct(kb, epilogue, results, kb.idx(row), col, sum); });
     }
+  });
+  return kernel;
+}
+
+//===----------------------------------------------------------------------===//
+// Row quantization (the fp8 GEMM's A)
+//===----------------------------------------------------------------------===//
+
+Kernel prism::gpu::buildQuantizeRowsKernel(KernelModule &kernels, Location loc, MemRefType xType,
+                                           MemRefType qType, MemRefType scaleType) {
+  int64_t rows = xType.getDimSize(0), width = xType.getDimSize(1);
+  ImplicitLocOpBuilder b = kernels.builder(loc);
+  KernelBuilder kb(b);
+  Type f32 = b.getF32Type();
+  const int64_t threads = std::min<int64_t>(256, (width + 31) / 32 * 32), warps = threads / 32;
+  Kernel kernel;
+  kernel.func = createKernel(b, kernels.uniqueName("quantize_rows"), {xType, qType, scaleType},
+                             {sharedBuffer({warps, 1}, f32)});
+  kernel.grid[0] = rows;
+  kernel.block[0] = threads;
+  Value x = kernel.func.getArgument(0), q = kernel.func.getArgument(1),
+        scale = kernel.func.getArgument(2);
+  Value row = kb.blockId(mlir::gpu::Dimension::x), tid = kb.threadId();
+  Value zero = kb.f32(0);
+  Value localMax = kb.loop(tid, kb.idx(width), threads, {zero}, [&](Value col, ValueRange acc) {
+    return SmallVector<Value>{kb.fmax(acc[0], math::AbsFOp::create(b, kb.load(x, {row, col})))};
+  })[0];
+  Value rowMax = kb.blockAllReduce(localMax, kernel.func.getWorkgroupAttributions()[0], warps,
+                                   [&](Value u, Value v) { return kb.fmax(u, v); });
+  // The row's largest magnitude maps to e4m3's largest finite value, 448.
+  Value nonzero = arith::CmpFOp::create(b, arith::CmpFPredicate::OGT, rowMax, zero);
+  Value toFp8 = kb.select(nonzero, kb.fdiv(kb.f32(kFp8Max), rowMax), kb.f32(1));
+  kb.when(arith::CmpIOp::create(b, arith::CmpIPredicate::eq, tid, kb.idx(0)),
+          [&] { kb.store(kb.fdiv(rowMax, kb.f32(kFp8Max)), scale, {row}); });
+  kb.loop(tid, kb.idx(width), threads, [&](Value col) {
+    Value v = kb.fmul(kb.load(x, {row, col}), toFp8);
+    // cvt packs two; both halves are this element.
+    Value pair = NVVM::ConvertF32x2ToF8x2Op::create(
+        b, VectorType::get({2}, b.getI8Type()), v, v, NVVM::FPRoundingMode::RN,
+        NVVM::SaturationMode::SATFINITE, false, b.getType<Float8E4M3FNType>());
+    kb.store(vector::ExtractOp::create(b, pair, int64_t(0)), q, {row, col});
   });
   return kernel;
 }

@@ -116,6 +116,26 @@ public:
     }
     return llvm::SmallVector<mlir::Value>(forOp.getResults());
   }
+
+  /// Each thread's `v` combined over the block (`warps` warps): within each
+  /// warp by butterfly shuffles, then across warps through `slots` (a
+  /// shared [warps, 1] buffer); every thread gets the result.
+  mlir::Value blockAllReduce(mlir::Value v, mlir::Value slots, int64_t warps,
+                             const std::function<mlir::Value(mlir::Value, mlir::Value)> &combine) {
+    for (int32_t offset = 16; offset > 0; offset /= 2)
+      v = combine(v, mlir::gpu::ShuffleOp::create(b, v, offset, 32, mlir::gpu::ShuffleMode::XOR)
+                         .getShuffleResult());
+    mlir::Value tid = threadId(), c0 = idx(0);
+    // The slots are read back by every thread before they are written again.
+    barrier();
+    when(mlir::arith::CmpIOp::create(b, mlir::arith::CmpIPredicate::eq, rem(tid, 32), c0),
+         [&] { store(v, slots, {div(tid, 32), c0}); });
+    barrier();
+    return loop(idx(1), idx(warps), 1, {load(slots, {c0, c0})},
+                [&](mlir::Value w, mlir::ValueRange acc) {
+                  return llvm::SmallVector<mlir::Value>{combine(acc[0], load(slots, {w, c0}))};
+                })[0];
+  }
 };
 
 /// A gpu.func kernel named `name` taking `args`, with `workgroup` buffers

@@ -29,6 +29,8 @@ std::string dtypeName(Type t) {
     return "f16";
   if (t.isF64())
     return "f64";
+  if (isa<Float8E4M3FNType>(t))
+    return "f8e4m3";
   if (t.isIndex())
     return "i64";
   if (auto i = dyn_cast<IntegerType>(t))

@@ -16,6 +16,8 @@
 #include "mlir/IR/DialectResourceBlobManager.h"
 #include "llvm/ADT/StringMap.h"
 
+#include <algorithm>
+#include <cmath>
 #include <cstring>
 
 namespace prism {
@@ -61,6 +63,15 @@ uint16_t bf16Bits(float x) {
   return uint16_t(bits >> 16);
 }
 
+/// Round-to-nearest-even f32 -> e4m3 (f8E4M3FN) bits; `x` is within
+/// +-448 (the caller scales it so).
+uint8_t fp8Bits(float x) {
+  llvm::APFloat value(std::clamp(x, -float(kFp8Max), float(kFp8Max)));
+  bool lost;
+  value.convert(llvm::APFloat::Float8E4M3FN(), llvm::APFloat::rmNearestTiesToEven, &lost);
+  return uint8_t(value.bitcastToAPInt().getZExtValue());
+}
+
 /// The f32 elements of a weight global's initial value, or nothing when it
 /// has none here (weights left out with --elide-weights).
 std::optional<std::vector<float>> weightValues(Attribute init, int64_t count) {
@@ -88,14 +99,22 @@ struct GpuMatmulToKernelsPass
 
   void runOnOperation() override {
     ModuleOp module = getOperation();
-    if (weights != "bf16" && weights != "f32") {
-      module.emitError() << "gpu-matmul-to-kernels: weights must be bf16 or f32, not '"
+    if (weights != "bf16" && weights != "f32" && weights != "fp8") {
+      module.emitError() << "gpu-matmul-to-kernels: weights must be bf16, f32 or fp8, not '"
                          << weights << "'";
       return signalPassFailure();
     }
     llvm::Expected<GpuFigures> figures = loadGpuFigures(device, hardwareDir);
     if (!figures) {
       module.emitError() << "gpu-matmul-to-kernels: " << llvm::toString(figures.takeError());
+      return signalPassFailure();
+    }
+    // e4m3 tensor-core mma and cvt are sm_89 (Ada) and later.
+    if (weights == "fp8" && figures->computeCapability < 89) {
+      module.emitError() << "gpu-matmul-to-kernels: fp8 weights need compute capability 8.9 "
+                            "or later; device '"
+                         << figures->kind << "' has " << figures->computeCapability / 10 << "."
+                         << figures->computeCapability % 10;
       return signalPassFailure();
     }
     SmallVector<linalg::MatmulOp> matmuls;
@@ -123,39 +142,68 @@ struct GpuMatmulToKernelsPass
     // allocations and views of its operands.
     ImplicitLocOpBuilder builder(mm.getLoc(), epilogue ? epilogue->generic : mm);
     bool givenTransposed = *bTransposedByMaps(mm);
-    Value bt = weightAsNK(b, givenTransposed, builder);
-    Value bArg = bt ? bt : b;
-    bool bTransposed = bt || givenTransposed;
+    std::optional<Weight> weight = weightAsNK(b, givenTransposed, builder);
+    Value bArg = weight ? weight->data : b;
+    bool bTransposed = weight || givenTransposed;
     int64_t weightBytes = cast<MemRefType>(bArg.getType()).getElementTypeBitWidth() / 8;
     GemmTile tile = chooseGemmTile(m, n, k, weightBytes, gpu);
-    bool gemv = bt && unitLastStride(a) &&
+    bool gemv = weight && unitLastStride(a) &&
                 gemvSeconds(m, n, k, weightBytes, gpu) < tile.seconds;
+    // The kernel's operands before C: A (the GEMM quantizes it to fp8 rows
+    // first when the weight is fp8), the weight, the fp8 scales.
+    SmallVector<Value> operands = {a, bArg};
+    if (weight && weight->scale && gemv) {
+      operands.push_back(weight->scale);
+    } else if (weight && weight->scale) {
+      auto [q, rowScale] = quantizeRows(builder, kernels, a);
+      operands = {q, bArg, rowScale, weight->scale};
+    }
+    auto kernelA = cast<MemRefType>(operands[0].getType());
     auto build = [&] {
       const Epilogue *e = epilogue ? &*epilogue : nullptr;
       auto bType = cast<MemRefType>(bArg.getType());
-      return gemv ? buildGemvKernel(kernels, mm.getLoc(), aType, bType, cType, e)
-                  : buildGemmKernel(kernels, mm.getLoc(), aType, bType, bTransposed, cType,
+      return gemv ? buildGemvKernel(kernels, mm.getLoc(), kernelA, bType, cType, e)
+                  : buildGemmKernel(kernels, mm.getLoc(), kernelA, bType, bTransposed, cType,
                                     tile, e);
     };
     double seconds = gemv ? gemvSeconds(m, n, k, weightBytes, gpu) : tile.seconds;
     if (epilogue) {
       // Each epilogue is its own kernel: its body is part of it.
-      SmallVector<Value> args = {a, bArg};
-      llvm::append_range(args, epilogue->operands());
-      build().launch(builder, args, seconds);
+      llvm::append_range(operands, epilogue->operands());
+      build().launch(builder, operands, seconds);
       eraseFused(mm, *epilogue);
       return success();
     }
     std::string key;
     llvm::raw_string_ostream os(key);
-    os << aType << bArg.getType() << cType << (gemv ? " gemv" : " gemm") << tile.bm << "x"
+    os << kernelA << bArg.getType() << cType << (gemv ? " gemv" : " gemm") << tile.bm << "x"
        << tile.bn << (bTransposed ? " [N,K]" : " [K,N]");
     auto [it, fresh] = built.try_emplace(key);
     if (fresh)
       it->second = build();
-    it->second.launch(builder, {a, bArg, c}, seconds);
+    operands.push_back(c);
+    it->second.launch(builder, operands, seconds);
     mm.erase();
     return success();
+  }
+
+  /// A's rows quantized to fp8 for the fp8 GEMM, in new buffers: the e4m3
+  /// bits [M, K] (i8) and each row's scale [M].
+  std::pair<Value, Value> quantizeRows(ImplicitLocOpBuilder &builder, KernelModule &kernels,
+                                       Value a) {
+    auto aType = cast<MemRefType>(a.getType());
+    int64_t m = aType.getDimSize(0), k = aType.getDimSize(1);
+    auto qType = MemRefType::get({m, k}, builder.getI8Type());
+    auto scaleType = MemRefType::get({m}, builder.getF32Type());
+    Value q = memref::AllocOp::create(builder, qType, builder.getI64IntegerAttr(64));
+    Value scale = memref::AllocOp::create(builder, scaleType, builder.getI64IntegerAttr(64));
+    std::string key;
+    llvm::raw_string_ostream(key) << aType << " quantize";
+    auto [it, fresh] = built.try_emplace(key);
+    if (fresh)
+      it->second = buildQuantizeRowsKernel(kernels, a.getLoc(), aType, qType, scaleType);
+    it->second.launch(builder, {a, q, scale});
+    return {q, scale};
   }
 
   /// The generic, the matmul and what only they used: C, its zero fill and
@@ -172,52 +220,91 @@ struct GpuMatmulToKernelsPass
     c.getDefiningOp()->erase();
   }
 
+  /// A weight as the kernels read it: [N, K] in the weight dtype, and for
+  /// fp8 each column's scale [N] (the values are data * scale).
+  struct Weight {
+    Value data, scale;
+  };
+
   /// A constant weight `b` (f32, a memref.get_global; [K, N], or [N, K]
-  /// when `given` transposed) as a global [N, K] in the weight dtype, or
-  /// null when `b` is no such weight.
-  Value weightAsNK(Value b, bool given, ImplicitLocOpBuilder &builder) {
+  /// when `given` transposed) as a Weight, or nothing when `b` is no such
+  /// weight.
+  std::optional<Weight> weightAsNK(Value b, bool given, ImplicitLocOpBuilder &builder) {
     auto get = b.getDefiningOp<memref::GetGlobalOp>();
     if (!get)
-      return nullptr;
+      return std::nullopt;
     auto module = get->getParentOfType<ModuleOp>();
     auto global = module.lookupSymbol<memref::GlobalOp>(get.getNameAttr());
     if (!global || !global.getConstant() || !global.getInitialValue())
-      return nullptr;
+      return std::nullopt;
     auto type = cast<MemRefType>(b.getType());
     int64_t k = type.getDimSize(given ? 1 : 0), n = type.getDimSize(given ? 0 : 1);
-    Type element = weights == "bf16" ? Type(builder.getBF16Type()) : builder.getF32Type();
+    const bool fp8 = weights == "fp8";
+    Type element = weights == "bf16" ? Type(builder.getBF16Type())
+                   : fp8             ? Type(builder.getType<Float8E4M3FNType>())
+                                     : Type(builder.getF32Type());
     auto resultType = MemRefType::get({n, k}, element);
+    auto scaleType = MemRefType::get({n}, builder.getF32Type());
     std::string name = (global.getSymName() + (given ? "_" : "_t_") + weights).str();
+    std::string scaleName = name + "_scale";
     if (!module.lookupSymbol(name)) {
       OpBuilder at(global);
-      Attribute init = at.getUnitAttr();
-      bool constant = false;
-      if (auto values = weightValues(*global.getInitialValue(), n * k)) {
+      std::optional<std::vector<float>> values = weightValues(*global.getInitialValue(), n * k);
+      // Column `col` of the [N, K] weight, as f32.
+      auto column = [&](int64_t col, int64_t row) {
+        return (*values)[given ? col * k + row : row * n + col];
+      };
+      std::vector<char> raw, scaleRaw;
+      if (values) {
         int64_t bytes = element.getIntOrFloatBitWidth() / 8;
-        std::vector<char> raw(n * k * bytes);
-        for (int64_t row = 0; row < k; ++row)
-          for (int64_t col = 0; col < n; ++col) {
-            float x = (*values)[given ? col * k + row : row * n + col];
+        raw.resize(n * k * bytes);
+        scaleRaw.resize(fp8 ? n * 4 : 0);
+        for (int64_t col = 0; col < n; ++col) {
+          // fp8: the column's largest magnitude becomes e4m3's largest.
+          float scale = 1;
+          if (fp8) {
+            float max = 0;
+            for (int64_t row = 0; row < k; ++row)
+              max = std::max(max, std::fabs(column(col, row)));
+            scale = max > 0 ? max / float(kFp8Max) : 1;
+            std::memcpy(scaleRaw.data() + col * 4, &scale, 4);
+          }
+          for (int64_t row = 0; row < k; ++row) {
+            float x = column(col, row);
             char *to = raw.data() + (col * k + row) * bytes;
-            if (bytes == 2) {
+            if (fp8) {
+              *to = char(fp8Bits(x / scale));
+            } else if (bytes == 2) {
               uint16_t h = bf16Bits(x);
               std::memcpy(to, &h, 2);
             } else {
               std::memcpy(to, &x, 4);
             }
           }
-        init = DenseElementsAttr::getFromRawBuffer(RankedTensorType::get({n, k}, element), raw);
-        constant = true;
+        }
       }
-      // Without the values here (weights left out) the global is declared
+      // Without the values here (weights left out) the globals are declared
       // uninitialized, as the original is to whoever loads the weights.
-      auto created = memref::GlobalOp::create(
-          at, global.getLoc(), at.getStringAttr(name), at.getStringAttr("private"),
-          TypeAttr::get(resultType), init, constant ? at.getUnitAttr() : UnitAttr(),
-          at.getI64IntegerAttr(64));
-      created->setAttr("prism.weight_of", global.getSymNameAttr());
+      auto declare = [&](StringRef symbol, MemRefType globalType, ArrayRef<char> data) {
+        Attribute init = at.getUnitAttr();
+        if (values)
+          init = DenseElementsAttr::getFromRawBuffer(
+              RankedTensorType::get(globalType.getShape(), globalType.getElementType()), data);
+        auto created = memref::GlobalOp::create(
+            at, global.getLoc(), at.getStringAttr(symbol), at.getStringAttr("private"),
+            TypeAttr::get(globalType), init, values ? at.getUnitAttr() : UnitAttr(),
+            at.getI64IntegerAttr(64));
+        created->setAttr("prism.weight_of", global.getSymNameAttr());
+      };
+      declare(name, resultType, raw);
+      if (fp8)
+        declare(scaleName, scaleType, scaleRaw);
     }
-    return memref::GetGlobalOp::create(builder, resultType, name);
+    Weight weight;
+    weight.data = memref::GetGlobalOp::create(builder, resultType, name);
+    if (fp8)
+      weight.scale = memref::GetGlobalOp::create(builder, scaleType, scaleName);
+    return weight;
   }
 
   llvm::StringMap<Kernel> built;

@@ -34,8 +34,7 @@ Kernel prism::gpu::buildNormKernel(KernelModule &kernels, Location loc, const No
   Value partial = kernel.func.getWorkgroupAttributions()[0];
 
   Value row = kb.blockId(mlir::gpu::Dimension::x), tid = kb.threadId();
-  Value lane = kb.rem(tid, 32), warp = kb.div(tid, 32);
-  Value zero = kb.f32(0), c0 = kb.idx(0);
+  Value zero = kb.f32(0);
   // The row's element: x (+ residual, whose sum is written out by the
   // first pass).
   auto element = [&](Value col, bool writeSum) {
@@ -53,17 +52,7 @@ Kernel prism::gpu::buildNormKernel(KernelModule &kernels, Location loc, const No
     Value v = kb.loop(tid, kb.idx(s.width), threads, {zero}, [&](Value col, ValueRange acc) {
       return SmallVector<Value>{kb.fadd(acc[0], f(col))};
     })[0];
-    for (int32_t offset = 16; offset > 0; offset /= 2)
-      v = kb.fadd(v, mlir::gpu::ShuffleOp::create(b, v, offset, 32, mlir::gpu::ShuffleMode::XOR)
-                         .getShuffleResult());
-    // The slots are read back by every thread before they are written again.
-    kb.barrier();
-    kb.when(arith::CmpIOp::create(b, arith::CmpIPredicate::eq, lane, c0),
-            [&] { kb.store(v, partial, {warp, c0}); });
-    kb.barrier();
-    return kb.loop(c0, kb.idx(warps), 1, {zero}, [&](Value w, ValueRange acc) {
-      return SmallVector<Value>{kb.fadd(acc[0], kb.load(partial, {w, c0}))};
-    })[0];
+    return kb.blockAllReduce(v, partial, warps, [&](Value x, Value y) { return kb.fadd(x, y); });
   };
   Value n = kb.f32(double(s.width));
   // Two passes for the variance (no E[x^2] - mean^2 cancellation); the

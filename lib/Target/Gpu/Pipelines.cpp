@@ -23,9 +23,11 @@ namespace {
 struct LowerToGpuOptions : public PassPipelineOptions<LowerToGpuOptions> {
   Option<std::string> chip{*this, "chip", llvm::cl::desc("The SM the PTX is for"),
                            llvm::cl::init("sm_90")};
-  Option<std::string> ptxFeatures{*this, "ptx-features",
-                                  llvm::cl::desc("PTX ISA version (sm_90 needs +ptx78 or later)"),
-                                  llvm::cl::init("+ptx80")};
+  Option<std::string> ptxFeatures{
+      *this, "ptx-features",
+      llvm::cl::desc("PTX ISA version (sm_90 needs +ptx78 or later; default: +ptx80, or "
+                     "+ptx84 with fp8 weights)"),
+      llvm::cl::init("")};
   Option<std::string> device{*this, "device",
                              llvm::cl::desc("Device kind (or .json) the kernels are tiled for"),
                              llvm::cl::init("h100-sxm")};
@@ -33,7 +35,8 @@ struct LowerToGpuOptions : public PassPipelineOptions<LowerToGpuOptions> {
                                   llvm::cl::desc("Folder of device descriptions"),
                                   llvm::cl::init("")};
   Option<std::string> weights{*this, "weights",
-                              llvm::cl::desc("Dtype constant weights are stored in (bf16, f32)"),
+                              llvm::cl::desc("Dtype constant weights are stored in (bf16, f32, "
+                                             "fp8: e4m3 with a scale per output channel)"),
                               llvm::cl::init("bf16")};
 };
 
@@ -89,7 +92,10 @@ void prism::buildLowerToGpuPipeline(OpPassManager &pm, const GpuPipelineOptions 
   // launch plan (LaunchPlan.h).
   GpuNVVMAttachTargetOptions target;
   target.chip = options.chip;
-  target.features = options.ptxFeatures;
+  // e4m3 mma.sync is PTX 8.4.
+  target.features = !options.ptxFeatures.empty() ? options.ptxFeatures
+                    : options.weights == "fp8"  ? "+ptx84"
+                                                : "+ptx80";
   target.optLevel = 2;
   pm.addPass(createGpuNVVMAttachTarget(target));
   OpPassManager &kernels = pm.nest<mlir::gpu::GPUModuleOp>();

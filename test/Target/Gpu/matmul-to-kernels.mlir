@@ -76,6 +76,6 @@ func.func @left(%h: memref<16x64xf16>, %wh: memref<64x16xf16>, %oh: memref<16x16
 // CHECK: vector.fma
 // CHECK: gpu.shuffle  xor
 
-// BAD-DTYPE: error: gpu-matmul-to-kernels: weights must be bf16 or f32, not 'fp4'
+// BAD-DTYPE: error: gpu-matmul-to-kernels: weights must be bf16, f32 or fp8, not 'fp4'
 // NOT-GPU: error: gpu-matmul-to-kernels: device 'lpu-v1' is a sram-lpu, not a gpu
 // NO-DEVICE: error: gpu-matmul-to-kernels: no device description 'h999'

@@ -86,6 +86,10 @@ std::optional<Epilogue> matchEpilogue(mlir::linalg::MatmulOp mm);
 /// C[M,N] += A[M,K] B[K,N] (linalg.matmul's semantics) on the tensor cores: bf16 m16n8k16 mma.sync with
 /// f32 accumulation, A and B staged through shared memory as bf16. A and C
 /// are f32; B is f32 or bf16, stored [K,N] or, with `bTransposed`, [N,K].
+/// With an fp8 B (f8E4M3FN [N,K]), A is i8 (e4m3 bits from
+/// buildQuantizeRowsKernel), the mma is m16n8k32 e4m3, and the arguments
+/// after B are A's row scales [M] and B's column scales [N], which the
+/// products are multiplied by.
 /// Partial tiles at the edges are zero-filled and their stores skipped.
 /// With an `epilogue`, the arguments after A and B are its operands().
 Kernel buildGemmKernel(KernelModule &kernels, mlir::Location loc, mlir::MemRefType a,
@@ -94,11 +98,23 @@ Kernel buildGemmKernel(KernelModule &kernels, mlir::Location loc, mlir::MemRefTy
 
 /// C[M,N] += A[M,K] Bt[N,K]^T for small M: one warp per output column
 /// streams its weight row in 16-byte vectors, with a shuffle reduction.
-/// A and C are f32; Bt is f32 or bf16 with a unit last stride. An
-/// `epilogue` as for the GEMM.
+/// A and C are f32; Bt is f32, bf16 or fp8 (f8E4M3FN, converted to f32 in
+/// registers; then the argument after Bt is its column scales [N]) with a
+/// unit last stride. An `epilogue` as for the GEMM.
 Kernel buildGemvKernel(KernelModule &kernels, mlir::Location loc, mlir::MemRefType a,
                        mlir::MemRefType bt, mlir::MemRefType c,
                        const Epilogue *epilogue = nullptr);
+
+/// The largest finite e4m3 (f8E4M3FN) value: a weight column's or an
+/// activation row's largest magnitude is scaled to it.
+constexpr double kFp8Max = 448.0;
+
+/// Per-row fp8 quantization of the fp8 GEMM's A: a block per row finds
+/// the row's largest magnitude (shuffles, shared memory), writes
+/// scale[row] = max / 448 and q[row, :] = e4m3 bits of x * 448 / max
+/// (cvt.rn.satfinite). x [M, K] f32, q [M, K] i8, scale [M] f32.
+Kernel buildQuantizeRowsKernel(KernelModule &kernels, mlir::Location loc, mlir::MemRefType x,
+                               mlir::MemRefType q, mlir::MemRefType scale);
 
 /// What fused attention computes: `softmax(scale * Q K^T [softcapped]
 /// [+ mask, clamped] [causal/window masked]) V` per query head, with query

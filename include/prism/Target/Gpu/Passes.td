@@ -26,6 +26,15 @@ def GpuMatmulToKernels : Pass<"gpu-matmul-to-kernels", "mlir::ModuleOp"> {
     then read it along K. Other B operands are read as they are (GEMM
     only).
 
+    **fp8** (`weights=fp8`; compute capability 8.9 or later): the weight is
+    stored as e4m3 (`f8E4M3FN`) with a scale per output channel (its
+    largest magnitude / 448, `<name>_scale`), rounded to nearest even. The
+    GEMM first quantizes A per row (a `quantize_rows` launch into two new
+    buffers: the e4m3 bits as i8 and the row scales), then multiplies with
+    the m16n8k32 e4m3 `mma.sync` and scales the f32 products back; the GEMV
+    converts the streamed e4m3 weights to f32 in registers and scales each
+    column's sum. Non-constant B operands stay bf16.
+
     The tile and the choice between GEMM and GEMV come from Tiling.h's
     model of the device (`device`: its `gpu` figures, bf16 and fp32 peaks
     and HBM bandwidth), not from constants here.
@@ -46,7 +55,7 @@ def GpuMatmulToKernels : Pass<"gpu-matmul-to-kernels", "mlir::ModuleOp"> {
     Option<"hardwareDir", "hardware-dir", "std::string", /*default=*/"\"\"",
            "Folder of device descriptions (default: Prism's hardware/devices)">,
     Option<"weights", "weights", "std::string", /*default=*/"\"bf16\"",
-           "Dtype constant weights are stored in: bf16 or f32">,
+           "Dtype constant weights are stored in: bf16, f32 or fp8 (e4m3, a scale per output channel)">,
     Option<"fuseEpilogues", "fuse-epilogues", "bool", /*default=*/"true",
            "Fuse the elementwise op reading a matmul's result into its kernel">,
   ];

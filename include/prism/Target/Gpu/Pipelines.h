@@ -1,12 +1,12 @@
 //===- Pipelines.h - The GPU target's pipeline ------------------*- C++ -*-===//
 //
-// Phases (xfmr, onnx, linalg on tensors) to PTX for NVIDIA GPUs through
-// upstream MLIR: the host path's lowering to linalg, one-shot
-// bufferization, each linalg op's parallel loops as a kernel (outer loops
-// on blocks, the next on threads), kernel outlining, NVVM and the NVPTX
-// backend (`gpu.binary` ops holding PTX). This is the first stage of the
-// GPU target: kernels are plain SIMT loops, without tiling for shared
-// memory or tensor cores (see docs/gpu-target.md for what is missing).
+// Phases (xfmr, onnx, linalg on tensors) to PTX for NVIDIA GPUs: Prism's
+// own kernels for attention, norms, rotary and the matmuls (tensor-core
+// GEMM, weight-streaming GEMV, fused epilogues), the host path's lowering
+// of the rest to linalg, one-shot bufferization, each remaining linalg
+// op's parallel loops as a SIMT kernel, NVVM and the NVPTX backend
+// (`gpu.binary` ops holding PTX). docs/gpu-target.md has the details and
+// what is missing.
 //
 //===----------------------------------------------------------------------===//
 
@@ -22,11 +22,14 @@
 namespace prism {
 
 struct GpuPipelineOptions {
-  /// The SM the PTX is for, and the PTX ISA version (sm_90 needs 7.8+).
+  /// The SM the PTX is for, and the PTX ISA version (sm_90 needs 7.8+);
+  /// empty: the least the kernels need, +ptx80, or +ptx84 with fp8
+  /// weights (e4m3 mma.sync).
   std::string chip = "sm_90";
-  std::string ptxFeatures = "+ptx80";
+  std::string ptxFeatures;
   /// The device kind (or .json description) the kernels are tiled for, the
-  /// folder of descriptions (empty: Prism's), and the weights' dtype.
+  /// folder of descriptions (empty: Prism's), and the weights' dtype
+  /// (bf16, f32 or fp8).
   std::string device = "h100-sxm";
   std::string hardwareDir;
   std::string weights = "bf16";
