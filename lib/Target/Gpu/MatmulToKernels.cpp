@@ -117,6 +117,11 @@ struct GpuMatmulToKernelsPass
                          << figures->computeCapability % 10;
       return signalPassFailure();
     }
+    if (weights == "fp8" && figures->fp8OpsPerS <= 0) {
+      module.emitError() << "gpu-matmul-to-kernels: fp8 weights: device '" << figures->kind
+                         << "' has no fp8 peak (peak_ops_per_s.fp8) to tile for";
+      return signalPassFailure();
+    }
     SmallVector<linalg::MatmulOp> matmuls;
     module.walk([&](linalg::MatmulOp mm) {
       if (bTransposedByMaps(mm) && mm.hasPureBufferSemantics() &&

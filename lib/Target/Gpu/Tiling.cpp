@@ -42,6 +42,8 @@ llvm::Expected<GpuFigures> prism::gpu::gpuFigures(const cost::DeviceKind &kind) 
       return llvm::createStringError("device '" + kind.kind + "' has no " + name + " peak");
     *field = it->second.value;
   }
+  if (auto it = kind.peakOpsPerS.find("fp8"); it != kind.peakOpsPerS.end())
+    g.fp8OpsPerS = it->second.value;
   g.memoryBytesPerS = kind.mainMemory().bandwidthBytesPerS.value;
   return g;
 }
@@ -63,9 +65,13 @@ GemmTile prism::gpu::chooseGemmTile(int64_t m, int64_t n, int64_t k, int64_t wei
   // the GEMM takes waves x blocks-per-SM x the slower of the two.
   GemmTile best;
   const int64_t bk = 32;
+  const bool fp8 = weightBytes == 1;
+  const double peak = fp8 ? gpu.fp8OpsPerS : gpu.bf16OpsPerS;
+  // The GEMM reads A as f32, or as the e4m3 bytes quantize_rows wrote.
+  const double aBytes = fp8 ? 1 : 4;
   for (int64_t bm : {16, 32, 64, 128})
     for (int64_t bn : {32, 64, 128}) {
-      GemmTile t{bm, bn, bk, std::max<int64_t>(1, bm / 32), bn / 32, 0};
+      GemmTile t{bm, bn, bk, std::max<int64_t>(1, bm / 32), bn / 32, fp8 ? 1 : 2, 0};
       if (t.sharedBytes() > std::min(kStaticSharedBytes, gpu.sharedBytesPerBlock))
         continue;
       int64_t perSm = std::min(gpu.sharedBytesPerSm / t.sharedBytes(),
@@ -74,8 +80,8 @@ GemmTile prism::gpu::chooseGemmTile(int64_t m, int64_t n, int64_t k, int64_t wei
         continue;
       int64_t blocks = ceilDiv(m, bm) * ceilDiv(n, bn);
       int64_t kPadded = ceilDiv(k, bk) * bk;
-      double compute = 2.0 * bm * bn * kPadded / (gpu.bf16OpsPerS / gpu.sms);
-      double memory = (bm * kPadded * 4.0 + bn * kPadded * double(weightBytes)) /
+      double compute = 2.0 * bm * bn * kPadded / (peak / gpu.sms);
+      double memory = (bm * kPadded * aBytes + bn * kPadded * double(weightBytes)) /
                       (gpu.memoryBytesPerS / gpu.sms);
       int64_t waves = ceilDiv(blocks, gpu.sms * perSm);
       int64_t resident = std::min(perSm, ceilDiv(blocks, gpu.sms));

@@ -1,5 +1,7 @@
 // RUN: prism-opt %s --gpu-matmul-to-kernels="weights=fp8" | FileCheck %s
 // RUN: not prism-opt %s --gpu-matmul-to-kernels="weights=fp8 device=a100-80g" 2>&1 | FileCheck %s --check-prefix=AMPERE
+// RUN: %python -c "import json, sys; d = json.load(open(sys.argv[1])); del d['peak_ops_per_s']['fp8']; json.dump(d, open(sys.argv[2], 'w'))" %src/hardware/devices/h100-sxm.json %t.no-fp8.json
+// RUN: not prism-opt %s --gpu-matmul-to-kernels="weights=fp8 device=%t.no-fp8.json" 2>&1 | FileCheck %s --check-prefix=NO-PEAK
 
 // fp8 weights: each constant weight stored again as e4m3 [N, K] with a
 // scale per output channel (its largest magnitude / 448), rounded to
@@ -9,6 +11,9 @@
 // CHECK-DAG: memref.global "private" constant @w_t_fp8 : memref<2x4xf8E4M3FN> = dense<{{\[}}[1.440000e+02, 2.880000e+02, -4.480000e+02, 4.400000e+01], [2.240000e+02, -1.120000e+02, 5.600000e+01, 4.480000e+02]]> {alignment = 64 : i64, prism.weight_of = "w"}
 // CHECK-DAG: memref.global "private" constant @w_t_fp8_scale : memref<2xf32> = dense<[0.00669642864, 0.00223214296]> {alignment = 64 : i64, prism.weight_of = "w"}
 // AMPERE: error: gpu-matmul-to-kernels: fp8 weights need compute capability 8.9 or later; device 'a100-80g' has 8.0
+// The tiling prices fp8 GEMMs at the device's fp8 peak: one it lacks is an
+// error, not the bf16 peak in its place.
+// NO-PEAK: error: gpu-matmul-to-kernels: fp8 weights: device 'h100-sxm' has no fp8 peak (peak_ops_per_s.fp8) to tile for
 memref.global "private" constant @w : memref<4x2xf32> = dense<[[1.0, 0.5], [2.0, -0.25], [-3.0, 0.125], [0.3, 1.0]]>
 
 // 32 rows: A's rows are quantized to e4m3 into new buffers (bits and a

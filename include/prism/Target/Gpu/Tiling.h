@@ -27,6 +27,8 @@ struct GpuFigures {
   int64_t computeCapability = 0;
   /// Dense bf16 tensor-core and fp32 SIMT peaks, and main-memory bandwidth.
   double bf16OpsPerS = 0, fp32OpsPerS = 0, memoryBytesPerS = 0;
+  /// Dense fp8 tensor-core peak; 0 where the device has none.
+  double fp8OpsPerS = 0;
 };
 
 /// The figures of `kind`; an error names the first one missing.
@@ -38,18 +40,22 @@ llvm::Expected<GpuFigures> loadGpuFigures(llvm::StringRef device, llvm::StringRe
 
 /// A block of the tensor-core GEMM: `bm x bn` outputs, K staged through
 /// shared memory `bk` at a time, `warpsM x warpsN` warps each owning a
-/// `bm/warpsM x bn/warpsN` tile of m16n8k16 fragments.
+/// `bm/warpsM x bn/warpsN` tile of m16n8k16 (bf16) or m16n8k32 (fp8)
+/// fragments.
 struct GemmTile {
   int64_t bm = 0, bn = 0, bk = 0, warpsM = 0, warpsN = 0;
+  /// Bytes of a staged element: 2 (bf16) or 1 (fp8).
+  int64_t stagedBytes = 2;
   /// The model's time for the whole GEMM.
   double seconds = 0;
   int64_t threads() const { return 32 * warpsM * warpsN; }
-  /// bf16 staging buffers (A and B, each row padded by 8 elements).
-  int64_t sharedBytes() const { return (bm + bn) * (bk + 8) * 2; }
+  /// The staging buffers (A and B, each row padded by 16 bytes).
+  int64_t sharedBytes() const { return (bm + bn) * (bk * stagedBytes + 16); }
 };
 
 /// The fastest block for an `m x n x k` GEMM whose B elements take
-/// `weightBytes` each.
+/// `weightBytes` each; fp8 weights (1 byte) mean the fp8 GEMM: A quantized
+/// to a byte too, and the fp8 peak.
 GemmTile chooseGemmTile(int64_t m, int64_t n, int64_t k, int64_t weightBytes,
                         const GpuFigures &gpu);
 
