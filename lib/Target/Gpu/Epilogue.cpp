@@ -33,8 +33,9 @@ bool isInert(Operation *op) {
          op->hasTrait<OpTrait::ConstantLike>();
 }
 
-/// The buffer `v` views.
-Value rootOf(Value v) {
+} // namespace
+
+Value prism::gpu::viewedBuffer(Value v) {
   while (Operation *op = v.getDefiningOp()) {
     if (auto view = dyn_cast<ViewLikeOpInterface>(op))
       v = view.getViewSource();
@@ -45,8 +46,6 @@ Value rootOf(Value v) {
   }
   return v;
 }
-
-} // namespace
 
 SmallVector<Value> Epilogue::operands() const {
   linalg::GenericOp generic = this->generic;
@@ -92,8 +91,8 @@ std::optional<Epilogue> prism::gpu::matchEpilogue(linalg::MatmulOp mm) {
   // Other blocks still read A and B, and the bias, while one writes its
   // outputs: the output must be none of them (an input read at the same
   // element only is fine).
-  Value outRoot = rootOf(out->get());
-  if (outRoot == rootOf(mm.getInputs()[0]) || outRoot == rootOf(mm.getInputs()[1]) ||
+  Value outRoot = viewedBuffer(out->get());
+  if (outRoot == viewedBuffer(mm.getInputs()[0]) || outRoot == viewedBuffer(mm.getInputs()[1]) ||
       outRoot == c)
     return std::nullopt;
   if (!outType || outType.getShape() != viewType.getShape() ||
@@ -107,7 +106,7 @@ std::optional<Epilogue> prism::gpu::matchEpilogue(linalg::MatmulOp mm) {
     if (!isa<MemRefType>(input->get().getType()))
       return std::nullopt;
     if (input->get() != view) {
-      if (rootOf(input->get()) == outRoot && !generic.getMatchingIndexingMap(input).isIdentity())
+      if (viewedBuffer(input->get()) == outRoot && !generic.getMatchingIndexingMap(input).isIdentity())
         return std::nullopt;
       continue;
     }
@@ -131,7 +130,7 @@ std::optional<Epilogue> prism::gpu::matchEpilogue(linalg::MatmulOp mm) {
   for (Value v : above) {
     if (matchPattern(v, m_Constant()))
       continue;
-    if (!isa<MemRefType>(v.getType()) || rootOf(v) == outRoot)
+    if (!isa<MemRefType>(v.getType()) || viewedBuffer(v) == outRoot)
       return std::nullopt;
     epilogue.captured.push_back(v);
   }

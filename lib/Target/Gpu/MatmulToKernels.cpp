@@ -14,6 +14,7 @@
 
 #include "mlir/Dialect/Linalg/IR/Linalg.h"
 #include "mlir/IR/DialectResourceBlobManager.h"
+#include "mlir/Interfaces/ViewLikeInterface.h"
 #include "llvm/ADT/StringMap.h"
 
 #include <algorithm>
@@ -196,6 +197,14 @@ struct GpuMatmulToKernelsPass
   /// bits [M, K] (i8) and each row's scale [M].
   std::pair<Value, Value> quantizeRows(ImplicitLocOpBuilder &builder, KernelModule &kernels,
                                        Value a) {
+    // The projections reading one A (q, k and v; gate and up) share its
+    // quantized copy while nothing writes A in between.
+    auto cached = quantized.find(a);
+    if (cached != quantized.end()) {
+      auto [q, scale, launch] = cached->second;
+      if (launch->getBlock() == builder.getBlock() && !mayWriteBefore(launch, builder, a))
+        return {q, scale};
+    }
     auto aType = cast<MemRefType>(a.getType());
     int64_t m = aType.getDimSize(0), k = aType.getDimSize(1);
     auto qType = MemRefType::get({m, k}, builder.getI8Type());
@@ -208,7 +217,31 @@ struct GpuMatmulToKernelsPass
     if (fresh)
       it->second = buildQuantizeRowsKernel(kernels, a.getLoc(), aType, qType, scaleType);
     it->second.launch(builder, {a, q, scale});
+    quantized[a] = {q, scale, builder.getInsertionPoint()->getPrevNode()};
     return {q, scale};
+  }
+
+  /// Whether an op after `from` and before the builder's point may write
+  /// the buffer `a` views: any that takes it, other than as a view's source
+  /// or a linalg op's input.
+  static bool mayWriteBefore(Operation *from, ImplicitLocOpBuilder &builder, Value a) {
+    Value buffer = viewedBuffer(a);
+    for (auto it = std::next(Block::iterator(from)); it != builder.getInsertionPoint(); ++it) {
+      WalkResult result = it->walk([&](Operation *op) {
+        for (OpOperand &use : op->getOpOperands()) {
+          if (!isa<MemRefType>(use.get().getType()) || viewedBuffer(use.get()) != buffer ||
+              isa<ViewLikeOpInterface, memref::CastOp>(op))
+            continue;
+          auto linalgOp = dyn_cast<linalg::LinalgOp>(op);
+          if (!linalgOp || !linalgOp.isDpsInput(&use))
+            return WalkResult::interrupt();
+        }
+        return WalkResult::advance();
+      });
+      if (result.wasInterrupted())
+        return true;
+    }
+    return false;
   }
 
   /// The generic, the matmul and what only they used: C, its zero fill and
@@ -313,6 +346,8 @@ struct GpuMatmulToKernelsPass
   }
 
   llvm::StringMap<Kernel> built;
+  /// Each A quantized so far: its e4m3 copy, row scales and the launch.
+  llvm::DenseMap<Value, std::tuple<Value, Value, Operation *>> quantized;
 };
 
 } // namespace

@@ -31,6 +31,26 @@ func.func @prefill(%x: memref<32x4xf32>, %y: memref<32x2xf32>) {
   return
 }
 
+// Two projections of one A (q and k, say) share its quantized copy; after
+// A is written (here a fill), it is quantized again.
+// CHECK-LABEL: func.func @shared
+// CHECK: gpu.launch_func @prism_kernels::@quantize_rows_{{[0-9]+}} {{.*}} args(%arg0 : memref<32x4xf32>, %[[Q1:.*]] : memref<32x4xi8>, %[[S1:.*]] : memref<32xf32>)
+// CHECK: gpu.launch_func @prism_kernels::@gemm_{{[0-9]+}} {{.*}} args(%[[Q1]] : memref<32x4xi8>, {{.*}}, %[[S1]] : memref<32xf32>, {{.*}}, %arg1 : memref<32x2xf32>)
+// CHECK-NOT: quantize_rows
+// CHECK: gpu.launch_func @prism_kernels::@gemm_{{[0-9]+}} {{.*}} args(%[[Q1]] : memref<32x4xi8>, {{.*}}, %[[S1]] : memref<32xf32>, {{.*}}, %arg2 : memref<32x2xf32>)
+// CHECK: linalg.fill
+// CHECK: gpu.launch_func @prism_kernels::@quantize_rows_{{[0-9]+}} {{.*}} args(%arg0 : memref<32x4xf32>, %[[Q2:.*]] : memref<32x4xi8>, %[[S2:.*]] : memref<32xf32>)
+// CHECK: gpu.launch_func @prism_kernels::@gemm_{{[0-9]+}} {{.*}} args(%[[Q2]] : memref<32x4xi8>, {{.*}}, %[[S2]] : memref<32xf32>, {{.*}}, %arg1 : memref<32x2xf32>)
+func.func @shared(%x: memref<32x4xf32>, %y: memref<32x2xf32>, %z: memref<32x2xf32>) {
+  %one = arith.constant 1.0 : f32
+  %w = memref.get_global @w : memref<4x2xf32>
+  linalg.matmul ins(%x, %w : memref<32x4xf32>, memref<4x2xf32>) outs(%y : memref<32x2xf32>)
+  linalg.matmul ins(%x, %w : memref<32x4xf32>, memref<4x2xf32>) outs(%z : memref<32x2xf32>)
+  linalg.fill ins(%one : f32) outs(%x : memref<32x4xf32>)
+  linalg.matmul ins(%x, %w : memref<32x4xf32>, memref<4x2xf32>) outs(%y : memref<32x2xf32>)
+  return
+}
+
 // One row: the GEMV streams the e4m3 weights, activations stay f32.
 // CHECK-LABEL: func.func @decode
 // CHECK: gpu.launch_func @prism_kernels::@[[GEMV:gemv_[0-9]+]] {{.*}} args(%arg0 : memref<1x4xf32>, %{{.*}} : memref<2x4xf8E4M3FN>, %{{.*}} : memref<2xf32>, %arg1 : memref<1x2xf32>)

@@ -60,6 +60,9 @@ mlir::RankedTensorType staticF32Tensor(mlir::Value v);
 /// `bufferization.to_buffer` of any layout.
 mlir::Value tensorAsOperand(mlir::ImplicitLocOpBuilder &b, mlir::Value tensor);
 
+/// The buffer a memref value views (through view ops and casts).
+mlir::Value viewedBuffer(mlir::Value v);
+
 /// An elementwise linalg.generic that reads a matmul's result, fused into
 /// the GEMM's or GEMV's stores: the kernel writes the generic's value for
 /// each element (bias add, activation, residual add) to the generic's
