@@ -20,6 +20,14 @@ llvm_config.with_system_environment(["HOME", "TMPDIR"])
 import shutil
 if shutil.which("chromium"):
     config.available_features.add("chromium")
+# CUDA's PTX assembler, where a toolkit is installed: the GPU target's PTX
+# is assembled for its SM (test/Target/Gpu/ptxas.test). PRISM_PTXAS names
+# another one.
+ptxas = os.environ.get("PRISM_PTXAS") or shutil.which("ptxas") or (
+    "/usr/local/cuda/bin/ptxas" if os.access("/usr/local/cuda/bin/ptxas", os.X_OK) else None)
+if ptxas:
+    config.available_features.add("ptxas")
+    config.substitutions.append(("%ptxas", ptxas))
 if getattr(config, "prism_sanitizers", False):
     # LLVM's allocators poison memory in Prism's instrumented code that
     # libMLIR (not instrumented) then hands out: turn user poisoning off.
