@@ -27,11 +27,8 @@ bool isZeroFill(Operation *op, Value c) {
 }
 
 /// Ops a fused generic may be moved across: they neither read nor write
-/// buffers.
-bool isInert(Operation *op) {
-  return isa<memref::AllocOp, memref::CastOp, ViewLikeOpInterface>(op) ||
-         op->hasTrait<OpTrait::ConstantLike>();
-}
+/// buffers (allocations, views, casts, constants, get_global).
+bool isInert(Operation *op) { return isa<memref::AllocOp>(op) || isMemoryEffectFree(op); }
 
 } // namespace
 
@@ -62,13 +59,20 @@ std::optional<Epilogue> prism::gpu::matchEpilogue(linalg::MatmulOp mm) {
   auto cType = cast<MemRefType>(c.getType());
   if (!c.getDefiningOp<memref::AllocOp>())
     return std::nullopt;
-  // C's users: a zero fill before the matmul, the matmul, and the generic
-  // (maybe through one expand_shape that leaves N alone in the last dim).
+  // C's users: a zero fill before the matmul in its block (the kernel
+  // stores the product itself), the matmul, and the generic (maybe through
+  // one expand_shape that leaves N alone in the last dim).
   Value view;
   Operation *reader = nullptr;
+  bool zeroed = false;
   for (Operation *user : c.getUsers()) {
-    if (user == mm || (isZeroFill(user, c) && user->isBeforeInBlock(mm)))
+    if (user == mm)
       continue;
+    if (isZeroFill(user, c) && user->getBlock() == mm->getBlock() &&
+        user->isBeforeInBlock(mm)) {
+      zeroed = true;
+      continue;
+    }
     if (reader)
       return std::nullopt;
     view = c;
@@ -81,7 +85,8 @@ std::optional<Epilogue> prism::gpu::matchEpilogue(linalg::MatmulOp mm) {
     }
   }
   auto generic = dyn_cast_or_null<linalg::GenericOp>(reader);
-  if (!generic || generic->getBlock() != mm->getBlock() || !generic.hasPureBufferSemantics() ||
+  if (!zeroed || !generic || generic->getBlock() != mm->getBlock() ||
+      !mm->isBeforeInBlock(generic) || !generic.hasPureBufferSemantics() ||
       generic.getNumDpsInits() != 1 ||
       generic.getNumParallelLoops() != generic.getNumLoops())
     return std::nullopt;
@@ -106,7 +111,10 @@ std::optional<Epilogue> prism::gpu::matchEpilogue(linalg::MatmulOp mm) {
     if (!isa<MemRefType>(input->get().getType()))
       return std::nullopt;
     if (input->get() != view) {
-      if (viewedBuffer(input->get()) == outRoot && !generic.getMatchingIndexingMap(input).isIdentity())
+      // Read where it is written, the output itself is fine; another view
+      // of its buffer is not.
+      if (viewedBuffer(input->get()) == outRoot &&
+          (input->get() != out->get() || !generic.getMatchingIndexingMap(input).isIdentity()))
         return std::nullopt;
       continue;
     }
@@ -124,7 +132,8 @@ std::optional<Epilogue> prism::gpu::matchEpilogue(linalg::MatmulOp mm) {
     if (!isInert(op))
       return std::nullopt;
   // Its body: operands, constants (cloned into the kernel) and memrefs
-  // (passed to it) only.
+  // (passed to it) only. (linalg.index sits at its top level: the
+  // verifier sees to that.)
   SetVector<Value> above;
   getUsedValuesDefinedAbove(generic.getRegion(), above);
   for (Value v : above) {

@@ -9,6 +9,8 @@
 #include "mlir/Dialect/Vector/IR/VectorOps.h"
 #include "mlir/IR/SymbolTable.h"
 
+#include <limits>
+
 using namespace mlir;
 using namespace prism::gpu;
 
@@ -313,17 +315,23 @@ Kernel prism::gpu::buildGemvKernel(KernelModule &kernels, Location loc, MemRefTy
                                    const Epilogue *epilogue) {
   int64_t m = aType.getDimSize(0), k = aType.getDimSize(1), n = btType.getDimSize(0);
   Type weight = btType.getElementType();
-  // 16 bytes of weights a lane a step, when K splits into such vectors.
+  // 16 bytes of weights a lane a step, when K splits into such vectors;
+  // fewer when the lane's sums (a vector of them per row) would pass 64
+  // registers (regression: 188 registers for 8 rows of fp8).
   int64_t width = 16 / (weight.getIntOrFloatBitWidth() / 8);
+  while (m * width > 64 && width > 2)
+    width /= 2;
   if (k % width != 0)
     width = 1;
   const int64_t warps = 8;
-  // Rows start on 16-byte boundaries when K fills whole vectors; a buffer
+  // Rows start on vector boundaries when K fills whole vectors; a buffer
   // without an offset starts on one (allocations are 64-byte aligned), so
-  // its loads may be 16-byte vector loads. Views keep element alignment.
+  // its loads may be aligned vector loads. Views keep element alignment.
   auto alignment = [&](MemRefType type) {
-    return width > 1 && type.getLayout().isIdentity() ? llvm::MaybeAlign(16)
-                                                      : llvm::MaybeAlign();
+    int64_t bytes = width * type.getElementTypeBitWidth() / 8;
+    return width > 1 && type.getLayout().isIdentity()
+               ? llvm::MaybeAlign(std::min<int64_t>(16, bytes))
+               : llvm::MaybeAlign();
   };
   ImplicitLocOpBuilder b = kernels.builder(loc);
   KernelBuilder kb(b);
@@ -401,8 +409,9 @@ Kernel prism::gpu::buildQuantizeRowsKernel(KernelModule &kernels, Location loc, 
   Value rowMax = kb.blockAllReduce(localMax, kernel.func.getWorkgroupAttributions()[0], warps,
                                    [&](Value u, Value v) { return kb.fmax(u, v); });
   // The row's largest magnitude maps to e4m3's largest finite value, 448.
-  Value nonzero = arith::CmpFOp::create(b, arith::CmpFPredicate::OGT, rowMax, zero);
-  Value toFp8 = kb.select(nonzero, kb.fdiv(kb.f32(kFp8Max), rowMax), kb.f32(1));
+  // Kept finite: a zero (or tiny) row would make it inf, and 0 * inf NaN.
+  Value toFp8 = arith::MinimumFOp::create(b, kb.fdiv(kb.f32(kFp8Max), rowMax),
+                                          kb.f32(std::numeric_limits<float>::max()));
   kb.when(arith::CmpIOp::create(b, arith::CmpIPredicate::eq, tid, kb.idx(0)),
           [&] { kb.store(kb.fdiv(rowMax, kb.f32(kFp8Max)), scale, {row}); });
   kb.loop(tid, kb.idx(width), threads, [&](Value col) {

@@ -161,3 +161,95 @@ func.func @unfused(%x: memref<1x64xf32>, %r: memref<1x48xf32>, %y: memref<1x48xf
   }
   return
 }
+
+// -----
+
+// Regressions (review of the first version), all left unfused:
+// - C zero-filled outside the loop the matmul accumulates in: the fill's
+//   block is not the matmul's (y is (i+1) x W at step i, not x W);
+// - C never filled: the product adds to what C held;
+// - an input that is another view of the output's buffer (a row apart):
+//   other threads write what it reads.
+memref.global "private" constant @w : memref<64x48xf32> = dense<1.0>
+
+#id = affine_map<(d0, d1) -> (d0, d1)>
+// CHECK-LABEL: func.func @fill_outside
+// CHECK: scf.for
+// CHECK: linalg.generic
+func.func @fill_outside(%x: memref<1x64xf32>, %y: memref<1x48xf32>) {
+  %c = memref.alloc() : memref<1x48xf32>
+  %zero = arith.constant 0.0 : f32
+  linalg.fill ins(%zero : f32) outs(%c : memref<1x48xf32>)
+  %c0 = arith.constant 0 : index
+  %c1 = arith.constant 1 : index
+  %c4 = arith.constant 4 : index
+  scf.for %i = %c0 to %c4 step %c1 {
+    %w = memref.get_global @w : memref<64x48xf32>
+    %a1 = arith.constant 1 : index
+    %a2 = arith.constant 2 : index
+    %a3 = arith.constant 3 : index
+    linalg.matmul ins(%x, %w : memref<1x64xf32>, memref<64x48xf32>) outs(%c : memref<1x48xf32>)
+    linalg.generic {indexing_maps = [#id, #id], iterator_types = ["parallel", "parallel"]}
+        ins(%c : memref<1x48xf32>) outs(%y : memref<1x48xf32>) {
+    ^bb0(%acc: f32, %out: f32):
+      linalg.yield %acc : f32
+    }
+  }
+  return
+}
+
+// CHECK-LABEL: func.func @no_fill
+// CHECK: linalg.generic
+func.func @no_fill(%x: memref<1x64xf32>, %y: memref<1x48xf32>) {
+  %w = memref.get_global @w : memref<64x48xf32>
+  %c = memref.alloc() : memref<1x48xf32>
+  linalg.matmul ins(%x, %w : memref<1x64xf32>, memref<64x48xf32>) outs(%c : memref<1x48xf32>)
+  linalg.generic {indexing_maps = [#id, #id], iterator_types = ["parallel", "parallel"]}
+      ins(%c : memref<1x48xf32>) outs(%y : memref<1x48xf32>) {
+  ^bb0(%acc: f32, %out: f32):
+    linalg.yield %acc : f32
+  }
+  return
+}
+
+// CHECK-LABEL: func.func @alias
+// CHECK: linalg.generic
+func.func @alias(%x: memref<4x64xf32>, %buf: memref<5x48xf32>) {
+  %zero = arith.constant 0.0 : f32
+  %w = memref.get_global @w : memref<64x48xf32>
+  %in = memref.subview %buf[0, 0] [4, 48] [1, 1] : memref<5x48xf32> to memref<4x48xf32, strided<[48, 1]>>
+  %out = memref.subview %buf[1, 0] [4, 48] [1, 1] : memref<5x48xf32> to memref<4x48xf32, strided<[48, 1], offset: 48>>
+  %c = memref.alloc() : memref<4x48xf32>
+  linalg.fill ins(%zero : f32) outs(%c : memref<4x48xf32>)
+  linalg.matmul ins(%x, %w : memref<4x64xf32>, memref<64x48xf32>) outs(%c : memref<4x48xf32>)
+  linalg.generic {indexing_maps = [#id, #id, #id], iterator_types = ["parallel", "parallel"]}
+      ins(%c, %in : memref<4x48xf32>, memref<4x48xf32, strided<[48, 1]>>) outs(%out : memref<4x48xf32, strided<[48, 1], offset: 48>>) {
+  ^bb0(%acc: f32, %r: f32, %o: f32):
+    %s = arith.addf %acc, %r : f32
+    linalg.yield %s : f32
+  }
+  return
+}
+
+// A bias read through memref.get_global between the matmul and the add
+// (it touches no buffer) does not stop the fusion.
+// CHECK-LABEL: func.func @global_between
+// CHECK: gpu.launch_func @prism_kernels::@gemv_{{[0-9]+}} {{.*}} args(%arg0 : memref<1x64xf32>, %{{.*}} : memref<48x64xbf16>, %arg1 : memref<1x48xf32>, %{{.*}} : memref<48xf32>)
+// CHECK-NOT: linalg.generic
+// CHECK: return
+memref.global "private" constant @b : memref<48xf32> = dense<0.5>
+func.func @global_between(%x: memref<1x64xf32>, %y: memref<1x48xf32>) {
+  %zero = arith.constant 0.0 : f32
+  %w = memref.get_global @w : memref<64x48xf32>
+  %c = memref.alloc() : memref<1x48xf32>
+  linalg.fill ins(%zero : f32) outs(%c : memref<1x48xf32>)
+  linalg.matmul ins(%x, %w : memref<1x64xf32>, memref<64x48xf32>) outs(%c : memref<1x48xf32>)
+  %b = memref.get_global @b : memref<48xf32>
+  linalg.generic {indexing_maps = [#id, affine_map<(d0, d1) -> (d1)>, #id], iterator_types = ["parallel", "parallel"]}
+      ins(%c, %b : memref<1x48xf32>, memref<48xf32>) outs(%y : memref<1x48xf32>) {
+  ^bb0(%acc: f32, %bias: f32, %out: f32):
+    %s = arith.addf %acc, %bias : f32
+    linalg.yield %s : f32
+  }
+  return
+}

@@ -60,17 +60,31 @@ func.func @decode(%x: memref<1x4xf32>, %y: memref<1x2xf32>) {
   return
 }
 
+// Eight rows (a GEMV's most): 8 e4m3 a lane a step, not 16, so that the
+// lane's sums (a vector per row) stay within 64 registers (regression: 16
+// a step took 188 registers), loaded 8-byte aligned.
+memref.global "private" constant @w32 : memref<32x2xf32> = dense<1.0>
+// CHECK-LABEL: func.func @decode8
+// CHECK: gpu.launch_func @prism_kernels::@[[GEMV8:gemv_[0-9]+]]
+func.func @decode8(%x: memref<8x32xf32>, %y: memref<8x2xf32>) {
+  %w = memref.get_global @w32 : memref<32x2xf32>
+  linalg.matmul ins(%x, %w : memref<8x32xf32>, memref<32x2xf32>) outs(%y : memref<8x2xf32>)
+  return
+}
+
 // The quantization: the row's largest magnitude over the block (max by
-// shuffles and shared slots), 448 / max (1 for a zero row), the scale
-// max / 448, and cvt.rn.satfinite to e4m3.
+// shuffles and shared slots), 448 / max kept finite (regression: a zero or
+// subnormal max gave inf, and 0 * inf a NaN row), the scale max / 448, and
+// cvt.rn.satfinite to e4m3.
 // CHECK: gpu.func @[[QUANT]](
 // CHECK: math.absf
 // CHECK: gpu.shuffle xor
 // CHECK: arith.maximumf
-// CHECK: %[[POS:.*]] = arith.cmpf ogt, %[[MAX:.*]], %{{.*}} : f32
-// CHECK: %[[INV:.*]] = arith.divf %[[C448:.*]], %[[MAX]] : f32
-// CHECK: arith.select %[[POS]], %[[INV]], %{{.*}} : f32
+// CHECK-DAG: %[[BIG:.*]] = arith.constant 3.40282347E+38 : f32
+// CHECK-DAG: %[[INV:.*]] = arith.divf %{{.*}}, %[[MAX:.*]] : f32
+// CHECK: %[[TO:.*]] = arith.minimumf %[[INV]], %[[BIG]] : f32
 // CHECK: arith.divf %[[MAX]], %{{.*}} : f32
+// CHECK: arith.mulf %{{.*}}, %[[TO]] : f32
 // CHECK: nvvm.convert.f32x2.to.f8x2 {{.*}} {rnd = #nvvm.fp_rnd_mode<rn>, sat = #nvvm.sat_mode<satfinite>} : vector<2xi8>(f8E4M3FN)
 // The GEMM: e4m3 bytes staged in shared memory (rows padded by 16), four
 // to a fragment register, the m16n8k32 e4m3 mma (LLVM's intrinsic:
@@ -86,3 +100,6 @@ func.func @decode(%x: memref<1x4xf32>, %y: memref<1x2xf32>) {
 // CHECK: gpu.func @[[GEMV]](%{{.*}}: memref<1x4xf32>, %{{.*}}: memref<2x4xf8E4M3FN>, %[[GS:.*]]: memref<2xf32>, %{{.*}}: memref<1x2xf32>)
 // CHECK: nvvm.convert.f8x2.to.f16x2 %{{.*}} : vector<2xi8>(f8E4M3FN) -> vector<2xf16>
 // CHECK: memref.load %[[GS]]
+// CHECK: gpu.func @[[GEMV8]](
+// CHECK: vector.load %{{.*}} {alignment = 8 : i64} : memref<2x32xf8E4M3FN>, vector<8xf8E4M3FN>
+// CHECK-COUNT-8: vector.load %{{.*}} {alignment = 16 : i64} : memref<8x32xf32>, vector<8xf32>
