@@ -143,6 +143,11 @@ cl::opt<std::string> gpuWeights(
              "or fp8 (e4m3 with a scale per output channel; the GEMMs quantize their "
              "activations per row; compute capability 8.9 or later)"),
     cl::cat(category));
+cl::opt<std::string> gpuFormat(
+    "gpu-format", cl::init("isa"),
+    cl::desc("--device=cuda: load the kernels as PTX (isa, the default: the driver "
+             "compiles it) or as cubin (bin: compiled here by CUDA's ptxas)"),
+    cl::cat(category));
 cl::opt<bool> elidedWeightsAsZeros(
     "elided-weights-as-zeros",
     cl::desc("--device=cuda: run a module whose weights were left out "
@@ -166,6 +171,9 @@ int runOnGpu(ModuleOp module, func::FuncOp phase) {
   if (gpuWeights != "bf16" && gpuWeights != "f32" && gpuWeights != "fp8")
     return fail("--gpu-weights: bf16, f32 or fp8, not '" + gpuWeights + "'");
   options->weights = gpuWeights;
+  if (gpuFormat != "isa" && gpuFormat != "bin")
+    return fail("--gpu-format: isa or bin, not '" + gpuFormat + "'");
+  options->format = gpuFormat;
   PassManager pm(module.getContext());
   prism::buildLowerToGpuPipeline(pm, *options);
   if (failed(pm.run(module)))

@@ -166,6 +166,12 @@ cl::opt<bool> estimate(
              "chip and energy on its --system group (the group named like "
              "the phase, or the only one)"),
     cl::cat(category));
+cl::opt<std::string> gpuFormat(
+    "gpu-format",
+    cl::desc("--compile-to=emit on a GPU: the kernels in the plan as PTX (isa, the "
+             "default; the driver compiles it when it loads it) or cubin (bin; needs "
+             "CUDA's ptxas here)"),
+    cl::init("isa"), cl::cat(category));
 cl::opt<std::string> explainOp(
     "explain-op",
     cl::desc("Print the terms of the predicted time of the ops from this "
@@ -256,6 +262,12 @@ int emitGpuPhase(ModuleOp module, const prism::cost::DeviceKind &gpu) {
                     "or fp8, not '" << weightDtype << "'\n";
     return 1;
   }
+  if (gpuFormat != "isa" && gpuFormat != "bin") {
+    llvm::errs() << "prismc: --gpu-format is isa (PTX) or bin (cubin), not '" << gpuFormat
+                 << "'\n";
+    return 1;
+  }
+  options.format = gpuFormat;
   // The other phase is not emitted.
   for (auto other : llvm::make_early_inc_range(module.getOps<func::FuncOp>()))
     if (other != fn)

@@ -13,6 +13,8 @@
 #include "llvm/ADT/StringMap.h"
 #include "llvm/Support/FormatVariadic.h"
 
+#include "llvm/Support/Base64.h"
+
 #include <cstring>
 
 using namespace mlir;
@@ -250,20 +252,23 @@ private:
       }
       step.args.push_back(std::move(arg));
     }
-    if (!ptxOf.count(step.module)) {
+    if (!planned.count(step.module)) {
       auto binary = module.lookupSymbol<gpu::BinaryOp>(step.module);
       if (!binary)
         return launch.emitError("launch plan: no gpu.binary @")
                << step.module << " (run prism-lower-gpu first)";
       for (Attribute a : binary.getObjects()) {
         auto object = cast<gpu::ObjectAttr>(a);
-        if (object.getFormat() == gpu::CompilationTarget::Assembly) {
-          ptxOf[step.module] = true;
-          plan.modules.push_back({step.module, object.getObject().getValue().str()});
+        bool cubin = object.getFormat() == gpu::CompilationTarget::Binary;
+        if (cubin || object.getFormat() == gpu::CompilationTarget::Assembly) {
+          planned[step.module] = true;
+          plan.modules.push_back({step.module, cubin, object.getObject().getValue().str()});
+          break;
         }
       }
-      if (!ptxOf.count(step.module))
-        return launch.emitError("launch plan: gpu.binary @") << step.module << " holds no PTX";
+      if (!planned.count(step.module))
+        return launch.emitError("launch plan: gpu.binary @")
+               << step.module << " holds neither PTX nor a cubin";
     }
     plan.launches.push_back(std::move(step));
     return success();
@@ -274,7 +279,7 @@ private:
   LaunchPlan plan;
   llvm::DenseMap<Value, PlanView> views;
   llvm::StringMap<int64_t> globals;
-  llvm::StringMap<bool> ptxOf;
+  llvm::StringMap<bool> planned;
 };
 
 llvm::json::Value viewJson(const PlanView &v) {
@@ -357,8 +362,10 @@ llvm::json::Value prism::gpu::toJson(const LaunchPlan &plan) {
     return out;
   };
   llvm::json::Array modules;
-  for (const auto &[name, ptx] : plan.modules)
-    modules.push_back(llvm::json::Object{{"name", name}, {"ptx", ptx}});
+  // A cubin as base64: JSON holds text.
+  for (const PlanModule &m : plan.modules)
+    modules.push_back(llvm::json::Object{
+        {"name", m.name}, {m.cubin ? "cubin" : "ptx", m.cubin ? llvm::encodeBase64(m.data) : m.data}});
   return llvm::json::Object{{"phase", plan.phase},
                             {"inputs", values(plan.inputs)},
                             {"outputs", values(plan.outputs)},

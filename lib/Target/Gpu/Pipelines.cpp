@@ -38,6 +38,10 @@ struct LowerToGpuOptions : public PassPipelineOptions<LowerToGpuOptions> {
                               llvm::cl::desc("Dtype constant weights are stored in (bf16, f32, "
                                              "fp8: e4m3 with a scale per output channel)"),
                               llvm::cl::init("bf16")};
+  Option<std::string> format{*this, "format",
+                             llvm::cl::desc("What the gpu.binary ops hold: isa (PTX) or bin "
+                                            "(cubin, from CUDA's ptxas)"),
+                             llvm::cl::init("isa")};
 };
 
 } // namespace
@@ -87,8 +91,8 @@ void prism::buildLowerToGpuPipeline(OpPassManager &pm, const GpuPipelineOptions 
   fn.addPass(createConvertParallelLoopToGpuPass());
   pm.addPass(createGpuKernelOutliningPass());
   pm.addPass(createLowerAffinePass());
-  // The kernels to NVVM and PTX (gpu.binary ops, format=isa: no CUDA
-  // toolkit needed); the host stays func/memref/gpu.launch_func for the
+  // The kernels to NVVM and PTX (gpu.binary ops; format=isa needs no CUDA
+  // toolkit, format=bin runs its ptxas); the host stays func/memref/gpu.launch_func for the
   // launch plan (LaunchPlan.h).
   GpuNVVMAttachTargetOptions target;
   target.chip = options.chip;
@@ -112,7 +116,7 @@ void prism::buildLowerToGpuPipeline(OpPassManager &pm, const GpuPipelineOptions 
   kernels.addPass(createCSEPass());
   kernels.addPass(createReconcileUnrealizedCastsPass());
   GpuModuleToBinaryPassOptions binary;
-  binary.compilationTarget = "isa";
+  binary.compilationTarget = options.format;
   pm.addPass(createGpuModuleToBinaryPass(binary));
 }
 
@@ -129,6 +133,7 @@ void prism::registerGpuPipelines() {
         options.device = o.device;
         options.hardwareDir = o.hardwareDir;
         options.weights = o.weights;
+        options.format = o.format;
         buildLowerToGpuPipeline(pm, options);
       });
 }

@@ -219,17 +219,20 @@ public:
 
 private:
   llvm::Error loadModules(const LaunchPlan &plan) {
-    for (const auto &[name, ptx] : plan.modules) {
+    for (const PlanModule &m : plan.modules) {
       std::string log(8192, '\0');
       int keys[] = {5 /*CU_JIT_ERROR_LOG_BUFFER*/, 6 /*CU_JIT_ERROR_LOG_BUFFER_SIZE_BYTES*/};
       void *values[] = {log.data(), reinterpret_cast<void *>(uintptr_t(log.size()))};
       Handle module;
-      std::string text = ptx; // NUL-terminated
-      if (auto err = cu.check(cu.cuModuleLoadDataEx(&module, text.c_str(), 2, keys, values),
-                              "loading the PTX of " + name))
+      // The driver JIT-compiles PTX (NUL-terminated) and loads a cubin as
+      // it is.
+      std::string image = m.data;
+      if (auto err = cu.check(cu.cuModuleLoadDataEx(&module, image.c_str(), 2, keys, values),
+                              "loading the " + std::string(m.cubin ? "cubin" : "PTX") +
+                                  " of " + m.name))
         return llvm::createStringError(llvm::toString(std::move(err)) + ": " +
                                        llvm::StringRef(log.c_str()));
-      modules[name] = module;
+      modules[m.name] = module;
     }
     return llvm::Error::success();
   }

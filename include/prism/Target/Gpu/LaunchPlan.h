@@ -5,7 +5,7 @@
 // launches. The launch plan is that function as data: the buffers with
 // their sizes and contents, every launch with its grid, block and
 // arguments (a view: buffer, offset, sizes, strides), the outputs, and the
-// PTX of the kernels. `prismc --compile-to=emit` writes it as JSON (with
+// kernels' PTX (or cubin, where prism-lower-gpu ran with format=bin). `prismc --compile-to=emit` writes it as JSON (with
 // the weights beside it) and `prism-run --device=cuda` runs it.
 //
 //===----------------------------------------------------------------------===//
@@ -69,6 +69,13 @@ struct PlanLaunch {
   double predictedSeconds = 0;
 };
 
+/// The kernels of one gpu.binary: PTX text, or a cubin (ELF) image.
+struct PlanModule {
+  std::string name;
+  bool cubin = false;
+  std::string data;
+};
+
 /// An input or output of the phase.
 struct PlanValue {
   std::string name;
@@ -80,8 +87,8 @@ struct LaunchPlan {
   std::vector<PlanBuffer> buffers;
   std::vector<PlanValue> inputs, outputs;
   std::vector<PlanLaunch> launches;
-  /// PTX by gpu.binary name (the ones the launches use).
-  std::vector<std::pair<std::string, std::string>> modules;
+  /// The gpu.binary ops the launches use.
+  std::vector<PlanModule> modules;
 
   /// The bytes of the weights the plan holds (not those left out).
   int64_t weightBytes() const;

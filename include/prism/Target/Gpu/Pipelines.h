@@ -33,6 +33,10 @@ struct GpuPipelineOptions {
   std::string device = "h100-sxm";
   std::string hardwareDir;
   std::string weights = "bf16";
+  /// What the gpu.binary ops hold: `isa` (PTX, which the driver compiles
+  /// when it loads it) or `bin` (a cubin, from CUDA's ptxas, which must be
+  /// installed).
+  std::string format = "isa";
 };
 
 /// The options for a GPU of the device library: tiled for it, PTX for its

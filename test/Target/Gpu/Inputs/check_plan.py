@@ -1,5 +1,6 @@
 """Prints a launch plan's shape for FileCheck, and checks that its weights
 file holds exactly the bytes the plan names (each weight's range)."""
+import base64
 import collections
 import json
 import os
@@ -24,9 +25,12 @@ for l in plan["launches"]:
 modules = {m["name"] for m in plan["modules"]}
 missing = {l["module"] for l in plan["launches"]} - modules
 print("modules", len(modules), "missing", len(missing))
-targets = collections.Counter(line.split()[1] for m in plan["modules"]
+targets = collections.Counter(line.split()[1] for m in plan["modules"] if "ptx" in m
                               for line in m["ptx"].splitlines() if line.startswith(".target"))
 print("targets", dict(targets))
+cubins = [base64.b64decode(m["cubin"]) for m in plan["modules"] if "cubin" in m]
+if cubins:
+    print("cubins", len(cubins), "elf", sum(c[:4] == b"\x7fELF" for c in cubins))
 weights = [b for b in plan["buffers"] if b["kind"] == "weight" and not b.get("elided")]
 print("elided", sum(1 for b in plan["buffers"] if b.get("elided")))
 end = max((b["weights_offset"] + b["bytes"] for b in weights), default=0)
