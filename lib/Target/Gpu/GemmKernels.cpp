@@ -135,11 +135,14 @@ Value fragmentWord(KernelBuilder &k, Value buffer, Value row, Value col) {
   return vector::ExtractOp::create(b, word, ArrayRef<int64_t>{0});
 }
 
-/// `x` as the staging buffers hold it: bf16, or the bits of an fp8.
+/// `x` (a scalar or a vector) as the staging buffers hold it: bf16, or the
+/// bits of an fp8.
 Value toStaged(KernelBuilder &k, Value x, Type staged) {
+  if (auto vector = dyn_cast<VectorType>(x.getType()))
+    staged = vector.clone(staged);
   if (x.getType() == staged)
     return x;
-  if (staged.isBF16())
+  if (getElementTypeOrSelf(staged).isBF16())
     return arith::TruncFOp::create(k.b, staged, x);
   return arith::BitcastOp::create(k.b, staged, x); // fp8 -> i8
 }
@@ -147,6 +150,46 @@ Value toStaged(KernelBuilder &k, Value x, Type staged) {
 Value zeroOf(ImplicitLocOpBuilder &b, Type t) {
   return arith::ConstantOp::create(b, cast<TypedAttr>(b.getZeroAttr(t)));
 }
+
+/// Stages rows [r0, r0 + rows) x columns [k0, k0 + bk) of `global` (K its
+/// contiguous last dim) into `shared` [rows][bk + pad], zeros outside the
+/// matrix. 16 bytes a thread where K splits into such vectors and rows
+/// start on them (no view offset or strides); else an element a thread.
+void stageRows(KernelBuilder &kb, Value global, Value shared, int64_t rows, int64_t bk,
+               Value r0, Value k0, int64_t threads, Type staged) {
+  ImplicitLocOpBuilder &b = kb.b;
+  auto type = cast<MemRefType>(global.getType());
+  int64_t bound = type.getDimSize(0), k = type.getDimSize(1);
+  int64_t vec = 128 / type.getElementTypeBitWidth();
+  if (!type.getLayout().isIdentity() || k % vec != 0 || bk % vec != 0)
+    vec = 1;
+  Value tid = kb.threadId();
+  kb.loop(tid, kb.idx(rows * bk / vec), threads, [&](Value e) {
+    Value r = kb.div(e, bk / vec), col = kb.mul(kb.rem(e, bk / vec), vec);
+    Value gr = kb.add(r0, r), gk = kb.add(k0, col);
+    // With K a multiple of the vector, a vector is all in or all out.
+    Value inBounds = kb.both(kb.lt(gr, bound), kb.lt(gk, k));
+    if (vec == 1) {
+      Value v = kb.loadOr(inBounds, global, {gr, gk}, zeroOf(b, type.getElementType()));
+      kb.store(toStaged(kb, v, staged), shared, {r, col});
+      return;
+    }
+    auto vectorType = VectorType::get({vec}, type.getElementType());
+    auto ifOp = scf::IfOp::create(b, vectorType, inBounds, true);
+    {
+      OpBuilder::InsertionGuard guard(b);
+      b.setInsertionPointToStart(ifOp.thenBlock());
+      scf::YieldOp::create(b, Value(vector::LoadOp::create(b, vectorType, global,
+                                                           ValueRange{gr, gk}, false,
+                                                           llvm::MaybeAlign(16))));
+      b.setInsertionPointToStart(ifOp.elseBlock());
+      scf::YieldOp::create(b, zeroOf(b, vectorType));
+    }
+    vector::StoreOp::create(b, toStaged(kb, ifOp.getResult(0), staged), shared,
+                            ValueRange{r, col});
+  });
+}
+
 
 } // namespace
 
@@ -189,7 +232,7 @@ Kernel prism::gpu::buildGemmKernel(KernelModule &kernels, Location loc, MemRefTy
   Value n0 = kb.mul(kb.blockId(mlir::gpu::Dimension::x), t.bn);
   Value zero = kb.f32(0);
   Value mBound = kb.idx(m), nBound = kb.idx(n), kBound = kb.idx(k);
-  Value aZero = zeroOf(b, aType.getElementType()), bZero = zeroOf(b, bType.getElementType());
+  Value bZero = zeroOf(b, bType.getElementType());
 
   SmallVector<Value> inits(fragsM * fragsN * 4, zero);
   SmallVector<Value> acc = kb.loop(kb.idx(0), kBound, t.bk, inits,
@@ -197,22 +240,19 @@ Kernel prism::gpu::buildGemmKernel(KernelModule &kernels, Location loc, MemRefTy
     // Stage this K slice of A (rows of the block) and B (its columns, kept
     // [n][k] so that a fragment register's elements are adjacent); outside
     // the matrices, zeros.
-    kb.loop(tid, kb.idx(t.bm * t.bk), threads, [&](Value e) {
-      Value r = kb.div(e, t.bk), col = kb.rem(e, t.bk);
-      Value gm = kb.add(m0, r), gk = kb.add(k0, col);
-      Value v = kb.loadOr(kb.both(kb.lt(gm, mBound), kb.lt(gk, kBound)), a, {gm, gk}, aZero);
-      kb.store(toStaged(kb, v, staged), as, {r, col});
-    });
-    kb.loop(tid, kb.idx(t.bn * t.bk), threads, [&](Value e) {
-      // Consecutive threads read consecutive elements of B's contiguous dim.
-      Value nn = bTransposed ? kb.div(e, t.bk) : kb.rem(e, t.bn);
-      Value kk = bTransposed ? kb.rem(e, t.bk) : kb.div(e, t.bn);
-      Value gn = kb.add(n0, nn), gk = kb.add(k0, kk);
-      Value inBounds = kb.both(kb.lt(gn, nBound), kb.lt(gk, kBound));
-      Value v = bTransposed ? kb.loadOr(inBounds, bMat, {gn, gk}, bZero)
-                            : kb.loadOr(inBounds, bMat, {gk, gn}, bZero);
-      kb.store(toStaged(kb, v, staged), bs, {nn, kk});
-    });
+    stageRows(kb, a, as, t.bm, t.bk, m0, k0, threads, staged);
+    if (bTransposed) {
+      stageRows(kb, bMat, bs, t.bn, t.bk, n0, k0, threads, staged);
+    } else {
+      // B [K, N]: consecutive threads read consecutive elements along N.
+      kb.loop(tid, kb.idx(t.bn * t.bk), threads, [&](Value e) {
+        Value nn = kb.rem(e, t.bn), kk = kb.div(e, t.bn);
+        Value gn = kb.add(n0, nn), gk = kb.add(k0, kk);
+        Value inBounds = kb.both(kb.lt(gn, nBound), kb.lt(gk, kBound));
+        Value v = kb.loadOr(inBounds, bMat, {gk, gn}, bZero);
+        kb.store(toStaged(kb, v, staged), bs, {nn, kk});
+      });
+    }
     kb.barrier();
     SmallVector<Value> next(carried);
     auto resultType = LLVM::LLVMStructType::getLiteral(

@@ -58,12 +58,16 @@ func.func @left(%h: memref<16x64xf16>, %wh: memref<64x16xf16>, %oh: memref<16x16
 
 // The kernels, in the @prism_kernels gpu.module after the functions.
 // CHECK: gpu.module @prism_kernels
-// The GEMM stages A and B through shared memory as bf16 (rows padded by 8)
-// and multiplies with mma.sync m16n8k16, accumulating onto C.
+// The GEMM stages A and B through shared memory as bf16 (rows padded by 8),
+// 16 bytes a thread where K allows (A: 4 f32 to 4 bf16; B: 8 bf16), and
+// multiplies with mma.sync m16n8k16, accumulating onto C.
 // CHECK: gpu.func @[[GEMM]](%{{.*}}: memref<32x64xf32>, %{{.*}}: memref<48x64xbf16>, %{{.*}}: memref<32x48xf32>) workgroup(%[[AS:.*]] : memref<16x40xbf16, #gpu.address_space<workgroup>> {llvm.align = 16 : i64}, %[[BS:.*]] : memref<32x40xbf16, #gpu.address_space<workgroup>> {llvm.align = 16 : i64}) kernel
 // CHECK: scf.for
-// CHECK: memref.store {{.*}}, %[[AS]]
-// CHECK: memref.store {{.*}}, %[[BS]]
+// CHECK: vector.load %{{.*}} {alignment = 16 : i64} : memref<32x64xf32>, vector<4xf32>
+// CHECK: arith.truncf %{{.*}} : vector<4xf32> to vector<4xbf16>
+// CHECK: vector.store %{{.*}}, %[[AS]]
+// CHECK: vector.load %{{.*}} {alignment = 16 : i64} : memref<48x64xbf16>, vector<8xbf16>
+// CHECK: vector.store %{{.*}}, %[[BS]]
 // CHECK: gpu.barrier
 // CHECK: vector.load %[[AS]]
 // CHECK: nvvm.mma.sync {{.*}} {layoutA = #nvvm.mma_layout<row>, layoutB = #nvvm.mma_layout<col>, multiplicandAPtxType = #nvvm.mma_type<bf16>, multiplicandBPtxType = #nvvm.mma_type<bf16>, shape = #nvvm.shape<m = 16, n = 8, k = 16>}
