@@ -23,9 +23,14 @@ struct GpuFuseElementwisePass : prism::impl::GpuFuseElementwiseBase<GpuFuseEleme
   void runOnOperation() override {
     RewritePatternSet patterns(&getContext());
     // Only generic into generic, both elementwise: no reshape propagation,
-    // no contraction turned generic.
+    // no contraction turned generic. A value some other op reads (a norm,
+    // a matmul) is stored anyway: its elementwise readers load it rather
+    // than compute it again (else each residual add recomputed the whole
+    // residual stream before it, embedding gather included).
     linalg::populateElementwiseOpsFusionPatterns(patterns, [](OpOperand *operand) {
-      return elementwise(operand->get().getDefiningOp()) && elementwise(operand->getOwner());
+      Value v = operand->get();
+      return elementwise(v.getDefiningOp()) && elementwise(operand->getOwner()) &&
+             llvm::all_of(v.getUsers(), elementwise);
     });
     if (failed(applyPatternsGreedily(getOperation(), std::move(patterns))))
       signalPassFailure();

@@ -194,7 +194,11 @@ def GpuFuseElementwise : Pass<"gpu-fuse-elementwise", "mlir::func::FuncOp"> {
     that `gpu-matmul-to-kernels` no longer sees): a producer is fused into
     its consumer when both are elementwise `linalg.generic`s (all loops
     parallel). A bias add and a decomposed GELU's eight steps become one
-    op, so one kernel.
+    op, so one kernel. A producer that some other kind of op reads too (a
+    norm, a matmul, the attention) is stored anyway: it is not fused into
+    its elementwise readers, which load it instead of computing it again.
+    (Recomputed, each residual add of a model redid the residual stream
+    before it, embedding gather included.)
   }];
   let dependentDialects = ["::mlir::linalg::LinalgDialect", "::mlir::tensor::TensorDialect"];
 }
