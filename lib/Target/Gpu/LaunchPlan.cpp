@@ -292,11 +292,18 @@ llvm::json::Value viewJson(const PlanView &v) {
 
 } // namespace
 
+namespace {
+/// Each weight starts on a multiple of this in the weights file, so that
+/// a loader may keep the whole file in one allocation: the kernels read
+/// weights in 16-byte vectors.
+constexpr int64_t kWeightAlignment = 64;
+} // namespace
+
 int64_t LaunchPlan::weightBytes() const {
   int64_t total = 0;
   for (const PlanBuffer &b : buffers)
     if (b.kind == PlanBuffer::Kind::Weight && !b.elided)
-      total += b.bytes;
+      total = llvm::alignTo(total, kWeightAlignment) + b.bytes;
   return total;
 }
 
@@ -323,6 +330,7 @@ llvm::json::Value prism::gpu::toJson(const LaunchPlan &plan) {
         o["elided"] = true;
         break;
       }
+      weightsAt = llvm::alignTo(weightsAt, kWeightAlignment);
       o["weights_offset"] = weightsAt;
       weightsAt += b.bytes;
       break;
@@ -376,9 +384,14 @@ llvm::json::Value prism::gpu::toJson(const LaunchPlan &plan) {
 }
 
 void prism::gpu::writeWeights(llvm::raw_ostream &os, const LaunchPlan &plan) {
+  int64_t at = 0;
   for (const PlanBuffer &b : plan.buffers) {
-    if (b.kind == PlanBuffer::Kind::Weight && !b.elided)
-      os.write(b.data.data(), b.data.size());
+    if (b.kind != PlanBuffer::Kind::Weight || b.elided)
+      continue;
+    int64_t start = llvm::alignTo(at, kWeightAlignment);
+    os.write_zeros(start - at);
+    os.write(b.data.data(), b.data.size());
+    at = start + int64_t(b.data.size());
   }
 }
 

@@ -100,6 +100,9 @@ struct GpuMatmulToKernelsPass
 
   void runOnOperation() override {
     ModuleOp module = getOperation();
+    // Kernels and quantized copies belong to one module.
+    built.clear();
+    quantized.clear();
     if (weights != "bf16" && weights != "f32" && weights != "fp8") {
       module.emitError() << "gpu-matmul-to-kernels: weights must be bf16, f32 or fp8, not '"
                          << weights << "'";
@@ -198,8 +201,10 @@ struct GpuMatmulToKernelsPass
   std::pair<Value, Value> quantizeRows(ImplicitLocOpBuilder &builder, KernelModule &kernels,
                                        Value a) {
     // The projections reading one A (q, k and v; gate and up) share its
-    // quantized copy while nothing writes A in between.
-    auto cached = quantized.find(a);
+    // quantized copy while nothing writes A in between. (Not a global's:
+    // another get_global of it could write it unseen.)
+    bool cacheable = !viewedBuffer(a).getDefiningOp<memref::GetGlobalOp>();
+    auto cached = cacheable ? quantized.find(a) : quantized.end();
     if (cached != quantized.end()) {
       auto [q, scale, launch] = cached->second;
       if (launch->getBlock() == builder.getBlock() && !mayWriteBefore(launch, builder, a))
@@ -217,7 +222,8 @@ struct GpuMatmulToKernelsPass
     if (fresh)
       it->second = buildQuantizeRowsKernel(kernels, a.getLoc(), aType, qType, scaleType);
     it->second.launch(builder, {a, q, scale});
-    quantized[a] = {q, scale, builder.getInsertionPoint()->getPrevNode()};
+    if (cacheable)
+      quantized[a] = {q, scale, builder.getInsertionPoint()->getPrevNode()};
     return {q, scale};
   }
 

@@ -51,6 +51,24 @@ func.func @shared(%x: memref<32x4xf32>, %y: memref<32x2xf32>, %z: memref<32x2xf3
   return
 }
 
+// A read from a mutable global is quantized for each matmul: another
+// get_global of it may write it unseen (here a fill between).
+memref.global "private" @state : memref<32x4xf32> = dense<0.0>
+// CHECK-LABEL: func.func @global_a
+// CHECK: quantize_rows
+// CHECK: linalg.fill
+// CHECK: quantize_rows
+func.func @global_a(%y: memref<32x2xf32>) {
+  %one = arith.constant 1.0 : f32
+  %w = memref.get_global @w : memref<4x2xf32>
+  %a = memref.get_global @state : memref<32x4xf32>
+  linalg.matmul ins(%a, %w : memref<32x4xf32>, memref<4x2xf32>) outs(%y : memref<32x2xf32>)
+  %again = memref.get_global @state : memref<32x4xf32>
+  linalg.fill ins(%one : f32) outs(%again : memref<32x4xf32>)
+  linalg.matmul ins(%a, %w : memref<32x4xf32>, memref<4x2xf32>) outs(%y : memref<32x2xf32>)
+  return
+}
+
 // One row: the GEMV streams the e4m3 weights, activations stay f32.
 // CHECK-LABEL: func.func @decode
 // CHECK: gpu.launch_func @prism_kernels::@[[GEMV:gemv_[0-9]+]] {{.*}} args(%arg0 : memref<1x4xf32>, %{{.*}} : memref<2x4xf8E4M3FN>, %{{.*}} : memref<2xf32>, %arg1 : memref<1x2xf32>)

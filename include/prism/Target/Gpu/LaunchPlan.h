@@ -99,8 +99,9 @@ struct LaunchPlan {
 mlir::FailureOr<LaunchPlan> buildLaunchPlan(mlir::ModuleOp module, mlir::func::FuncOp phase);
 
 /// The plan as JSON. Weights are named with their byte range in the
-/// weights file `writeWeights` writes (in buffer order); weights left out
-/// of the IR are marked `elided` and take no bytes there.
+/// weights file `writeWeights` writes (in buffer order, each starting on a
+/// multiple of 64 bytes, zeros between); weights left out of the IR are
+/// marked `elided` and take no bytes there.
 llvm::json::Value toJson(const LaunchPlan &plan);
 void writeWeights(llvm::raw_ostream &os, const LaunchPlan &plan);
 

@@ -35,5 +35,8 @@ weights = [b for b in plan["buffers"] if b["kind"] == "weight" and not b.get("el
 print("elided", sum(1 for b in plan["buffers"] if b.get("elided")))
 end = max((b["weights_offset"] + b["bytes"] for b in weights), default=0)
 size = os.path.getsize(plan_path + ".weights")
-print("weights", "consistent" if end == size == plan["weight_bytes"] else
-      f"INCONSISTENT end={end} file={size} plan={plan['weight_bytes']}")
+# Each weight starts 64-byte aligned in the file (the kernels read 16-byte
+# vectors, and a loader may keep the file in one allocation).
+aligned = all(b["weights_offset"] % 64 == 0 for b in weights)
+print("weights", "consistent" if end == size == plan["weight_bytes"] and aligned else
+      f"INCONSISTENT end={end} file={size} plan={plan['weight_bytes']} aligned={aligned}")
