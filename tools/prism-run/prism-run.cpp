@@ -168,12 +168,10 @@ int runOnGpu(ModuleOp module, func::FuncOp phase) {
   auto options = prism::gpuPipelineOptionsFor(gpuKind, "");
   if (!options)
     return fail("--gpu: " + llvm::toString(options.takeError()));
-  if (gpuWeights != "bf16" && gpuWeights != "f32" && gpuWeights != "fp8")
-    return fail("--gpu-weights: bf16, f32 or fp8, not '" + gpuWeights + "'");
   options->weights = gpuWeights;
-  if (gpuFormat != "isa" && gpuFormat != "bin")
-    return fail("--gpu-format: isa or bin, not '" + gpuFormat + "'");
   options->format = gpuFormat;
+  if (auto err = prism::checkGpuPipelineOptions(*options))
+    return fail(llvm::toString(std::move(err)));
   PassManager pm(module.getContext());
   prism::buildLowerToGpuPipeline(pm, *options);
   if (failed(pm.run(module)))

@@ -253,21 +253,13 @@ int emitGpuPhase(ModuleOp module, const prism::cost::DeviceKind &gpu) {
     return 1;
   }
   prism::GpuPipelineOptions options = *gpuOptions;
-  if (weightDtype == "fp32" || weightDtype == "f32")
-    options.weights = "f32";
-  else if (weightDtype == "fp8")
-    options.weights = "fp8";
-  else if (weightDtype != "bf16") {
-    llvm::errs() << "prismc: the GPU target stores weights as bf16 (the default), fp32 "
-                    "or fp8, not '" << weightDtype << "'\n";
-    return 1;
-  }
-  if (gpuFormat != "isa" && gpuFormat != "bin") {
-    llvm::errs() << "prismc: --gpu-format is isa (PTX) or bin (cubin), not '" << gpuFormat
-                 << "'\n";
-    return 1;
-  }
+  // --weight-dtype says fp32 where the pipeline says f32.
+  options.weights = weightDtype == "fp32" ? std::string("f32") : weightDtype;
   options.format = gpuFormat;
+  if (auto err = prism::checkGpuPipelineOptions(options)) {
+    llvm::errs() << "prismc: " << llvm::toString(std::move(err)) << "\n";
+    return 1;
+  }
   // The other phase is not emitted.
   for (auto other : llvm::make_early_inc_range(module.getOps<func::FuncOp>()))
     if (other != fn)

@@ -137,8 +137,10 @@ std::optional<Epilogue> prism::gpu::matchEpilogue(linalg::MatmulOp mm) {
   SetVector<Value> above;
   getUsedValuesDefinedAbove(generic.getRegion(), above);
   for (Value v : above) {
-    if (matchPattern(v, m_Constant()))
+    if (matchPattern(v, m_Constant())) {
+      epilogue.constants.push_back(v);
       continue;
+    }
     if (!isa<MemRefType>(v.getType()) || viewedBuffer(v) == outRoot)
       return std::nullopt;
     epilogue.captured.push_back(v);
@@ -181,11 +183,8 @@ void prism::gpu::storeProduct(KernelBuilder &kb, const Epilogue *epilogue, Value
   }
   for (Value captured : epilogue->captured)
     mapping.map(captured, args[next++]);
-  SetVector<Value> above;
-  getUsedValuesDefinedAbove(generic.getRegion(), above);
-  for (Value v : above)
-    if (!mapping.contains(v))
-      mapping.map(v, b.clone(*v.getDefiningOp())->getResult(0));
+  for (Value constant : epilogue->constants)
+    mapping.map(constant, b.clone(*constant.getDefiningOp())->getResult(0));
   for (Operation &op : body.without_terminator()) {
     if (auto index = dyn_cast<linalg::IndexOp>(op)) {
       mapping.map(index.getResult(), indices[index.getDim()]);

@@ -22,6 +22,11 @@ using namespace prism::gpu;
 
 namespace {
 
+/// Each weight starts on a multiple of this in the weights file, so that
+/// a loader may keep the whole file in one allocation: the kernels read
+/// weights in 16-byte vectors.
+constexpr int64_t kWeightAlignment = 64;
+
 std::string dtypeName(Type t) {
   if (t.isF32())
     return "f32";
@@ -108,6 +113,10 @@ private:
   }
 
   int64_t addBuffer(PlanBuffer buffer) {
+    if (buffer.kind == PlanBuffer::Kind::Weight && !buffer.elided) {
+      buffer.weightsOffset = llvm::alignTo(weightsEnd, kWeightAlignment);
+      weightsEnd = buffer.weightsOffset + buffer.bytes;
+    }
     plan.buffers.push_back(std::move(buffer));
     return plan.buffers.size() - 1;
   }
@@ -280,6 +289,7 @@ private:
   llvm::DenseMap<Value, PlanView> views;
   llvm::StringMap<int64_t> globals;
   llvm::StringMap<bool> planned;
+  int64_t weightsEnd = 0;
 };
 
 llvm::json::Value viewJson(const PlanView &v) {
@@ -292,19 +302,12 @@ llvm::json::Value viewJson(const PlanView &v) {
 
 } // namespace
 
-namespace {
-/// Each weight starts on a multiple of this in the weights file, so that
-/// a loader may keep the whole file in one allocation: the kernels read
-/// weights in 16-byte vectors.
-constexpr int64_t kWeightAlignment = 64;
-} // namespace
-
 int64_t LaunchPlan::weightBytes() const {
-  int64_t total = 0;
+  int64_t end = 0;
   for (const PlanBuffer &b : buffers)
     if (b.kind == PlanBuffer::Kind::Weight && !b.elided)
-      total = llvm::alignTo(total, kWeightAlignment) + b.bytes;
-  return total;
+      end = b.weightsOffset + b.bytes;
+  return end;
 }
 
 FailureOr<LaunchPlan> prism::gpu::buildLaunchPlan(ModuleOp module, func::FuncOp phase) {
@@ -313,7 +316,6 @@ FailureOr<LaunchPlan> prism::gpu::buildLaunchPlan(ModuleOp module, func::FuncOp 
 
 llvm::json::Value prism::gpu::toJson(const LaunchPlan &plan) {
   llvm::json::Array buffers;
-  int64_t weightsAt = 0;
   for (const PlanBuffer &b : plan.buffers) {
     llvm::json::Object o{{"bytes", b.bytes}};
     switch (b.kind) {
@@ -330,9 +332,7 @@ llvm::json::Value prism::gpu::toJson(const LaunchPlan &plan) {
         o["elided"] = true;
         break;
       }
-      weightsAt = llvm::alignTo(weightsAt, kWeightAlignment);
-      o["weights_offset"] = weightsAt;
-      weightsAt += b.bytes;
+      o["weights_offset"] = b.weightsOffset;
       break;
     case PlanBuffer::Kind::Scratch:
       o["kind"] = "scratch";
@@ -388,10 +388,9 @@ void prism::gpu::writeWeights(llvm::raw_ostream &os, const LaunchPlan &plan) {
   for (const PlanBuffer &b : plan.buffers) {
     if (b.kind != PlanBuffer::Kind::Weight || b.elided)
       continue;
-    int64_t start = llvm::alignTo(at, kWeightAlignment);
-    os.write_zeros(start - at);
+    os.write_zeros(b.weightsOffset - at);
     os.write(b.data.data(), b.data.size());
-    at = start + int64_t(b.data.size());
+    at = b.weightsOffset + int64_t(b.data.size());
   }
 }
 

@@ -156,8 +156,8 @@ struct GpuMatmulToKernelsPass
     bool bTransposed = weight || givenTransposed;
     int64_t weightBytes = cast<MemRefType>(bArg.getType()).getElementTypeBitWidth() / 8;
     GemmTile tile = chooseGemmTile(m, n, k, weightBytes, gpu);
-    bool gemv = weight && unitLastStride(a) &&
-                gemvSeconds(m, n, k, weightBytes, gpu) < tile.seconds;
+    double gemvTime = gemvSeconds(m, n, k, weightBytes, gpu);
+    bool gemv = weight && unitLastStride(a) && gemvTime < tile.seconds;
     // The kernel's operands before C: A (the GEMM quantizes it to fp8 rows
     // first when the weight is fp8), the weight, the fp8 scales.
     SmallVector<Value> operands = {a, bArg};
@@ -175,7 +175,7 @@ struct GpuMatmulToKernelsPass
                   : buildGemmKernel(kernels, mm.getLoc(), kernelA, bType, bTransposed, cType,
                                     tile, e);
     };
-    double seconds = gemv ? gemvSeconds(m, n, k, weightBytes, gpu) : tile.seconds;
+    double seconds = gemv ? gemvTime : tile.seconds;
     if (epilogue) {
       // Each epilogue is its own kernel: its body is part of it.
       llvm::append_range(operands, epilogue->operands());

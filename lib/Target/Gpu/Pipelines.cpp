@@ -58,6 +58,16 @@ prism::gpuPipelineOptionsFor(llvm::StringRef device, llvm::StringRef hardwareDir
   return options;
 }
 
+llvm::Error prism::checkGpuPipelineOptions(const GpuPipelineOptions &options) {
+  if (options.weights != "bf16" && options.weights != "f32" && options.weights != "fp8")
+    return llvm::createStringError("the GPU target stores weights as bf16 (the default), "
+                                   "f32 or fp8, not '" + options.weights + "'");
+  if (options.format != "isa" && options.format != "bin")
+    return llvm::createStringError("the GPU target's kernels are isa (PTX, the default) or "
+                                   "bin (cubin), not '" + options.format + "'");
+  return llvm::Error::success();
+}
+
 void prism::buildLowerToGpuPipeline(OpPassManager &pm, const GpuPipelineOptions &options) {
   // Weights in external data are not loaded yet: left out, and said so.
   pm.addPass(createGpuLeaveOutExternalWeights());

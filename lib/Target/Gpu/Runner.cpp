@@ -224,10 +224,9 @@ private:
       int keys[] = {5 /*CU_JIT_ERROR_LOG_BUFFER*/, 6 /*CU_JIT_ERROR_LOG_BUFFER_SIZE_BYTES*/};
       void *values[] = {log.data(), reinterpret_cast<void *>(uintptr_t(log.size()))};
       Handle module;
-      // The driver JIT-compiles PTX (NUL-terminated) and loads a cubin as
-      // it is.
-      std::string image = m.data;
-      if (auto err = cu.check(cu.cuModuleLoadDataEx(&module, image.c_str(), 2, keys, values),
+      // The driver JIT-compiles PTX (NUL-terminated: c_str) and loads a
+      // cubin as it is (its size is in its ELF header).
+      if (auto err = cu.check(cu.cuModuleLoadDataEx(&module, m.data.c_str(), 2, keys, values),
                               "loading the " + std::string(m.cubin ? "cubin" : "PTX") +
                                   " of " + m.name))
         return llvm::createStringError(llvm::toString(std::move(err)) + ": " +

@@ -73,6 +73,8 @@ struct Epilogue {
   unsigned accInput = 0;
   /// Host memrefs the generic's body reads (captured, not operands).
   llvm::SmallVector<mlir::Value> captured;
+  /// Constants it reads from above (cloned into the kernel).
+  llvm::SmallVector<mlir::Value> constants;
 
   /// What the kernel takes after A and B: the generic's output, its other
   /// inputs, then the captured memrefs.

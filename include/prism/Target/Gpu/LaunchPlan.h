@@ -36,6 +36,10 @@ struct PlanBuffer {
   /// A weight's contents (empty when left out of the IR).
   std::vector<char> data;
   bool elided = false;
+  /// Where a weight's bytes start in the weights file (a multiple of 64,
+  /// so that a loader may keep the file in one allocation while the
+  /// kernels read 16-byte vectors).
+  int64_t weightsOffset = 0;
 };
 
 /// A strided view of a buffer, in elements: a memref descriptor.
@@ -90,7 +94,8 @@ struct LaunchPlan {
   /// The gpu.binary ops the launches use.
   std::vector<PlanModule> modules;
 
-  /// The bytes of the weights the plan holds (not those left out).
+  /// The size of the weights file: the weights the plan holds (not those
+  /// left out), each at its offset.
   int64_t weightBytes() const;
 };
 

@@ -44,6 +44,11 @@ struct GpuPipelineOptions {
 llvm::Expected<GpuPipelineOptions> gpuPipelineOptionsFor(llvm::StringRef device,
                                                         llvm::StringRef hardwareDir);
 
+/// An error naming the first option the pipeline cannot take (weights
+/// other than bf16, f32 and fp8; a format other than isa and bin), for the
+/// tools to say before they compile.
+llvm::Error checkGpuPipelineOptions(const GpuPipelineOptions &options);
+
 /// xfmr/onnx phases to gpu.binary ops holding PTX (the `prism-lower-gpu`
 /// pipeline).
 void buildLowerToGpuPipeline(mlir::OpPassManager &pm, const GpuPipelineOptions &options);
