@@ -190,7 +190,7 @@ def main():
                 "--lpu-function", phase, "--weight-dtype", a.weights, "-o", plan_path])
             shapes = launch_shapes(json.load(open(plan_path)))
             out = sh([bin_dir / "prism-run", phases, "--function", phase, "--device=cuda",
-                      "--gpu", a.gpu, "--gpu-weights", a.weights, "--random-inputs=1",
+                      "--gpu", a.gpu, "--weight-dtype", a.weights, "--random-inputs=1",
                       "--elided-weights-as-zeros",
                       "--time", a.runs, "--output-dir", work / ("out-" + phase)])
             total = float(re.search(r"mean_ms=([0-9.]+)", out).group(1))

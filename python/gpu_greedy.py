@@ -3,7 +3,7 @@
 
     /usr/bin/python3 python/gpu_greedy.py --bin-dir BIN --model M.onnx
         --work DIR [--gpu h100-sxm] [--prompt 8] [--context 32] [--steps 16]
-        [--weights bf16|f32|fp8] [--follow-host]
+        [--weights bf16|fp32|fp8] [--follow-host]
 
 Compiles MODEL to @prefill and @decode (prismc --compile-to=phases) and runs
 greedy generation with both on the host (prism-run) and on the GPU
@@ -92,8 +92,8 @@ def main():
     ap.add_argument("--context", type=int, default=32)
     ap.add_argument("--steps", type=int, default=16)
     ap.add_argument("--seed", type=int, default=1)
-    ap.add_argument("--weights", default="bf16", choices=["bf16", "f32", "fp8"],
-                    help="the dtype the GPU stores weights in (prism-run --gpu-weights)")
+    ap.add_argument("--weights", default="bf16", choices=["bf16", "fp32", "fp8"],
+                    help="the dtype the GPU stores weights in (prism-run --weight-dtype)")
     ap.add_argument("--follow-host", action="store_true",
                     help="the GPU decodes the host's tokens; compare logits only")
     ap.add_argument("--tolerance", type=float,
@@ -114,7 +114,7 @@ def main():
         sys.exit("gpu_greedy: prismc failed\n" + r.stdout)
     vocab = None
     rng = np.random.default_rng(a.seed)
-    gpu_flags = ["--device=cuda", "--gpu", a.gpu, "--gpu-weights", a.weights]
+    gpu_flags = ["--device=cuda", "--gpu", a.gpu, "--weight-dtype", a.weights]
     # The GPU first: without one there is nothing to compare.
     probe = prism_run(a.bin_dir, phases, "prefill",
                       {"input_ids": np.zeros((1, a.prompt), np.int64),

@@ -4,6 +4,7 @@
 
 #include "prism/Dialect/Plan/PlanDialect.h"
 #include "prism/Dialect/Xfmr/XfmrOps.h"
+#include "prism/Target/TargetBackend.h"
 
 #include "mlir/IR/Builders.h"
 #include "llvm/Support/FormatVariadic.h"
@@ -64,6 +65,40 @@ std::vector<int64_t> chipCounts(const cost::DeviceGroup &group, double bytes,
   return {counts.begin(), counts.end()};
 }
 
+/// The dtype a group stores the weights in: the user's, else its target's.
+plan::WeightDtype weightDtypeFor(const cost::DeviceGroup &group,
+                                 const PartitionOptions &options) {
+  if (options.weightDtype)
+    return *options.weightDtype;
+  if (const target::TargetBackend *backend = target::lookupTarget(group.kind->deviceClass))
+    return backend->defaultWeightDtype();
+  return plan::WeightDtype::bf16;
+}
+
+/// Whether the target of `group` compiles `phase` on `c.chips` chips.
+llvm::Error checkTarget(func::FuncOp phase, const Candidate &c, const cost::DeviceGroup &group) {
+  const target::TargetBackend *backend = target::lookupTarget(group.kind->deviceClass);
+  if (!backend)
+    return llvm::createStringError("no target compiles for " + group.kind->kind + " (class '" +
+                                   group.kind->deviceClass + "')");
+  if (backend->maxChips() && c.chips > backend->maxChips())
+    return llvm::createStringError(llvm::formatv("the {0} target compiles a phase for at most "
+                                                 "{1} chip(s)",
+                                                 backend->name(), backend->maxChips())
+                                       .str());
+  if (auto err = backend->checkWeightDtype(c.weightDtype))
+    return err;
+  target::PlacedPhase placed;
+  placed.function = phase.getSymName().str();
+  placed.group = group.name;
+  placed.device = group.kind;
+  placed.chips = c.chips;
+  placed.tensorParallel = c.cost.parallelism.tp;
+  placed.pipelineParallel = c.cost.parallelism.pp;
+  placed.weightDtype = c.weightDtype;
+  return backend->checkPlacement(phase, placed);
+}
+
 /// Lower is better, for the objective.
 double score(const Candidate &c, Objective objective) {
   double tokens = (double)c.cost.tokens;
@@ -92,13 +127,22 @@ llvm::Expected<Plan> prism::partition::partition(ModuleOp module,
     bool decode = f.getSymName() == "decode";
     double slo = decode ? options.tpotSloS : options.ttftSloS;
     std::vector<Candidate> candidates;
-    double bytes = cost::footprintOf(f, options.cost).total();
+    bool named = options.phasesOnNamedGroups &&
+                 llvm::any_of(system.groups, [&](const cost::DeviceGroup &g) {
+                   return g.name == f.getSymName();
+                 });
     for (const cost::DeviceGroup &group : system.groups) {
+      if (named && group.name != f.getSymName())
+        continue;
+      cost::CostOptions costOptions = options.cost;
+      plan::WeightDtype dtype = weightDtypeFor(group, options);
+      costOptions.weightDtype = plan::stringifyWeightDtype(dtype).str();
+      double bytes = cost::footprintOf(f, costOptions).total();
       for (int64_t chips : chipCounts(group, bytes, f)) {
         cost::CostModel model(*group.kind,
                               cost::defaultParallelism(*group.kind, chips, f),
-                              options.cost);
-        Candidate c{f.getSymName().str(), group.name, chips, {}, 0, ""};
+                              costOptions);
+        Candidate c{f.getSymName().str(), group.name, chips, {}, dtype, 0, ""};
         auto priced = model.costOf(f);
         if (!priced) {
           c.verdict = llvm::toString(priced.takeError());
@@ -118,10 +162,38 @@ llvm::Expected<Plan> prism::partition::partition(ModuleOp module,
         candidates.push_back(c);
       }
     }
+    auto groupNamed = [&](llvm::StringRef name) -> const cost::DeviceGroup * {
+      for (const cost::DeviceGroup &g : system.groups)
+        if (g.name == name)
+          return &g;
+      return nullptr;
+    };
+    std::string refused; // the first reason a target gave
+    if (options.checkTargets) {
+      // Best first: the first candidate its target compiles wins; those
+      // before it lose with the target's reason.
+      std::stable_sort(candidates.begin(), candidates.end(),
+                       [&](const Candidate &a, const Candidate &b) {
+                         return score(a, options.objective) < score(b, options.objective);
+                       });
+      while (!candidates.empty()) {
+        llvm::Error err = checkTarget(f, candidates.front(), *groupNamed(candidates.front().group));
+        if (!err)
+          break;
+        candidates.front().verdict = "the target cannot compile it: " + llvm::toString(std::move(err));
+        if (refused.empty())
+          refused = llvm::formatv("; {0} x {1}: {2}", candidates.front().chips,
+                                  groupNamed(candidates.front().group)->kind->kind,
+                                  candidates.front().verdict)
+                        .str();
+        plan.trace.push_back(candidates.front());
+        candidates.erase(candidates.begin());
+      }
+    }
     if (candidates.empty())
       return llvm::createStringError(
           "no placement of @" + f.getSymName().str() +
-          " fits the system and meets its SLO (see the decision trace)");
+          " fits the system and meets its SLO (see the decision trace)" + refused);
     auto best = std::min_element(candidates.begin(), candidates.end(),
                                  [&](const Candidate &a, const Candidate &b) {
                                    return score(a, options.objective) <
@@ -134,16 +206,15 @@ llvm::Expected<Plan> prism::partition::partition(ModuleOp module,
                                      .str();
       plan.trace.push_back(c);
     }
-    const cost::DeviceGroup *group = nullptr;
-    for (const cost::DeviceGroup &g : system.groups)
-      if (g.name == best->group)
-        group = &g;
-    plan.phases.push_back({best->phase, group, best->chips, best->cost});
+    const cost::DeviceGroup *group = groupNamed(best->group);
+    plan.phases.push_back({best->phase, group, best->chips, best->cost, best->weightDtype});
     plan.batch = batchOf(f);
     // The chosen placement's ops, one entry per repeated signature.
+    cost::CostOptions costOptions = options.cost;
+    costOptions.weightDtype = plan::stringifyWeightDtype(best->weightDtype).str();
     cost::CostModel model(*group->kind,
                           cost::defaultParallelism(*group->kind, best->chips, f),
-                          options.cost);
+                          costOptions);
     if (auto placed = model.costOf(f); !placed)
       return placed.takeError();
     llvm::StringMap<size_t> index;
@@ -204,6 +275,7 @@ llvm::json::Value prism::partition::planToJson(const Plan &plan,
         {"time_s", p.cost.timeS},
         {"energy_j", p.cost.energyJ},
         {"memory_level", p.cost.memoryLevel},
+        {"weight_dtype", plan::stringifyWeightDtype(p.weightDtype)},
         {"memory_per_device_bytes", p.cost.bytesPerChip},
         {"memory_capacity_per_device_bytes", p.cost.capacityPerChip},
         {"weight_bytes", p.cost.weightBytes},
@@ -221,7 +293,8 @@ llvm::json::Value prism::partition::planToJson(const Plan &plan,
         {"name", g.name}, {"device", g.kind->kind}, {"count", g.count}});
   return llvm::json::Object{
       {"objective", objectiveName(options.objective)},
-      {"weight_dtype", options.cost.weightDtype},
+      {"weight_dtype", options.weightDtype ? plan::stringifyWeightDtype(*options.weightDtype).str()
+                                           : std::string("each target's own")},
       {"batch", plan.batch},
       {"ttft_s", plan.ttftS},
       {"tpot_s", plan.tpotS},
@@ -265,7 +338,7 @@ void prism::partition::annotate(ModuleOp module, const Plan &plan,
                    p.cost.parallelism.tp, p.cost.parallelism.pp,
                    b.getF64FloatAttr(p.cost.timeS),
                    b.getF64FloatAttr(p.cost.energyJ),
-                   b.getF64FloatAttr(p.cost.bytesPerChip)));
+                   b.getF64FloatAttr(p.cost.bytesPerChip), p.weightDtype));
   }
   if (prefill && decode && prefill->group != decode->group)
     plan::KvTransferOp::create(b, loc, b.getStringAttr(prefill->group->name),

@@ -6,7 +6,7 @@
 //
 //===----------------------------------------------------------------------===//
 
-#include "prism/Sim/Lpu/Program.h"
+#include "prism/Sim/Lpu/Simulator.h"
 
 #include "llvm/ADT/StringExtras.h"
 #include "llvm/Support/CommandLine.h"

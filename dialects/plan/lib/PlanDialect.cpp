@@ -10,6 +10,7 @@ using namespace mlir;
 using namespace prism::plan;
 
 #include "prism/Dialect/Plan/PlanDialect.cpp.inc"
+#include "prism/Dialect/Plan/PlanEnums.cpp.inc"
 
 #define GET_ATTRDEF_CLASSES
 #include "prism/Dialect/Plan/PlanAttrs.cpp.inc"
@@ -32,7 +33,7 @@ LogicalResult
 PlacementAttr::verify(function_ref<InFlightDiagnostic()> emitError,
                       StringRef group, StringRef device, int64_t chips,
                       int64_t tp, int64_t pp, FloatAttr timeS, FloatAttr energyJ,
-                      FloatAttr bytesPerDevice) {
+                      FloatAttr bytesPerDevice, WeightDtype) {
   if (chips <= 0 || tp <= 0 || pp <= 0)
     return emitError() << "chips and parallel degrees must be positive";
   if (tp * pp < chips)

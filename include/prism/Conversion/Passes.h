@@ -12,7 +12,6 @@
 #include "mlir/Dialect/SCF/IR/SCF.h"
 #include "mlir/Dialect/Tensor/IR/Tensor.h"
 #include "mlir/Pass/Pass.h"
-#include "prism/Dialect/Lpu/LpuDialect.h"
 #include "prism/Dialect/Onnx/OnnxDialect.h"
 
 namespace prism {

@@ -12,6 +12,7 @@
 #define PRISM_PARTITION_PARTITIONER_H
 
 #include "prism/Cost/CostModel.h"
+#include "prism/Dialect/Plan/PlanDialect.h"
 
 #include "mlir/IR/BuiltinOps.h"
 #include "llvm/Support/JSON.h"
@@ -25,6 +26,16 @@ struct PartitionOptions {
   /// Limits on time to first token and time per output token; 0: none.
   double ttftSloS = 0, tpotSloS = 0;
   cost::CostOptions cost;
+  /// The weight dtype the user chose; none: each target's own (bf16 on a
+  /// device no target compiles for). Each candidate is priced at its dtype.
+  std::optional<plan::WeightDtype> weightDtype;
+  /// Ask the target of each candidate, best first, whether it compiles the
+  /// phase as placed (prism/Target/TargetBackend.h); a candidate it rejects
+  /// loses with its reason. `--compile-to=bundle` always checks.
+  bool checkTargets = false;
+  /// A phase with a group named after it (prefill=..., decode=...) runs
+  /// there; false: any phase may run on any group (names are labels).
+  bool phasesOnNamedGroups = true;
 };
 
 /// One priced way to run a phase.
@@ -32,6 +43,7 @@ struct Candidate {
   std::string phase, group;
   int64_t chips = 0;
   cost::PhaseCost cost;
+  plan::WeightDtype weightDtype = plan::WeightDtype::bf16;
   double dollarsPerToken = 0;
   std::string verdict; // "chosen", or why not
 };
@@ -42,6 +54,7 @@ struct PhasePlacement {
   const cost::DeviceGroup *group = nullptr;
   int64_t chips = 0;
   cost::PhaseCost cost;
+  plan::WeightDtype weightDtype = plan::WeightDtype::bf16;
 };
 
 /// The ops of a chosen placement with one signature (they repeat per

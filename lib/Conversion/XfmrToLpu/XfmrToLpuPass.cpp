@@ -17,6 +17,10 @@ namespace {
 struct ConvertXfmrToLpuPass
     : prism::impl::ConvertXfmrToLpuBase<ConvertXfmrToLpuPass> {
   using Base::Base;
+  ConvertXfmrToLpuPass(llvm::StringRef fn, const prism::lpu::LpuOptions &options)
+      : preset(options) {
+    function = fn.str();
+  }
 
   void runOnOperation() override {
     ModuleOp module = getOperation();
@@ -24,6 +28,11 @@ struct ConvertXfmrToLpuPass
     if (!fn) {
       module.emitError() << "convert-xfmr-to-lpu: no function @" << function;
       return signalPassFailure();
+    }
+    if (preset) {
+      if (failed(prism::lpu::convertPhaseToLpu(fn, *preset)))
+        signalPassFailure();
+      return;
     }
     auto kind = prism::cost::loadDeviceKind(device, hardwareDir);
     if (!kind) {
@@ -41,6 +50,14 @@ struct ConvertXfmrToLpuPass
     if (failed(prism::lpu::convertPhaseToLpu(fn, options)))
       signalPassFailure();
   }
+
+  /// Set by the C++ constructor: the options as given, no device file read.
+  std::optional<prism::lpu::LpuOptions> preset;
 };
 
 } // namespace
+
+std::unique_ptr<Pass> prism::createConvertXfmrToLpu(llvm::StringRef function,
+                                                    const lpu::LpuOptions &options) {
+  return std::make_unique<ConvertXfmrToLpuPass>(function, options);
+}

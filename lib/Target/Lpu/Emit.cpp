@@ -11,6 +11,8 @@
 #include "prism/Target/Lpu/Passes.h"
 
 #include "mlir/IR/BuiltinOps.h"
+#include "mlir/Support/FileUtilities.h"
+#include "llvm/Support/ToolOutputFile.h"
 #include "mlir/Tools/mlir-translate/Translation.h"
 #include "llvm/ADT/TypeSwitch.h"
 
@@ -241,4 +243,18 @@ void prism::lpu::registerLpuTranslations(
   static TranslateFromMLIRRegistration binary(
       "lpu-to-binary", "A scheduled lpu.program as the LPU program's binary form",
       translate(true), dialects);
+}
+
+llvm::Error prism::lpu::writeProgramFile(const sim::lpu::Program &program, llvm::StringRef path,
+                                         bool binary) {
+  std::string error;
+  auto output = openOutputFile(path, &error);
+  if (!output)
+    return llvm::createStringError(error);
+  if (binary)
+    sim::lpu::writeBinary(program, output->os());
+  else
+    sim::lpu::printProgram(program, output->os());
+  output->keep();
+  return llvm::Error::success();
 }

@@ -15,9 +15,10 @@
 
 #include "prism/Cost/HardwareDescription.h"
 #include "prism/Dialect/Lpu/LpuDialect.h"
-#include "prism/Sim/Lpu/Program.h"
+#include "prism/Target/Lpu/Format/Program.h"
 
 #include "mlir/Dialect/Func/IR/FuncOps.h"
+#include "mlir/Pass/Pass.h"
 
 namespace prism::lpu {
 
@@ -49,5 +50,13 @@ mlir::FailureOr<ProgramOp> convertPhaseToLpu(mlir::func::FuncOp func,
                                              const LpuOptions &options);
 
 } // namespace prism::lpu
+
+namespace prism {
+/// convert-xfmr-to-lpu with the machine and the layout given as options
+/// (the LPU target builds them from the placement and the device
+/// description object) instead of a device named by its file.
+std::unique_ptr<mlir::Pass> createConvertXfmrToLpu(llvm::StringRef function,
+                                                   const lpu::LpuOptions &options);
+} // namespace prism
 
 #endif // PRISM_CONVERSION_XFMRTOLPU_XFMRTOLPU_H

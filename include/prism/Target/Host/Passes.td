@@ -56,4 +56,16 @@ def HostTileAndVectorize : Pass<"host-tile-and-vectorize", "mlir::func::FuncOp">
   ];
 }
 
+def HostExposeEntry : Pass<"host-expose-entry", "mlir::ModuleOp"> {
+  let summary = "Give each phase a C entry point and drop its ONNX attributes";
+  let description = [{
+    Marks every defined function `llvm.emit_c_interface`, so that its
+    lowering has the `_mlir_ciface_<name>` entry taking memref descriptors
+    by pointer (the one `prism-run` calls, JIT-compiled or loaded from an
+    object file), and removes the argument and result attributes (ONNX names
+    and dim names) that the LLVM lowering has no use for. The names stay in
+    the bundle's manifest.
+  }];
+}
+
 #endif // PRISM_TARGET_HOST_PASSES

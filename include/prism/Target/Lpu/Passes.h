@@ -4,7 +4,7 @@
 #define PRISM_TARGET_LPU_PASSES_H
 
 #include "prism/Dialect/Lpu/LpuDialect.h"
-#include "prism/Sim/Lpu/Program.h"
+#include "prism/Target/Lpu/Format/Program.h"
 
 #include "mlir/Pass/Pass.h"
 
@@ -26,6 +26,10 @@ sim::lpu::Machine machineOf(ProgramOp program);
 /// without a cycle (the program was not scheduled) is an error at it;
 /// `verify` also checks every rule of the machine (checkProgram).
 mlir::FailureOr<sim::lpu::Program> emitProgram(ProgramOp program, bool verify = false);
+
+/// Writes `program` to `path` ("-": stdout), in the binary form or the text.
+llvm::Error writeProgramFile(const sim::lpu::Program &program, llvm::StringRef path,
+                             bool binary);
 
 /// `prism-translate --lpu-to-program` (the text form) and
 /// `--lpu-to-binary`: the module's one scheduled lpu.program. `dialects`

@@ -16,7 +16,7 @@
 #ifndef PRISM_TARGET_LPU_SCHEDULER_H
 #define PRISM_TARGET_LPU_SCHEDULER_H
 
-#include "prism/Sim/Lpu/Program.h"
+#include "prism/Target/Lpu/Format/Program.h"
 
 #include "llvm/ADT/ArrayRef.h"
 #include "llvm/ADT/SmallVector.h"

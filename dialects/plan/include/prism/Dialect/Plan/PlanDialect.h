@@ -10,6 +10,7 @@
 #include "mlir/IR/OpImplementation.h"
 
 #include "prism/Dialect/Plan/PlanDialect.h.inc"
+#include "prism/Dialect/Plan/PlanEnums.h.inc"
 
 #define GET_ATTRDEF_CLASSES
 #include "prism/Dialect/Plan/PlanAttrs.h.inc"

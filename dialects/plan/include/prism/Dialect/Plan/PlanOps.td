@@ -12,6 +12,7 @@
 include "mlir/IR/OpBase.td"
 include "mlir/IR/AttrTypeBase.td"
 include "mlir/IR/BuiltinAttributeInterfaces.td"
+include "mlir/IR/EnumAttr.td"
 
 def Plan_Dialect : Dialect {
   let name = "plan";
@@ -30,14 +31,30 @@ def Plan_Dialect : Dialect {
 class Plan_Op<string mnemonic, list<Trait> traits = []>
     : Op<Plan_Dialect, mnemonic, traits>;
 
+def Plan_WeightDtype : I32EnumAttr<"WeightDtype",
+    "The dtype a phase's weights are stored in on its devices", [
+      I32EnumAttrCase<"fp32", 0>, I32EnumAttrCase<"bf16", 1>,
+      I32EnumAttrCase<"fp16", 2>, I32EnumAttrCase<"fp8", 3>,
+      I32EnumAttrCase<"int8", 4>, I32EnumAttrCase<"int4", 5>]> {
+  let cppNamespace = "::prism::plan";
+  let genSpecializedAttr = 0;
+}
+
 def Plan_PlacementAttr : AttrDef<Plan_Dialect, "Placement"> {
   let mnemonic = "placement";
-  let summary = "Where a phase runs: group, device kind, chips, parallelism, prediction";
+  let summary = "Where a phase runs: group, device kind, chips, parallelism, prediction, weight dtype";
+  let description = [{
+    The target lowerings read it (prism/Target/TargetBackend.h): the device
+    kind names the description, and through its class the target that
+    compiles the phase; `weight_dtype` is what that target stores the
+    weights in (fp32, bf16, fp16, fp8, int8, int4).
+  }];
   let parameters = (ins StringRefParameter<>:$group, StringRefParameter<>:$device,
                         "int64_t":$chips, "int64_t":$tensor_parallel,
                         "int64_t":$pipeline_parallel,
                         "::mlir::FloatAttr":$time_s, "::mlir::FloatAttr":$energy_j,
-                        "::mlir::FloatAttr":$bytes_per_device);
+                        "::mlir::FloatAttr":$bytes_per_device,
+                        EnumParameter<Plan_WeightDtype>:$weight_dtype);
   let assemblyFormat = "`<` struct(params) `>`";
   let genVerifyDecl = 1;
 }

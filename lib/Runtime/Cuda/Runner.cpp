@@ -1,6 +1,6 @@
 //===- Runner.cpp - Run a launch plan through the CUDA driver -------------===//
 
-#include "prism/Target/Gpu/Runner.h"
+#include "prism/Runtime/Cuda/Runner.h"
 
 #include "llvm/ADT/StringExtras.h"
 #include "llvm/ADT/StringSwitch.h"

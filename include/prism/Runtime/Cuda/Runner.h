@@ -8,8 +8,8 @@
 //
 //===----------------------------------------------------------------------===//
 
-#ifndef PRISM_TARGET_GPU_RUNNER_H
-#define PRISM_TARGET_GPU_RUNNER_H
+#ifndef PRISM_RUNTIME_CUDA_RUNNER_H
+#define PRISM_RUNTIME_CUDA_RUNNER_H
 
 #include "prism/Runtime/TensorIO.h"
 #include "prism/Target/Gpu/LaunchPlan.h"
@@ -61,4 +61,4 @@ llvm::Expected<RunResult> runOnCuda(const LaunchPlan &plan,
 
 } // namespace prism::gpu
 
-#endif // PRISM_TARGET_GPU_RUNNER_H
+#endif // PRISM_RUNTIME_CUDA_RUNNER_H

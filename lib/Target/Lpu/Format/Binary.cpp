@@ -5,7 +5,7 @@
 //
 //===----------------------------------------------------------------------===//
 
-#include "prism/Sim/Lpu/Program.h"
+#include "prism/Target/Lpu/Format/Program.h"
 
 #include "llvm/ADT/StringMap.h"
 #include "llvm/Support/EndianStream.h"

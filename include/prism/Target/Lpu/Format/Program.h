@@ -1,4 +1,4 @@
-//===- Program.h - The LPU program format and its simulator ------*- C++ -*-===//
+//===- Program.h - The LPU program format ------------------------*- C++ -*-===//
 //
 // A program for Prism's abstract SRAM-LPU (../shared/hardware/machines.md,
 // section 1; docs/lpu-program.md): per-chip timed instructions on MEM
@@ -9,14 +9,15 @@
 // compression of the machine's per-queue repeat. The simulator checks every
 // timing and resource rule before it executes anything, then runs the
 // program bit-accurately (or only checks and times it) and reports cycles
-// and utilisation. The LPU emitter writes this format through
-// `printProgram`; the simulator reads only the format, not compiler
-// internals.
+// and utilisation. This library (no MLIR) is the format: the structs, the
+// text and binary readers and writers, and the machine's rules
+// (checkProgram), shared by the LPU emitter, which writes it, and the
+// simulator (prism/Sim/Lpu/Simulator.h), which reads and runs it.
 //
 //===----------------------------------------------------------------------===//
 
-#ifndef PRISM_SIM_LPU_PROGRAM_H
-#define PRISM_SIM_LPU_PROGRAM_H
+#ifndef PRISM_TARGET_LPU_FORMAT_PROGRAM_H
+#define PRISM_TARGET_LPU_FORMAT_PROGRAM_H
 
 #include "llvm/ADT/SmallVector.h"
 #include "llvm/ADT/StringRef.h"
@@ -137,6 +138,12 @@ llvm::Expected<Program> parseBinary(llvm::StringRef bytes, llvm::StringRef origi
 std::vector<uint8_t> encodeVector(llvm::ArrayRef<double> values, llvm::StringRef dtype);
 std::vector<double> decodeVector(llvm::ArrayRef<uint8_t> bytes, llvm::StringRef dtype);
 
+/// A unit's name in the text form (mem, vxm, sxm, mxm, c2c).
+llvm::StringRef unitName(Unit unit);
+
+/// A value as the text form writes it (%.9g).
+std::string formatValue(double x);
+
 /// One instruction in the text form.
 std::string formatInstruction(const Instruction &in);
 
@@ -150,21 +157,6 @@ void printProgram(const Program &program, llvm::raw_ostream &os);
 /// naming the cycle, chip, unit and instruction.
 llvm::Error checkProgram(const Program &program);
 
-struct RunOptions {
-  bool execute = true; // false: timing only (check and report)
-  /// Also print each chip's work: SRAM vectors read, weight vectors loaded
-  /// into the MXM, MACs and vectors sent.
-  bool perChip = false;
-  /// Values of the program's inputs, flat.
-  std::map<std::string, std::vector<double>> inputs;
-};
-
-/// Checks and runs a program and prints the dumped vectors (when executed)
-/// and the report (cycles, time per token, per-unit busy share, MXM MAC use,
-/// SRAM used per chip, link use).
-llvm::Error runProgram(const Program &program, llvm::raw_ostream &os,
-                       const RunOptions &options = {});
-
 } // namespace prism::sim::lpu
 
-#endif // PRISM_SIM_LPU_PROGRAM_H
+#endif // PRISM_TARGET_LPU_FORMAT_PROGRAM_H
