@@ -2,6 +2,7 @@
 
 #include "prism/Runtime/Bundle.h"
 
+#include "prism/Runtime/Cuda/Runner.h"
 #include "prism/Runtime/TensorIO.h"
 #include "prism/Sim/Lpu/Simulator.h"
 
@@ -22,6 +23,7 @@
 
 using namespace prism::runtime;
 namespace sim = prism::sim;
+namespace gpu = prism::gpu;
 using llvm::Error;
 using llvm::Expected;
 using llvm::StringRef;
@@ -291,6 +293,42 @@ private:
   std::unique_ptr<sim::lpu::Program> program;
 };
 
+/// A GPU launch plan, run by the CUDA driver (a GPU of this machine).
+class GpuRunner final : public PhaseRunner {
+public:
+  static Expected<std::unique_ptr<PhaseRunner>> load(const PhaseSpec &phase, StringRef path) {
+    // The plan is read (and checked) whether or not a GPU is here.
+    auto plan = gpu::readLaunchPlan(path);
+    if (!plan)
+      return plan.takeError();
+    // The CUDA driver is opened at run time; without it nothing can run.
+    std::string error;
+    if (!llvm::sys::DynamicLibrary::getLibrary("libcuda.so.1", &error).isValid())
+      return llvm::make_error<TargetUnavailableError>(
+          "@" + phase.name + " runs on " + phase.device +
+          " (a GPU launch plan) and this machine has no CUDA driver (libcuda.so.1)");
+    auto runner = std::make_unique<GpuRunner>();
+    runner->phase = phase;
+    runner->plan = std::move(*plan);
+    return std::unique_ptr<PhaseRunner>(std::move(runner));
+  }
+
+  Expected<llvm::StringMap<Tensor>> run(const llvm::StringMap<Tensor> &inputs) override {
+    auto result = gpu::runOnCuda(plan, inputs, gpu::RunOptions());
+    if (!result) {
+      Error err = result.takeError();
+      if (err.isA<gpu::NoCudaError>())
+        return llvm::make_error<TargetUnavailableError>(llvm::toString(std::move(err)));
+      return fail("@" + phase.name + " on the GPU: " + llvm::toString(std::move(err)));
+    }
+    return std::move(result->outputs);
+  }
+
+private:
+  PhaseSpec phase;
+  gpu::LaunchPlan plan;
+};
+
 Expected<std::unique_ptr<PhaseRunner>> loadPhase(const PhaseSpec &phase, StringRef dir) {
   llvm::SmallString<256> path(dir);
   llvm::sys::path::append(path, phase.program);
@@ -298,17 +336,8 @@ Expected<std::unique_ptr<PhaseRunner>> loadPhase(const PhaseSpec &phase, StringR
     return HostObjectRunner::load(phase, path);
   if (phase.format == "lpu-program")
     return LpuRunner::load(phase, path);
-  if (phase.format == "gpu-launch-plan") {
-    // The CUDA driver is opened at run time; without it nothing can run.
-    std::string error;
-    if (!llvm::sys::DynamicLibrary::getLibrary("libcuda.so.1", &error).isValid())
-      return llvm::make_error<TargetUnavailableError>(
-          "@" + phase.name + " runs on " + phase.device +
-          " (a GPU launch plan) and this machine has no CUDA driver (libcuda.so.1)");
-    return fail("@" + phase.name + ": running a launch plan from a bundle is not built yet "
-                "(the launch plan has no reader); prism-run --device=cuda runs one phase "
-                "from its MLIR");
-  }
+  if (phase.format == "gpu-launch-plan")
+    return GpuRunner::load(phase, path);
   return llvm::make_error<TargetUnavailableError>(
       "@" + phase.name + " is a '" + phase.format + "' program (" + phase.target +
       " target): prism-run cannot run that format");

@@ -292,106 +292,10 @@ private:
   int64_t weightsEnd = 0;
 };
 
-llvm::json::Value viewJson(const PlanView &v) {
-  return llvm::json::Object{{"buffer", v.buffer},
-                            {"offset", v.offset},
-                            {"sizes", llvm::json::Array(v.sizes)},
-                            {"strides", llvm::json::Array(v.strides)},
-                            {"dtype", v.dtype}};
-}
-
 } // namespace
-
-int64_t LaunchPlan::weightBytes() const {
-  int64_t end = 0;
-  for (const PlanBuffer &b : buffers)
-    if (b.kind == PlanBuffer::Kind::Weight && !b.elided)
-      end = b.weightsOffset + b.bytes;
-  return end;
-}
 
 FailureOr<LaunchPlan> prism::gpu::buildLaunchPlan(ModuleOp module, func::FuncOp phase) {
   return PlanBuilder(module, phase).build();
-}
-
-llvm::json::Value prism::gpu::toJson(const LaunchPlan &plan) {
-  llvm::json::Array buffers;
-  for (const PlanBuffer &b : plan.buffers) {
-    llvm::json::Object o{{"bytes", b.bytes}};
-    switch (b.kind) {
-    case PlanBuffer::Kind::Input:
-      o["kind"] = "input";
-      o["name"] = b.name;
-      break;
-    case PlanBuffer::Kind::Weight:
-      o["kind"] = "weight";
-      o["name"] = b.name;
-      if (!b.weight.empty())
-        o["weight"] = b.weight;
-      if (b.elided) {
-        o["elided"] = true;
-        break;
-      }
-      o["weights_offset"] = b.weightsOffset;
-      break;
-    case PlanBuffer::Kind::Scratch:
-      o["kind"] = "scratch";
-      break;
-    }
-    buffers.push_back(std::move(o));
-  }
-  llvm::json::Array launches;
-  for (const PlanLaunch &l : plan.launches) {
-    llvm::json::Array args;
-    for (const PlanArg &a : l.args) {
-      if (a.kind == PlanArg::Kind::View)
-        args.push_back(viewJson(a.view));
-      else if (a.kind == PlanArg::Kind::Int)
-        args.push_back(llvm::json::Object{{"int", a.intValue}, {"bits", a.bits}});
-      else
-        args.push_back(llvm::json::Object{{"float", a.floatValue}, {"bits", a.bits}});
-    }
-    llvm::json::Object launch{{"module", l.module},
-                              {"kernel", l.kernel},
-                              {"grid", llvm::json::Array(l.grid)},
-                              {"block", llvm::json::Array(l.block)},
-                              {"args", std::move(args)}};
-    if (l.predictedSeconds > 0)
-      launch["predicted_s"] = l.predictedSeconds;
-    launches.push_back(std::move(launch));
-  }
-  auto values = [](const std::vector<PlanValue> &vs) {
-    llvm::json::Array out;
-    for (const PlanValue &v : vs) {
-      llvm::json::Object o = *viewJson(v.view).getAsObject();
-      o["name"] = v.name;
-      out.push_back(std::move(o));
-    }
-    return out;
-  };
-  llvm::json::Array modules;
-  // A cubin as base64: JSON holds text.
-  for (const PlanModule &m : plan.modules)
-    modules.push_back(llvm::json::Object{
-        {"name", m.name}, {m.cubin ? "cubin" : "ptx", m.cubin ? llvm::encodeBase64(m.data) : m.data}});
-  return llvm::json::Object{{"phase", plan.phase},
-                            {"inputs", values(plan.inputs)},
-                            {"outputs", values(plan.outputs)},
-                            {"buffers", std::move(buffers)},
-                            {"launches", std::move(launches)},
-                            {"weight_bytes", plan.weightBytes()},
-                            {"modules", std::move(modules)}};
-}
-
-void prism::gpu::writeWeights(llvm::raw_ostream &os, const LaunchPlan &plan) {
-  int64_t at = 0;
-  for (const PlanBuffer &b : plan.buffers) {
-    if (b.kind != PlanBuffer::Kind::Weight || b.elided)
-      continue;
-    os.write_zeros(b.weightsOffset - at);
-    os.write(b.data.data(), b.data.size());
-    at = b.weightsOffset + int64_t(b.data.size());
-  }
 }
 
 void prism::gpu::registerLaunchPlanTranslation(

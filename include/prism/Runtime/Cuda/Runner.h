@@ -12,7 +12,7 @@
 #define PRISM_RUNTIME_CUDA_RUNNER_H
 
 #include "prism/Runtime/TensorIO.h"
-#include "prism/Target/Gpu/LaunchPlan.h"
+#include "prism/Target/Gpu/Format/LaunchPlan.h"
 
 #include "llvm/ADT/StringMap.h"
 #include "llvm/Support/Error.h"
