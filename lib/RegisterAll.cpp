@@ -35,6 +35,7 @@ void prism::registerAllPasses() {
   registerGpuPasses();
   registerGpuPipelines();
   registerLpuPasses();
+  lpu::registerLpuPipelines();
   registerTransformsPipelines();
 }
 

@@ -174,14 +174,14 @@ llvm::Expected<OpCost> CostModel::costOf(Operation *op) {
   // contraction over weights programs each of its tiles once per call
   // (weight_reload_s each) and streams its rows through it at the
   // modulation rate; converters and MACs cost their energy per sample.
-  if (!device.optical.empty() && rows > 0 && weightBytes > 0) {
+  if (!device.section("optical").empty() && rows > 0 && weightBytes > 0) {
     Value weight;
     for (Value v : op->getOperands())
       if (xfmr::isWeight(v))
         weight = v;
     auto wt = weight ? dyn_cast<RankedTensorType>(weight.getType()) : nullptr;
     if (wt && wt.getRank() >= 2) {
-      const auto &o = device.optical;
+      const auto &o = device.section("optical");
       double k = wt.getDimSize(wt.getRank() - 2), n = wt.getDimSize(wt.getRank() - 1);
       double arrayRows = o.at("array_rows").value, arrayCols = o.at("array_cols").value;
       c.opticalTiles = std::ceil(k / arrayRows) * std::ceil(n / arrayCols);
@@ -310,9 +310,9 @@ void CostModel::explain(llvm::raw_ostream &os, Operation *op) {
     os << llvm::format("    compute: %.4g s = %.0f weight tiles x (%.4g s "
                        "reload + %lld rows / %.4g per s) / %lld chips\n",
                        c->computeS, c->opticalTiles,
-                       device.optical.at("weight_reload_s").value,
+                       device.section("optical").at("weight_reload_s").value,
                        (long long)rows,
-                       device.optical.at("modulation_rate_per_s").value,
+                       device.section("optical").at("modulation_rate_per_s").value,
                        (long long)parallelism.tp);
   } else {
     os << llvm::format("    compute: %.4g s = FLOPs / (%lld x %.4g %s peak x "

@@ -136,15 +136,28 @@ Expected<DeviceKind> prism::cost::parseDeviceKind(StringRef text,
   for (const Figure *f : {&d.computeEfficiency, &d.memoryEfficiency, &d.linkEfficiency})
     if (f->value <= 0 || f->value > 1)
       return r.fail("efficiencies are in (0, 1]");
-  for (auto [section, figures] : {std::pair{"optical", &d.optical}, std::pair{"gpu", &d.gpu}})
-    if (const json::Object *object = root->getObject(section))
-      for (const auto &[key, value] : *object) {
-        Figure f;
-        if (auto err = r.figure(object, key, section, f))
-          return std::move(err);
-        (*figures)[key.str()] = f;
-      }
+  // Every other object is a family's section of figures.
+  static const char *const kCommon[] = {"memory", "peak_ops_per_s", "links", "power_w",
+                                        "price_per_hour_usd", "efficiency"};
+  for (const auto &[name, value] : *root) {
+    const json::Object *object = value.getAsObject();
+    if (!object || llvm::is_contained(kCommon, StringRef(name)))
+      continue;
+    std::map<std::string, Figure> &figures = d.sections[name.str()];
+    for (const auto &[key, member] : *object) {
+      Figure f;
+      if (auto err = r.figure(object, key, name, f))
+        return std::move(err);
+      figures[key.str()] = f;
+    }
+  }
   return d;
+}
+
+const std::map<std::string, Figure> &DeviceKind::section(StringRef name) const {
+  static const std::map<std::string, Figure> none;
+  auto it = sections.find(name.str());
+  return it == sections.end() ? none : it->second;
 }
 
 Expected<DeviceLibrary> DeviceLibrary::load(StringRef dir) {

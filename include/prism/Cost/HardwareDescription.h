@@ -49,12 +49,14 @@ struct DeviceKind {
   Figure computeEfficiency, memoryEfficiency, fullRateRows, linkEfficiency;
   /// Fixed time each op costs beyond its work (launch, pipeline fill).
   Figure opOverheadS;
-  /// Parameters of an optical core (array size, bits, rates, energies).
-  std::map<std::string, Figure> optical;
-  /// Figures of a GPU's streaming multiprocessors (`sms`,
-  /// `shared_bytes_per_sm`, `shared_bytes_per_block`, `threads_per_sm`,
-  /// `registers_per_sm`, `compute_capability`): the GPU target's tiling.
-  std::map<std::string, Figure> gpu;
+  /// A family's own figures, by section: every other object of the
+  /// description whose members are figures (`"gpu"`: the streaming
+  /// multiprocessors the GPU target tiles for; `"optical"`: the optical
+  /// core's array, bits, rates and energies). A new target's figures go in
+  /// a section named for it, with no change here.
+  std::map<std::string, std::map<std::string, Figure>> sections;
+  /// A section's figures (empty when the description has none).
+  const std::map<std::string, Figure> &section(llvm::StringRef name) const;
 
   /// The largest memory level (where weights and the KV cache live).
   const MemoryLevel &mainMemory() const;

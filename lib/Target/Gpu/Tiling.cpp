@@ -30,8 +30,9 @@ llvm::Expected<GpuFigures> prism::gpu::gpuFigures(const cost::DeviceKind &kind) 
         std::pair{"shared_bytes_per_block", &g.sharedBytesPerBlock},
         std::pair{"threads_per_sm", &g.threadsPerSm},
         std::pair{"compute_capability", &g.computeCapability}}) {
-    auto it = kind.gpu.find(name);
-    if (it == kind.gpu.end() || it->second.value <= 0)
+    const auto &gpu = kind.section("gpu");
+    auto it = gpu.find(name);
+    if (it == gpu.end() || it->second.value <= 0)
       return llvm::createStringError("device '" + kind.kind + "' has no gpu figure '" +
                                      name + "'");
     *field = static_cast<int64_t>(it->second.value);

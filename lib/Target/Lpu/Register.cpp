@@ -81,8 +81,7 @@ public:
                             const EmitOptions &options) const override {
     if (auto err = checkWeightDtype(placed.weightDtype))
       return err;
-    pm.addPass(createConvertXfmrToLpu(placed.function, optionsFor(placed)));
-    pm.nest<lpu::ProgramOp>().addPass(createLpuSchedule());
+    lpu::buildLowerToLpuPipeline(pm, placed.function, optionsFor(placed));
     return llvm::Error::success();
   }
 

@@ -7,6 +7,7 @@
 #include "prism/Target/Lpu/Format/Program.h"
 
 #include "mlir/Pass/Pass.h"
+#include "mlir/Pass/PassManager.h"
 
 namespace prism {
 
@@ -17,6 +18,15 @@ namespace prism {
 #include "prism/Target/Lpu/Passes.h.inc"
 
 namespace lpu {
+
+struct LpuOptions;
+
+/// The `prism-lower-lpu` pipeline: convert-xfmr-to-lpu for `function` with
+/// `options` (the machine and the layout), then lpu-schedule.
+void buildLowerToLpuPipeline(mlir::OpPassManager &pm, llvm::StringRef function,
+                             const LpuOptions &options);
+/// Registers `prism-lower-lpu` (options as convert-xfmr-to-lpu's).
+void registerLpuPipelines();
 
 /// The abstract machine a program op describes.
 sim::lpu::Machine machineOf(ProgramOp program);
