@@ -95,7 +95,8 @@ def ConvertXfmrToLpu : Pass<"convert-xfmr-to-lpu", "mlir::ModuleOp"> {
            "Chips per pipeline stage (0: the largest divisor of chips up to the "
            "device's tensor_parallel_max)">,
     Option<"weightDtype", "weight-dtype", "std::string", /*default=*/"\"f16\"",
-           "Weights on the MXM: f16 (numerics) or i8 (static scale 1; timing)">,
+           "Weights on the MXM: f16 (or fp16; numerics) or i8 (or int8; static scale 1; "
+           "timing)">,
     Option<"device", "device", "std::string", /*default=*/"\"lpu-v1\"",
            "The device description: a kind of hardware-dir, or a .json file">,
     Option<"hardwareDir", "hardware-dir", "std::string", /*default=*/"\"\"",

@@ -24,6 +24,7 @@
 #include "llvm/Support/Error.h"
 #include "llvm/Support/JSON.h"
 
+#include <map>
 #include <memory>
 #include <string>
 #include <vector>
@@ -131,8 +132,8 @@ llvm::Expected<plan::WeightDtype> parseWeightDtype(llvm::StringRef text);
 /// The phase's inputs and outputs (onnx.name, shape, dtype).
 std::vector<TensorSignature> signatureOf(mlir::func::FuncOp phase, bool results);
 
-/// A copy of `module` holding only `function` of its phases (and what it
-/// references): what a backend lowers.
+/// A copy of `module` with `function` the only phase (the other phase and
+/// the plan's ops gone, the shared weights kept): what a backend lowers.
 mlir::OwningOpRef<mlir::ModuleOp> extractPhase(mlir::ModuleOp module, llvm::StringRef function);
 
 } // namespace prism::target

@@ -46,7 +46,10 @@ struct ConvertXfmrToLpuPass
     }
     prism::lpu::LpuOptions options = prism::lpu::lpuOptionsFor(*kind, chips);
     options.tensorParallel = tensorParallel;
-    options.weightDtype = weightDtype;
+    // The tools' spelling (--weight-dtype fp16, int8) is the lowering's f16, i8.
+    options.weightDtype = weightDtype == "fp16" ? std::string("f16")
+                          : weightDtype == "int8" ? std::string("i8")
+                                                  : weightDtype.getValue();
     if (failed(prism::lpu::convertPhaseToLpu(fn, options)))
       signalPassFailure();
   }

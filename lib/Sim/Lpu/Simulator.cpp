@@ -2,7 +2,6 @@
 
 #include "prism/Sim/Lpu/Simulator.h"
 
-#include "llvm/ADT/APFloat.h"
 #include "llvm/ADT/STLExtras.h"
 #include "llvm/ADT/StringExtras.h"
 #include "llvm/Support/FormatVariadic.h"
@@ -26,10 +25,6 @@ Vector encode(ArrayRef<double> values, StringRef dtype) { return encodeVector(va
 
 bool isUnary(StringRef op) {
   return op == "exp" || op == "rsqrt" || op == "recip" || op == "neg" || op == "mov";
-}
-
-double half(uint16_t bits) {
-  return APFloat(APFloat::IEEEhalf(), APInt(16, bits)).convertToDouble();
 }
 
 } // namespace

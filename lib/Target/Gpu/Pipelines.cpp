@@ -35,8 +35,9 @@ struct LowerToGpuOptions : public PassPipelineOptions<LowerToGpuOptions> {
                                   llvm::cl::desc("Folder of device descriptions"),
                                   llvm::cl::init("")};
   Option<std::string> weights{*this, "weights",
-                              llvm::cl::desc("Dtype constant weights are stored in (bf16, f32, "
-                                             "fp8: e4m3 with a scale per output channel)"),
+                              llvm::cl::desc("Dtype constant weights are stored in (bf16, f32 "
+                                             "or fp32, fp8: e4m3 with a scale per output "
+                                             "channel)"),
                               llvm::cl::init("bf16")};
   Option<std::string> format{*this, "format",
                              llvm::cl::desc("What the gpu.binary ops hold: isa (PTX) or bin "
@@ -142,7 +143,8 @@ void prism::registerGpuPipelines() {
         options.ptxFeatures = o.ptxFeatures;
         options.device = o.device;
         options.hardwareDir = o.hardwareDir;
-        options.weights = o.weights;
+        // The tools' spelling (--weight-dtype fp32) is the pipeline's f32.
+        options.weights = o.weights == "fp32" ? std::string("f32") : o.weights.getValue();
         options.format = o.format;
         buildLowerToGpuPipeline(pm, options);
       });
