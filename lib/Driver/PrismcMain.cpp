@@ -131,6 +131,13 @@ cl::opt<bool> anyGroup(
              "default a phase with a group named after it (prefill=..., "
              "decode=...) runs on that group"),
     cl::cat(category));
+cl::opt<bool> targetPrices(
+    "target-prices",
+    cl::desc("--compile-to=plan and bundle: price each candidate with its target's exact "
+             "time where the target has one (the LPU: its own cycle-exact schedule, the "
+             "time prism-sim reports) instead of the cost model's; the decision trace "
+             "keeps both"),
+    cl::cat(category));
 cl::opt<bool> checkTargets(
     "check-targets",
     cl::desc("--compile-to=plan: ask each candidate's target, best first, "
@@ -516,7 +523,8 @@ int prism::driver::prismcMain(int argc, char **argv) {
     partitionOptions.tpotSloS = tpotSlo;
     partitionOptions.weightDtype = dtype;
     partitionOptions.cost.weightDtype = dtype ? weightDtype.getValue() : "each target's own";
-    partitionOptions.checkTargets = checkTargets || compileTo == Phase::Bundle;
+    partitionOptions.checkTargets = checkTargets || targetPrices || compileTo == Phase::Bundle;
+    partitionOptions.targetPrices = targetPrices;
     partitionOptions.phasesOnNamedGroups = !anyGroup;
     auto placed = prism::partition::partition(*module, *targetSystem, partitionOptions);
     if (!placed)

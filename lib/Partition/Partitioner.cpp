@@ -75,6 +75,20 @@ plan::WeightDtype weightDtypeFor(const cost::DeviceGroup &group,
   return plan::WeightDtype::bf16;
 }
 
+/// The placement a candidate stands for.
+target::PlacedPhase placedFor(func::FuncOp phase, const Candidate &c,
+                              const cost::DeviceGroup &group) {
+  target::PlacedPhase placed;
+  placed.function = phase.getSymName().str();
+  placed.group = group.name;
+  placed.device = group.kind;
+  placed.chips = c.chips;
+  placed.tensorParallel = c.cost.parallelism.tp;
+  placed.pipelineParallel = c.cost.parallelism.pp;
+  placed.weightDtype = c.weightDtype;
+  return placed;
+}
+
 /// Whether the target of `group` compiles `phase` on `c.chips` chips.
 llvm::Error checkTarget(func::FuncOp phase, const Candidate &c, const cost::DeviceGroup &group) {
   const target::TargetBackend *backend = target::lookupTarget(group.kind->deviceClass);
@@ -88,15 +102,30 @@ llvm::Error checkTarget(func::FuncOp phase, const Candidate &c, const cost::Devi
                                        .str());
   if (auto err = backend->checkWeightDtype(c.weightDtype))
     return err;
-  target::PlacedPhase placed;
-  placed.function = phase.getSymName().str();
-  placed.group = group.name;
-  placed.device = group.kind;
-  placed.chips = c.chips;
-  placed.tensorParallel = c.cost.parallelism.tp;
-  placed.pipelineParallel = c.cost.parallelism.pp;
-  placed.weightDtype = c.weightDtype;
-  return backend->checkPlacement(phase, placed);
+  // A candidate its target priced was compiled already.
+  if (c.modelTimeS > 0)
+    return llvm::Error::success();
+  return backend->checkPlacement(phase, placedFor(phase, c, group));
+}
+
+/// The target's exact time for the candidate, where it has one.
+llvm::Error priceByTarget(func::FuncOp phase, Candidate &c, const cost::DeviceGroup &group) {
+  const target::TargetBackend *backend = target::lookupTarget(group.kind->deviceClass);
+  // What checkTarget refuses it says why for, where it is asked.
+  if (!backend || (backend->maxChips() && c.chips > backend->maxChips()))
+    return llvm::Error::success();
+  if (llvm::Error err = backend->checkWeightDtype(c.weightDtype)) {
+    llvm::consumeError(std::move(err));
+    return llvm::Error::success();
+  }
+  auto exact = backend->exactTimeS(phase, placedFor(phase, c, group));
+  if (!exact)
+    return exact.takeError();
+  if (*exact) {
+    c.modelTimeS = c.cost.timeS;
+    c.cost.timeS = **exact;
+  }
+  return llvm::Error::success();
 }
 
 /// Lower is better, for the objective.
@@ -142,7 +171,7 @@ llvm::Expected<Plan> prism::partition::partition(ModuleOp module,
         cost::CostModel model(*group.kind,
                               cost::defaultParallelism(*group.kind, chips, f),
                               costOptions);
-        Candidate c{f.getSymName().str(), group.name, chips, {}, dtype, 0, ""};
+        Candidate c{f.getSymName().str(), group.name, chips, {}, dtype, 0, 0, ""};
         auto priced = model.costOf(f);
         if (!priced) {
           c.verdict = llvm::toString(priced.takeError());
@@ -150,6 +179,12 @@ llvm::Expected<Plan> prism::partition::partition(ModuleOp module,
           continue;
         }
         c.cost = *priced;
+        if (options.targetPrices)
+          if (llvm::Error err = priceByTarget(f, c, group)) {
+            c.verdict = "the target cannot compile it: " + llvm::toString(std::move(err));
+            plan.trace.push_back(c);
+            continue;
+          }
         c.dollarsPerToken = (double)chips * group.kind->pricePerHourUsd.value /
                             3600.0 * c.cost.timeS / (double)c.cost.tokens;
         if (slo > 0 && c.cost.timeS > slo) {
@@ -285,6 +320,9 @@ llvm::json::Value prism::partition::planToJson(const Plan &plan,
                                        {"group", c.group},
                                        {"chips", c.chips},
                                        {"time_s", c.cost.timeS},
+                                       {"priced_by", c.modelTimeS > 0 ? "target" : "cost model"},
+                                       {"model_time_s", c.modelTimeS > 0 ? c.modelTimeS
+                                                                         : c.cost.timeS},
                                        {"dollars_per_token", c.dollarsPerToken},
                                        {"verdict", c.verdict}});
   llvm::json::Array groups;

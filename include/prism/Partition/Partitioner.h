@@ -33,6 +33,11 @@ struct PartitionOptions {
   /// phase as placed (prism/Target/TargetBackend.h); a candidate it rejects
   /// loses with its reason. `--compile-to=bundle` always checks.
   bool checkTargets = false;
+  /// Price each candidate with its target's exact time where it has one
+  /// (TargetBackend::exactTimeS; the LPU's schedule) instead of the cost
+  /// model's; a candidate the target cannot compile loses, as with
+  /// checkTargets.
+  bool targetPrices = false;
   /// A phase with a group named after it (prefill=..., decode=...) runs
   /// there; false: any phase may run on any group (names are labels).
   bool phasesOnNamedGroups = true;
@@ -44,6 +49,8 @@ struct Candidate {
   int64_t chips = 0;
   cost::PhaseCost cost;
   plan::WeightDtype weightDtype = plan::WeightDtype::bf16;
+  /// The cost model's time, when the target priced the candidate (0: not).
+  double modelTimeS = 0;
   double dollarsPerToken = 0;
   std::string verdict; // "chosen", or why not
 };

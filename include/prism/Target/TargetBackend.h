@@ -25,6 +25,7 @@
 #include "llvm/Support/JSON.h"
 
 #include <map>
+#include <optional>
 #include <memory>
 #include <string>
 #include <vector>
@@ -92,6 +93,14 @@ public:
   /// drops such a candidate, so that a plan is one the target compiles.
   virtual llvm::Error checkPlacement(mlir::func::FuncOp phase,
                                      const PlacedPhase &placed) const;
+
+  /// The phase's time as placed, where the target knows it better than the
+  /// cost model (the LPU: its own cycle-exact schedule); none by default.
+  /// An error, like checkPlacement's, when it cannot compile the phase.
+  virtual llvm::Expected<std::optional<double>> exactTimeS(mlir::func::FuncOp phase,
+                                                           const PlacedPhase &placed) const {
+    return std::nullopt;
+  }
 
   /// The most chips of its device it compiles one phase for (0: any).
   virtual int64_t maxChips() const { return 0; }

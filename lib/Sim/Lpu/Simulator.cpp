@@ -239,7 +239,6 @@ Error prism::sim::lpu::runProgram(const Program &p, raw_ostream &os,
   if (auto err = checkProgram(p))
     return err;
   const Machine &m = p.machine;
-  int64_t last = 0;
   std::map<StringRef, int64_t> unitCycles;
   int64_t macs = 0, linkCycles = 0;
   std::map<int64_t, std::map<int64_t, int64_t>> sramEnd; // chip -> slice -> end
@@ -263,9 +262,6 @@ Error prism::sim::lpu::runProgram(const Program &p, raw_ostream &os,
       w.macs += in.count * lanes(in.dtype) * 80 * in.out.size();
     if (in.unit == Unit::C2c && in.op == "send")
       w.sends += in.count;
-    last = std::max(last, in.cycle + in.count - 1);
-    if (!in.out.empty())
-      last = std::max(last, in.producedAt(m) + in.count - 1);
     unitCycles[unitName(in.unit)] += in.count * in.width;
     if (in.unit == Unit::Mxm && in.op == "matmul")
       macs += in.count * lanes(in.dtype) * 80 * in.out.size();
@@ -378,7 +374,7 @@ Error prism::sim::lpu::runProgram(const Program &p, raw_ostream &os,
       os << "\n";
     }
   }
-  int64_t cycles = last + 1;
+  int64_t cycles = cyclesOf(p);
   double us = cycles / m.clockMhz;
   os << formatv("cycles: {0}\ntime: {1:F3} us at {2:F0} MHz\n", cycles, us,
                 m.clockMhz);

@@ -73,6 +73,35 @@ public:
     return llvm::Error::success();
   }
 
+  /// The schedule's cycles at the machine's clock: the time the simulator
+  /// reports for the program, without running it.
+  llvm::Expected<std::optional<double>> exactTimeS(func::FuncOp phase,
+                                                   const PlacedPhase &placed) const override {
+    if (auto err = checkWeightDtype(placed.weightDtype))
+      return std::move(err);
+    auto module = phase->getParentOfType<ModuleOp>();
+    OwningOpRef<ModuleOp> copy = extractPhase(module, placed.function);
+    std::string reason;
+    ScopedDiagnosticHandler capture(module.getContext(), [&](Diagnostic &d) {
+      if (d.getSeverity() == DiagnosticSeverity::Error && reason.empty())
+        reason = d.str();
+      return success();
+    });
+    PassManager pm(module.getContext());
+    pm.enableVerifier(false);
+    lpu::buildLowerToLpuPipeline(pm, placed.function, optionsFor(placed));
+    if (failed(pm.run(*copy)))
+      return llvm::createStringError(reason.empty() ? "the LPU lowering failed" : reason);
+    auto programOp = copy->lookupSymbol<lpu::ProgramOp>(placed.function);
+    FailureOr<sim::lpu::Program> program = failure();
+    if (programOp)
+      program = lpu::emitProgram(programOp);
+    if (failed(program))
+      return llvm::createStringError(reason.empty() ? "the LPU program could not be emitted"
+                                                    : reason);
+    return (double)sim::lpu::cyclesOf(*program) / (program->machine.clockMhz * 1e6);
+  }
+
   // Verifying millions of instructions after each pass costs seconds: only
   // when asked (prism-sim checks every rule of what it runs).
   bool verifyEachPass(const EmitOptions &options) const override { return options.verify; }

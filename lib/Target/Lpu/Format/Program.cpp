@@ -951,3 +951,13 @@ Error prism::sim::lpu::checkProgram(const Program &p) {
   return Error::success();
 }
 
+
+int64_t prism::sim::lpu::cyclesOf(const Program &p) {
+  int64_t last = 0;
+  for (const Instruction &in : p.instructions) {
+    last = std::max(last, in.cycle + in.count - 1);
+    if (!in.out.empty())
+      last = std::max(last, in.producedAt(p.machine) + in.count - 1);
+  }
+  return last + 1;
+}

@@ -138,6 +138,10 @@ llvm::Expected<Program> parseBinary(llvm::StringRef bytes, llvm::StringRef origi
 std::vector<uint8_t> encodeVector(llvm::ArrayRef<double> values, llvm::StringRef dtype);
 std::vector<double> decodeVector(llvm::ArrayRef<uint8_t> bytes, llvm::StringRef dtype);
 
+/// The cycles a program takes: up to the last cycle any instruction issues
+/// in or its last result appears (what the simulator reports).
+int64_t cyclesOf(const Program &program);
+
 /// A unit's name in the text form (mem, vxm, sxm, mxm, c2c).
 llvm::StringRef unitName(Unit unit);
 
