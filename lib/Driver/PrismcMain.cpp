@@ -81,7 +81,7 @@ cl::opt<Phase> compileTo(
                           "--system group that runs it (its pipeline, before "
                           "emission), as IR"),
                clEnumValN(Phase::Lpu, "lpu",
-                          "one phase (--lpu-function) as a scheduled LPU "
+                          "one phase (--phase) as a scheduled LPU "
                           "program for prism-sim (docs/lpu-program.md), on "
                           "the chips of the --system group that runs it or "
                           "--lpu-chips (needs --prompt and --context)"),
@@ -177,15 +177,15 @@ cl::list<std::string> bindings(
     cl::CommaSeparated, cl::cat(category));
 
 cl::opt<int64_t> prompt("prompt",
-                        cl::desc("--compile-to=phases, plan or lpu: new tokens per "
+                        cl::desc("--compile-to=phases and later stages: new tokens per "
                                  "sequence in @prefill (P)"),
                         cl::init(0), cl::cat(category));
 cl::opt<int64_t> context("context",
-                         cl::desc("--compile-to=phases, plan or lpu: cached positions "
+                         cl::desc("--compile-to=phases and later stages: cached positions "
                                   "@decode reads (C)"),
                          cl::init(0), cl::cat(category));
 cl::opt<int64_t> batch("batch",
-                       cl::desc("--compile-to=phases, plan or lpu: sequences (B)"),
+                       cl::desc("--compile-to=phases and later stages: sequences (B)"),
                        cl::init(1), cl::cat(category));
 
 constexpr const char *kStatsHelp =
