@@ -50,12 +50,12 @@ public:
     return options;
   }
 
-  /// Whether the phase fits: the lowering's own SRAM allocation decides
-  /// (the cost model's footprint misses the lowering's padding to whole
-  /// vectors and tiles and its per-chip copies).
-  llvm::Error checkPlacement(func::FuncOp phase, const PlacedPhase &placed) const override {
-    if (auto err = checkWeightDtype(placed.weightDtype))
-      return err;
+  /// The placed phase lowered on a copy of its module, with the first
+  /// error the lowering reports as the failure's text: the conversion
+  /// (tiles, stages, SRAM) and, when `schedule`, lpu-schedule too.
+  static llvm::Expected<OwningOpRef<ModuleOp>> lowerCopy(func::FuncOp phase,
+                                                         const PlacedPhase &placed,
+                                                         bool schedule) {
     auto module = phase->getParentOfType<ModuleOp>();
     OwningOpRef<ModuleOp> copy = extractPhase(module, placed.function);
     std::string reason;
@@ -67,10 +67,22 @@ public:
     // Through a pass manager, which loads the dialects the lowering creates.
     PassManager pm(module.getContext());
     pm.enableVerifier(false);
-    pm.addPass(createConvertXfmrToLpu(placed.function, optionsFor(placed)));
+    if (schedule)
+      lpu::buildLowerToLpuPipeline(pm, placed.function, optionsFor(placed));
+    else
+      pm.addPass(createConvertXfmrToLpu(placed.function, optionsFor(placed)));
     if (failed(pm.run(*copy)))
       return llvm::createStringError(reason.empty() ? "the LPU lowering failed" : reason);
-    return llvm::Error::success();
+    return copy;
+  }
+
+  /// Whether the phase fits: the lowering's own SRAM allocation decides
+  /// (the cost model's footprint misses the lowering's padding to whole
+  /// vectors and tiles and its per-chip copies).
+  llvm::Error checkPlacement(func::FuncOp phase, const PlacedPhase &placed) const override {
+    if (auto err = checkWeightDtype(placed.weightDtype))
+      return err;
+    return lowerCopy(phase, placed, /*schedule=*/false).takeError();
   }
 
   /// The schedule's cycles at the machine's clock: the time the simulator
@@ -79,26 +91,16 @@ public:
                                                    const PlacedPhase &placed) const override {
     if (auto err = checkWeightDtype(placed.weightDtype))
       return std::move(err);
-    auto module = phase->getParentOfType<ModuleOp>();
-    OwningOpRef<ModuleOp> copy = extractPhase(module, placed.function);
-    std::string reason;
-    ScopedDiagnosticHandler capture(module.getContext(), [&](Diagnostic &d) {
-      if (d.getSeverity() == DiagnosticSeverity::Error && reason.empty())
-        reason = d.str();
-      return success();
-    });
-    PassManager pm(module.getContext());
-    pm.enableVerifier(false);
-    lpu::buildLowerToLpuPipeline(pm, placed.function, optionsFor(placed));
-    if (failed(pm.run(*copy)))
-      return llvm::createStringError(reason.empty() ? "the LPU lowering failed" : reason);
-    auto programOp = copy->lookupSymbol<lpu::ProgramOp>(placed.function);
+    auto lowered = lowerCopy(phase, placed, /*schedule=*/true);
+    if (!lowered)
+      return lowered.takeError();
+    auto programOp = (*lowered)->lookupSymbol<lpu::ProgramOp>(placed.function);
     FailureOr<sim::lpu::Program> program = failure();
     if (programOp)
       program = lpu::emitProgram(programOp);
     if (failed(program))
-      return llvm::createStringError(reason.empty() ? "the LPU program could not be emitted"
-                                                    : reason);
+      return llvm::createStringError("the LPU program of @" + placed.function +
+                                     " could not be emitted");
     return (double)sim::lpu::cyclesOf(*program) / (program->machine.clockMhz * 1e6);
   }
 
