@@ -48,8 +48,6 @@
 #include "llvm/Support/FileSystem.h"
 #include "llvm/Support/Format.h"
 #include "llvm/Support/InitLLVM.h"
-#include "llvm/Support/JSON.h"
-#include "llvm/Support/MemoryBuffer.h"
 #include "llvm/Support/Path.h"
 #include "llvm/Support/TargetSelect.h"
 
@@ -320,26 +318,6 @@ int runBundle() {
     return fail("--steps must not be negative");
   if (!promptIds.empty() == (bool)randomPrompt.getNumOccurrences())
     return fail("--bundle needs the prompt: --prompt-ids FILE.npy or --random-prompt SEED");
-  // The prompt's length and the vocabulary come from the manifest.
-  auto manifest = llvm::MemoryBuffer::getFile(bundleDir + "/manifest.json");
-  if (!manifest)
-    return fail("cannot read " + bundleDir + "/manifest.json: " + manifest.getError().message());
-  auto json = llvm::json::parse((*manifest)->getBuffer());
-  if (!json)
-    return fail(bundleDir + "/manifest.json: " + llvm::toString(json.takeError()));
-  int64_t promptLength = 0, vocab = 0;
-  if (auto *phases = json->getAsObject() ? json->getAsObject()->getArray("phases") : nullptr)
-    for (const llvm::json::Value &p : *phases)
-      if (auto *o = p.getAsObject(); o && o->getString("name") == llvm::StringRef("prefill")) {
-        for (const llvm::json::Value &t : *o->getArray("inputs"))
-          if (t.getAsObject()->getString("name") == llvm::StringRef("input_ids"))
-            promptLength = *(*t.getAsObject()->getArray("shape"))[1].getAsInteger();
-        for (const llvm::json::Value &t : *o->getArray("outputs"))
-          if (t.getAsObject()->getString("name") == llvm::StringRef("logits"))
-            vocab = *t.getAsObject()->getArray("shape")->back().getAsInteger();
-      }
-  if (promptLength <= 0 || vocab <= 0)
-    return fail(bundleDir + "/manifest.json: no @prefill with input_ids and logits");
   if (!promptIds.empty()) {
     auto ids = readNpy(promptIds);
     if (!ids)
@@ -349,9 +327,7 @@ int runBundle() {
     const auto *data = reinterpret_cast<const int64_t *>(ids->data.data());
     options.prompt.assign(data, data + ids->getNumElements());
   } else {
-    Tensor ids = makeRandomTensor(DType::I64, {1, promptLength}, randomPrompt, vocab);
-    const auto *data = reinterpret_cast<const int64_t *>(ids.data.data());
-    options.prompt.assign(data, data + promptLength);
+    options.randomSeed = randomPrompt; // the runner draws it over the vocabulary
   }
   auto result = prism::runtime::runBundle(options);
   if (!result) {
@@ -379,6 +355,7 @@ int runBundle() {
     Tensor tokens{DType::I64, {(int64_t)result->tokens.size()}, {}};
     tokens.data.resize(result->tokens.size() * sizeof(int64_t));
     std::memcpy(tokens.data.data(), result->tokens.data(), tokens.data.size());
+    int64_t vocab = result->logits.empty() ? 0 : (int64_t)result->logits.front().size();
     Tensor logits{DType::F32, {(int64_t)result->logits.size(), vocab}, {}};
     for (const std::vector<float> &row : result->logits)
       logits.data.insert(logits.data.end(), (const char *)row.data(),

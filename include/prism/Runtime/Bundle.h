@@ -38,8 +38,10 @@ constexpr int kTargetUnavailableExitCode = 77;
 
 struct BundleRunOptions {
   std::string directory;
-  /// The prompt's token ids (the manifest's prompt length of them).
+  /// The prompt's token ids (the manifest's prompt length of them), or,
+  /// when empty, ids drawn from `randomSeed` over the vocabulary.
   std::vector<int64_t> prompt;
+  uint64_t randomSeed = 0;
   /// Decode steps after the prefill's token.
   int64_t steps = 16;
 };

@@ -3,6 +3,7 @@
 #include "prism/Runtime/Bundle.h"
 
 #include "prism/Runtime/Cuda/Runner.h"
+#include "prism/Runtime/RandomTensor.h"
 #include "prism/Runtime/TensorIO.h"
 #include "prism/Sim/Lpu/Simulator.h"
 
@@ -415,9 +416,22 @@ Expected<BundleRunResult> prism::runtime::runBundle(const BundleRunOptions &opti
     return fail("the bundle runner runs batch-1 phases with input_ids [1, P] and a KV "
                 "cache [layers, 2, 1, heads, positions, head_dim]");
   int64_t promptLength = ids->shape[1], context = cache->shape[4];
-  if ((int64_t)options.prompt.size() != promptLength)
+  std::vector<int64_t> prompt = options.prompt;
+  if (prompt.empty()) {
+    const TensorSpec *logits = nullptr;
+    for (const TensorSpec &t : prefill.outputs)
+      if (t.name == "logits")
+        logits = &t;
+    if (!logits || logits->shape.empty())
+      return fail("@prefill has no logits output to draw a prompt's vocabulary from");
+    Tensor drawn = makeRandomTensor(DType::I64, {1, promptLength}, options.randomSeed,
+                                    logits->shape.back());
+    const auto *data = reinterpret_cast<const int64_t *>(drawn.data.data());
+    prompt.assign(data, data + promptLength);
+  }
+  if ((int64_t)prompt.size() != promptLength)
     return fail(llvm::formatv("the bundle was compiled for prompts of {0} tokens; {1} given",
-                              promptLength, options.prompt.size())
+                              promptLength, prompt.size())
                     .str());
   if (promptLength + options.steps - 1 > context)
     return fail(llvm::formatv("{0} decode steps after a {1}-token prompt do not fit the "
@@ -439,7 +453,7 @@ Expected<BundleRunResult> prism::runtime::runBundle(const BundleRunOptions &opti
     Tensor x = zeros(t);
     for (int64_t i = 0; i < t.elements(); ++i)
       setElement(x, i,
-                 t.name == "input_ids"        ? (double)options.prompt[i]
+                 t.name == "input_ids"        ? (double)prompt[i]
                  : t.name == "position_ids"   ? (double)(i % promptLength)
                  : t.name == "attention_mask" ? 1.0
                                               : 0.0);
