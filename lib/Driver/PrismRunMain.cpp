@@ -437,6 +437,9 @@ int prism::driver::prismRunMain(int argc, char **argv) {
   // Dims: --bind first, then each given input's shape.
   std::map<std::string, int64_t> dims;
   for (const std::string &b : bindings) {
+    // --bind "" (a script with no dims to bind) binds nothing.
+    if (llvm::StringRef(b).trim().empty())
+      continue;
     auto [name, value] = llvm::StringRef(b).split('=');
     int64_t v;
     if (name.empty() || value.getAsInteger(10, v) || v < 0)

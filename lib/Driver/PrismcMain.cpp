@@ -482,7 +482,10 @@ int prism::driver::prismcMain(int argc, char **argv) {
   prism::ModelSummary before = prism::summarizeModule(*module);
 
   bool phases = compileTo >= Phase::Phases;
-  if (phases && !bindings.empty())
+  // --bind "" (a script with no dims to bind) binds nothing.
+  bool anyBinding = llvm::any_of(
+      bindings, [](const std::string &b) { return !llvm::StringRef(b).trim().empty(); });
+  if (phases && anyBinding)
     return fail("--compile-to=phases binds the dims itself (--prompt, --context, --batch): "
                 "drop --bind");
   if (!phases &&

@@ -74,7 +74,10 @@ int regionIndexOf(mlir::Operation *op, llvm::StringRef name);
 
 /// Node indices of `graph` in an order where every input is defined first
 /// (ONNX requires it; some exporters do not). Names defined by `outer` count
-/// as defined. Fails on cycles and on two nodes writing one name.
+/// as defined. Two Constant nodes writing one name are ONNX Runtime's
+/// initializers: the later in file order wins for every reader (a warning
+/// names both) and the earlier is left out of the order. Fails on cycles
+/// and on other nodes writing one name.
 mlir::FailureOr<std::vector<int64_t>>
 topologicalOrder(const ::onnx::GraphProto &graph, const ScopedValues &outer,
                  mlir::Location loc);

@@ -141,17 +141,32 @@ prism::onnx::topologicalOrder(const ::onnx::GraphProto &graph,
                ? node.op_type() + " node #" + std::to_string(i)
                : "node '" + node.name() + "'";
   };
+  auto isConstant = [&](int64_t i) {
+    const auto &node = graph.node(i);
+    return node.op_type() == "Constant" &&
+           (node.domain().empty() || node.domain() == "ai.onnx") &&
+           node.output_size() == 1;
+  };
   llvm::StringMap<int64_t> producer;
+  std::vector<bool> shadowed(n, false);
   for (int64_t i = 0; i < n; ++i)
     for (const std::string &out : graph.node(i).output()) {
       if (out.empty())
         continue;
       auto [it, inserted] = producer.try_emplace(out, i);
-      if (!inserted)
+      if (inserted)
+        continue;
+      if (!isConstant(it->second) || !isConstant(i))
         return emitError(loc, "value '")
                    << out << "' is produced by both " << label(it->second)
                    << " and " << label(i),
                failure();
+      emitWarning(loc, "value '")
+          << out << "' is defined by two Constant nodes, " << label(it->second)
+          << " and " << label(i)
+          << ": the later one is used by every reader, as in ONNX Runtime";
+      shadowed[it->second] = true;
+      it->second = i;
     }
   std::vector<std::vector<int64_t>> users(n);
   std::vector<int64_t> pending(n, 0);
@@ -171,7 +186,7 @@ prism::onnx::topologicalOrder(const ::onnx::GraphProto &graph,
   std::priority_queue<int64_t, std::vector<int64_t>, std::greater<int64_t>>
       ready;
   for (int64_t i = 0; i < n; ++i)
-    if (pending[i] == 0)
+    if (pending[i] == 0 && !shadowed[i])
       ready.push(i);
   std::vector<int64_t> order;
   while (!ready.empty()) {
@@ -182,7 +197,8 @@ prism::onnx::topologicalOrder(const ::onnx::GraphProto &graph,
       if (--pending[u] == 0)
         ready.push(u);
   }
-  if ((int64_t)order.size() != n) {
+  int64_t live = n - llvm::count(shadowed, true);
+  if ((int64_t)order.size() != live) {
     for (int64_t i = 0; i < n; ++i)
       if (pending[i] > 0)
         return emitError(loc, "the graph has a cycle through ") << label(i),

@@ -79,6 +79,9 @@ struct OnnxBindDims : public prism::impl::OnnxBindDimsBase<OnnxBindDims> {
     ModuleOp module = getOperation();
     llvm::StringMap<int64_t> bound;
     for (const std::string &entry : dims) {
+      // An empty entry (--bind "" from a script with no dims) binds nothing.
+      if (StringRef(entry).trim().empty())
+        continue;
       auto [name, value] = StringRef(entry).rsplit('=');
       int64_t v;
       if (name.empty() || value.trim().getAsInteger(10, v) || v < 0) {

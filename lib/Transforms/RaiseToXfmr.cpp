@@ -4,6 +4,8 @@
 
 #include "Raise/RaiseUtils.h"
 
+#include "mlir/Analysis/TopologicalSortUtils.h"
+#include "mlir/Dialect/Func/IR/FuncOps.h"
 #include "mlir/Transforms/GreedyPatternRewriteDriver.h"
 
 namespace prism {
@@ -28,8 +30,27 @@ struct XfmrRaise : public prism::impl::XfmrRaiseBase<XfmrRaise> {
     // Raising must not fold: folding constants here would read weights.
     GreedyRewriteConfig config;
     config.enableFolding(false);
-    if (failed(applyPatternsGreedily(getOperation(), std::move(patterns), config)))
+    if (failed(applyPatternsGreedily(getOperation(), std::move(patterns), config))) {
+      // A pattern that builds ops and then fails makes the driver loop:
+      // a bug of Prism's, said as one rather than a silent exit.
+      getOperation().emitError()
+          << "xfmr-raise did not converge after "
+          << config.getMaxIterations()
+          << " rounds (a raising pattern keeps rewriting; please report it "
+             "with the model); --prism-debug-only=xfmr-raise shows the "
+             "patterns' reasoning";
       return signalPassFailure();
+    }
+    // A pattern builds its op where its inputs are; a graph imported in
+    // another order (ONNX Runtime accepts any order) may use the replaced
+    // values before that point. The graphs are acyclic: reorder them.
+    getOperation().walk([&](func::FuncOp fn) {
+      for (Block &block : fn.getBody())
+        if (!sortTopologically(&block)) {
+          fn.emitError("xfmr-raise left a cycle in @") << fn.getSymName();
+          signalPassFailure();
+        }
+    });
     getOperation().walk([&](Operation *op) {
       if (isa<prism::xfmr::AttentionOp>(op))
         ++numAttention;

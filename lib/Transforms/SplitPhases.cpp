@@ -176,6 +176,15 @@ struct XfmrSplitPhases
           << (hasCache ? " and context > 0 (the model has a KV cache)" : "");
       return signalPassFailure();
     }
+    if (hasCache && prompt > context) {
+      // @prefill writes its P positions into the cache @decode reads.
+      module.emitError("xfmr-split-phases: the prompt (")
+          << (int64_t)prompt << " tokens) is longer than the context ("
+          << (int64_t)context
+          << " cached positions): the KV cache @prefill fills must hold the "
+             "prompt; raise --context or shorten --prompt";
+      return signalPassFailure();
+    }
 
     // One clone per phase, its dims bound.
     auto prefill = main.clone();

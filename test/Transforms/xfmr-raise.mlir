@@ -224,3 +224,42 @@ func.func @gpt2_transposed_cache(%q: tensor<1x2x3x4xf32>, %kt: tensor<1x2x4x3xf3
   %o = "onnx.MatMul"(%p, %vc) : (tensor<1x2x3x5xf32>, tensor<1x2x5x4xf32>) -> tensor<1x2x3x4xf32>
   return %o, %kc, %vc : tensor<1x2x3x4xf32>, tensor<1x2x4x5xf32>, tensor<1x2x5x4xf32>
 }
+
+// -----
+
+// LayerNormalization whose weights are graph inputs (a model exported
+// without initializers) and whose Mean and InvStdDev outputs exist but are
+// unused: raised (it once built the norm, failed on the unused outputs and
+// looped until xfmr-raise gave up, printing nothing).
+// CHECK-LABEL: func.func @layer_norm_weights_as_inputs
+// CHECK: xfmr.layer_norm %arg0, %arg1 bias %arg2
+// CHECK-NOT: onnx.LayerNormalization
+func.func @layer_norm_weights_as_inputs(%x: tensor<1x4x8xf32>, %s: tensor<8xf32>, %b: tensor<8xf32>) -> tensor<1x4x8xf32> {
+  %y, %mean, %inv = "onnx.LayerNormalization"(%x, %s, %b) <{axis = -1 : i64, epsilon = 1.0E-5 : f32, stash_type = 1 : i64}> : (tensor<1x4x8xf32>, tensor<8xf32>, tensor<8xf32>) -> (tensor<1x4x8xf32>, tensor<1x4x1xf32>, tensor<1x4x1xf32>)
+  return %y : tensor<1x4x8xf32>
+}
+
+// -----
+
+// Attention whose present keys feed an op placed before the attention's
+// values are computed (a graph sorted differently from PyTorch's): the
+// stacked present is reordered after the raised attention instead of using
+// it before its definition.
+// CHECK-LABEL: func.func @present_used_before_values
+// CHECK: %[[O:.*]], %[[P:.*]]:2 = xfmr.attention
+// CHECK: "onnx.Unsqueeze"(%[[P]]#0
+// CHECK: return
+func.func @present_used_before_values(%q: tensor<1x2x1x4xf32>, %k: tensor<1x2x1x4xf32>, %v0: tensor<1x2x1x4xf32>,
+                                      %pk: tensor<1x2x3x4xf32>, %pv: tensor<1x2x3x4xf32>)
+    -> (tensor<1x2x1x4xf32>, tensor<1x1x2x4x4xf32>) {
+  %kc = "onnx.Concat"(%pk, %k) <{axis = 2 : i64}> : (tensor<1x2x3x4xf32>, tensor<1x2x1x4xf32>) -> tensor<1x2x4x4xf32>
+  %ax = arith.constant dense<0> : tensor<1xi64>
+  %stacked = "onnx.Unsqueeze"(%kc, %ax) : (tensor<1x2x4x4xf32>, tensor<1xi64>) -> tensor<1x1x2x4x4xf32>
+  %kt = "onnx.Transpose"(%kc) <{perm = [0, 1, 3, 2]}> : (tensor<1x2x4x4xf32>) -> tensor<1x2x4x4xf32>
+  %s = "onnx.MatMul"(%q, %kt) : (tensor<1x2x1x4xf32>, tensor<1x2x4x4xf32>) -> tensor<1x2x1x4xf32>
+  %p = "onnx.Softmax"(%s) <{axis = -1 : i64}> : (tensor<1x2x1x4xf32>) -> tensor<1x2x1x4xf32>
+  %v = "onnx.Identity"(%v0) : (tensor<1x2x1x4xf32>) -> tensor<1x2x1x4xf32>
+  %vc = "onnx.Concat"(%pv, %v) <{axis = 2 : i64}> : (tensor<1x2x3x4xf32>, tensor<1x2x1x4xf32>) -> tensor<1x2x4x4xf32>
+  %o = "onnx.MatMul"(%p, %vc) : (tensor<1x2x1x4xf32>, tensor<1x2x4x4xf32>) -> tensor<1x2x1x4xf32>
+  return %o, %stacked : tensor<1x2x1x4xf32>, tensor<1x1x2x4x4xf32>
+}

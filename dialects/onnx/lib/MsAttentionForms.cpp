@@ -13,8 +13,13 @@ LogicalResult prism::onnx::replaceWithOptional(PatternRewriter &rw, Operation *o
       results.push_back(ONNXNoValueOp::create(rw, op->getLoc(), result.getType()));
       continue;
     }
-    if (!v)
-      return rw.notifyMatchFailure(op, "an output that is not produced is used");
+    if (!v) {
+      // Callers check before building that such outputs are unused; one
+      // that is used here would leave the built ops behind.
+      assert(result.use_empty() && "an output that is not produced is used");
+      results.push_back(Value());
+      continue;
+    }
     results.push_back(OnnxBuilder(rw, op->getLoc()).match(v, result.getType()));
   }
   rw.replaceOp(op, results);

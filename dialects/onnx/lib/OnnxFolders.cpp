@@ -273,7 +273,142 @@ BINARY_FOLD(ONNXDivOp,
 BINARY_FOLD(ONNXEqualOp, x == y, x == y)
 BINARY_FOLD(ONNXLessOp, x < y, x < y)
 BINARY_FOLD(ONNXGreaterOp, x > y, x > y)
+BINARY_FOLD(ONNXLessOrEqualOp, x <= y, x <= y)
+BINARY_FOLD(ONNXGreaterOrEqualOp, x >= y, x >= y)
+BINARY_FOLD(ONNXAndOp, x && y, x != 0 && y != 0)
+BINARY_FOLD(ONNXOrOp, x || y, x != 0 || y != 0)
 #undef BINARY_FOLD
+
+// Mod: the divisor's sign (Python's %) for integers unless fmod = 1 (C's
+// fmod, the only form for floats); by zero is not folded.
+OpFoldResult ONNXModOp::fold(FoldAdaptor adaptor) {
+  Type elem = resultElem(*this);
+  if (!elem)
+    return {};
+  bool cMod = getFmod() != 0;
+  if (isa<FloatType>(elem) && !cMod)
+    return {};
+  return checked(
+      *this,
+      binary(
+          adaptor.getOperands(), elem,
+          [cMod](int64_t x, int64_t y) -> std::optional<int64_t> {
+            if (y == 0 || (x == INT64_MIN && y == -1))
+              return std::nullopt;
+            int64_t r = x % y;
+            if (!cMod && r != 0 && ((r < 0) != (y < 0)))
+              r += y;
+            return r;
+          },
+          [](double x, double y) -> double { return std::fmod(x, y); }));
+}
+
+OpFoldResult ONNXAbsOp::fold(FoldAdaptor adaptor) {
+  auto a = operand(adaptor.getOperands(), 0);
+  Type elem = resultElem(*this);
+  if (!a || !elem)
+    return {};
+  for (auto &v : a->ints) {
+    if (v == INT64_MIN)
+      return {};
+    v = v < 0 ? -v : v;
+  }
+  for (auto &v : a->floats)
+    v = std::fabs(v);
+  return checked(*this, fromConst(*a));
+}
+
+//===----------------------------------------------------------------------===//
+// Integer reductions (shape arithmetic: the product of a Shape's dims)
+//===----------------------------------------------------------------------===//
+
+/// Reduces integer `data` over constant `axes` (all when absent, unless
+/// noop_with_empty_axes); float data is a value, not a shape: not folded.
+template <typename OpTy, typename Fn>
+static OpFoldResult foldIntReduce(OpTy op, ArrayRef<Attribute> operands,
+                                  Fn combine) {
+  Type elem = resultElem(op);
+  auto data = operand(operands, 0);
+  if (!elem || !data || data->isFloat() || !isa<IntegerType>(elem))
+    return {};
+  int64_t rank = data->shape.size();
+  SmallVector<bool> reduced(rank, false);
+  bool hasAxes = !isa<NoneType>(op->getOperand(1).getType());
+  if (hasAxes) {
+    auto axes = operands.size() > 1 ? intsOf(operands[1]) : std::nullopt;
+    if (!axes)
+      return {};
+    if (axes->empty() && op.getNoopWithEmptyAxes())
+      return {}; // the identity: left to the Identity-like lowering
+    for (int64_t a : *axes) {
+      a = normalise(a, rank);
+      if (a < 0 || a >= rank)
+        return {};
+      reduced[a] = true;
+    }
+    if (axes->empty())
+      reduced.assign(rank, true);
+  } else {
+    if (op.getNoopWithEmptyAxes())
+      return {};
+    reduced.assign(rank, true);
+  }
+  if (data->size() == 0)
+    return {}; // the empty reduction's identity differs per op
+  SmallVector<int64_t> outShape;
+  for (int64_t d = 0; d < rank; ++d)
+    outShape.push_back(reduced[d] ? 1 : data->shape[d]);
+  SmallVector<int64_t> inStrides = strides(data->shape),
+                       outStrides = strides(outShape);
+  SmallVector<std::optional<int64_t>> acc(product(outShape));
+  for (int64_t i = 0; i < data->size(); ++i) {
+    int64_t o = 0;
+    for (int64_t d = 0; d < rank; ++d)
+      if (!reduced[d])
+        o += (i / inStrides[d] % data->shape[d]) * outStrides[d];
+    int64_t v = data->ints[i];
+    if (!acc[o]) {
+      acc[o] = v;
+    } else {
+      std::optional<int64_t> r = combine(*acc[o], v);
+      if (!r)
+        return {};
+      acc[o] = *r;
+    }
+  }
+  Const out;
+  out.elem = elem;
+  auto rt = cast<RankedTensorType>(op->getResult(0).getType());
+  out.shape.assign(rt.getShape().begin(), rt.getShape().end());
+  for (auto &a : acc)
+    out.ints.push_back(*a);
+  if ((int64_t)out.ints.size() != product(out.shape))
+    return {};
+  return checked(op, fromConst(out));
+}
+
+OpFoldResult ONNXReduceProdOp::fold(FoldAdaptor adaptor) {
+  return foldIntReduce(*this, adaptor.getOperands(), [](int64_t x, int64_t y) {
+    return checkedInt(x, y, llvm::MulOverflow<int64_t>);
+  });
+}
+OpFoldResult ONNXReduceSumOp::fold(FoldAdaptor adaptor) {
+  return foldIntReduce(*this, adaptor.getOperands(), [](int64_t x, int64_t y) {
+    return checkedInt(x, y, llvm::AddOverflow<int64_t>);
+  });
+}
+OpFoldResult ONNXReduceMaxOp::fold(FoldAdaptor adaptor) {
+  return foldIntReduce(*this, adaptor.getOperands(),
+                       [](int64_t x, int64_t y) -> std::optional<int64_t> {
+                         return std::max(x, y);
+                       });
+}
+OpFoldResult ONNXReduceMinOp::fold(FoldAdaptor adaptor) {
+  return foldIntReduce(*this, adaptor.getOperands(),
+                       [](int64_t x, int64_t y) -> std::optional<int64_t> {
+                         return std::min(x, y);
+                       });
+}
 
 OpFoldResult ONNXNegOp::fold(FoldAdaptor adaptor) {
   auto a = operand(adaptor.getOperands(), 0);

@@ -30,6 +30,7 @@ FOLDABLE = {
     "Equal", "Expand", "Gather", "Identity", "Less", "Greater", "Where",
     "Range", "Reshape", "Shape", "Size", "Slice", "Squeeze", "Unsqueeze",
     "Constant", "Not", "Sqrt", "Min", "Max", "Ceil", "Floor", "Relu",
+    "Mod", "Abs", "And", "Or", "LessOrEqual", "GreaterOrEqual",
 }
 
 ELEM = {

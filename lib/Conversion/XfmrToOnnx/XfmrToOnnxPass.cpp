@@ -96,8 +96,11 @@ struct ConvertXfmrToOnnx
         cacheToTensors(f);
     RewritePatternSet patterns(&getContext());
     prism::populateXfmrToOnnxPatterns(patterns);
-    if (failed(applyPatternsGreedily(module, std::move(patterns))))
+    if (failed(applyPatternsGreedily(module, std::move(patterns)))) {
+      module.emitError("convert-xfmr-to-onnx did not converge (a rewrite "
+                       "keeps matching; please report it with the model)");
       return signalPassFailure();
+    }
     bool left = false;
     module.walk([&](Operation *op) {
       if (isa<xfmr::XfmrDialect>(op->getDialect())) {

@@ -138,6 +138,33 @@ ONNXConcatOp transposedCacheConcat(Value keysT) {
   return axis == -1 || axis == 3 ? concat : ONNXConcatOp();
 }
 
+/// Whether `v` is a constant boolean false.
+bool isConstFalse(Value v) {
+  DenseIntElementsAttr attr;
+  return matchPattern(v, m_Constant(&attr)) && attr.getNumElements() == 1 &&
+         (*attr.begin()).isZero();
+}
+
+/// `v` followed through its sole users that compute nothing in inference:
+/// Identity, and Dropout without training_mode (or with a constant false)
+/// and without its mask used.
+Value skipInferenceNoOps(Value v) {
+  while (v.hasOneUse()) {
+    Operation *user = *v.user_begin();
+    if (isa<ONNXIdentityOp>(user)) {
+      v = user->getResult(0);
+      continue;
+    }
+    auto dropout = dyn_cast<ONNXDropoutOp>(user);
+    if (!dropout || dropout.getData() != v || !dropout.getMask().use_empty() ||
+        !(isNone(dropout.getTrainingMode()) ||
+          isConstFalse(dropout.getTrainingMode())))
+      break;
+    v = dropout.getOutput();
+  }
+  return v;
+}
+
 struct RaiseDecomposedAttention : public OpRewritePattern<ONNXSoftmaxOp> {
   using OpRewritePattern::OpRewritePattern;
 
@@ -168,7 +195,8 @@ struct RaiseDecomposedAttention : public OpRewritePattern<ONNXSoftmaxOp> {
     if (rank != 3 && rank != 4)
       return nearMiss(softmax, kName, "the scores are not 3-D or 4-D");
 
-    // probs -> [Cast] -> MatMul(probs, V)
+    // probs -> [Dropout | Identity]* -> [Cast] -> MatMul(probs, V)
+    probs = skipInferenceNoOps(probs);
     if (!probs.hasOneUse())
       return nearMiss(softmax, kName, "the probabilities have other users");
     Operation *user = *probs.user_begin();
@@ -205,13 +233,24 @@ struct RaiseDecomposedAttention : public OpRewritePattern<ONNXSoftmaxOp> {
         if ((scores = matchScores(add->getOperand(i))))
           mask = add->getOperand(1 - i);
     } else if (auto where = s.getDefiningOp<ONNXWhereOp>()) {
-      // where(cond, scores, fill): the additive mask where(cond, 0, fill).
+      // where(cond, scores, fill) replaces the masked scores by a large
+      // negative fill. An additive mask of the lowest float computes the
+      // same: a masked score's weight underflows to 0 either way, and a row
+      // masked everywhere is uniform either way (s + lowest rounds to
+      // lowest for every score). A fill above -1e4 is a different softmax.
       scores = matchScores(where.getX());
-      if (scores && !constFloat(where.getY()))
+      std::optional<double> fill = constFloat(where.getY());
+      if (scores && !fill)
         return nearMiss(softmax, kName, "the Where's fill is not a constant");
-      if (scores)
-        mask = b.where(where.getCondition(), b.scalarLike(where.getY(), 0.0),
-                       where.getY());
+      if (scores && *fill > -1e4)
+        return nearMiss(softmax, kName,
+                        "the Where's fill is not a large negative: replacing "
+                        "scores by it is not an additive mask");
+      if (scores) {
+        Type elem = tensorType(where.getY()).getElementType();
+        mask = b.where(where.getCondition(), b.scalar(elem, 0.0),
+                       b.scalar(elem, lowestFloat(elem)));
+      }
     } else {
       scores = matchScores(s);
     }

@@ -29,8 +29,11 @@ class ONNX_ExtraOp<string mnemonic, int opset, list<Trait> traits = []>
 // ai.onnx, opset 18 and later
 //===----------------------------------------------------------------------===//
 
-class ONNX_ReduceOp<string name, int opset>
+class ONNX_ReduceOp<string name, int opset, bit folds = 0>
     : ONNX_ExtraOp<name, opset> {
+  // The integer reductions of shape arithmetic (ReduceProd of a Shape's
+  // dims, as tf2onnx writes Tensordot) fold on small constants.
+  let hasFolder = folds;
   let summary = "ONNX " # name # " (ai.onnx, opset " # opset # ")";
   let description = [{
     Reduces `data` over `axes` (an int64 tensor; all axes when omitted unless
@@ -48,11 +51,11 @@ def ONNXReduceL1Op : ONNX_ReduceOp<"ReduceL1", 18>;
 def ONNXReduceL2Op : ONNX_ReduceOp<"ReduceL2", 18>;
 def ONNXReduceLogSumOp : ONNX_ReduceOp<"ReduceLogSum", 18>;
 def ONNXReduceLogSumExpOp : ONNX_ReduceOp<"ReduceLogSumExp", 18>;
-def ONNXReduceMaxOp : ONNX_ReduceOp<"ReduceMax", 20>;
+def ONNXReduceMaxOp : ONNX_ReduceOp<"ReduceMax", 20, 1>;
 def ONNXReduceMeanOp : ONNX_ReduceOp<"ReduceMean", 18>;
-def ONNXReduceMinOp : ONNX_ReduceOp<"ReduceMin", 20>;
-def ONNXReduceProdOp : ONNX_ReduceOp<"ReduceProd", 18>;
-def ONNXReduceSumOp : ONNX_ReduceOp<"ReduceSum", 13>;
+def ONNXReduceMinOp : ONNX_ReduceOp<"ReduceMin", 20, 1>;
+def ONNXReduceProdOp : ONNX_ReduceOp<"ReduceProd", 18, 1>;
+def ONNXReduceSumOp : ONNX_ReduceOp<"ReduceSum", 13, 1>;
 def ONNXReduceSumSquareOp : ONNX_ReduceOp<"ReduceSumSquare", 18>;
 
 def ONNXSplitOp : ONNX_ExtraOp<"Split", 18> {

@@ -17,6 +17,7 @@ the tensor elementwise.
     TensorOf<[UI8, UI16, UI32, UI64, I8, I16, I32, I64, F16, F32, F64, BF16]>:$X);
   let results = (outs
     TensorOf<[UI8, UI16, UI32, UI64, I8, I16, I32, I64, F16, F32, F64, BF16]>:$Y);
+  let hasFolder = 1;
   let extraClassDeclaration = [{
     static constexpr int kOnnxOpset = 13;
   }];
@@ -83,6 +84,7 @@ This operator supports **multidirectional (i.e., Numpy-style) broadcasting**; fo
     TensorOf<[I1]>:$B);
   let results = (outs
     TensorOf<[I1]>:$C);
+  let hasFolder = 1;
   let extraClassDeclaration = [{
     static constexpr int kOnnxOpset = 7;
   }];
@@ -1505,6 +1507,7 @@ This operator supports **multidirectional (i.e., Numpy-style) broadcasting**; fo
     TensorOf<[UI8, UI16, UI32, UI64, I8, I16, I32, I64, F16, F32, F64, BF16]>:$B);
   let results = (outs
     TensorOf<[I1]>:$C);
+  let hasFolder = 1;
   let extraClassDeclaration = [{
     static constexpr int kOnnxOpset = 16;
   }];
@@ -1952,6 +1955,7 @@ This operator supports **multidirectional (i.e., Numpy-style) broadcasting**; fo
     TensorOf<[UI8, UI16, UI32, UI64, I8, I16, I32, I64, F16, F32, F64, BF16]>:$B);
   let results = (outs
     TensorOf<[I1]>:$C);
+  let hasFolder = 1;
   let extraClassDeclaration = [{
     static constexpr int kOnnxOpset = 16;
   }];
@@ -2434,6 +2438,7 @@ Performs element-wise binary modulus (with Numpy-style broadcasting support).
     DefaultValuedAttr<I64Attr, "0">:$fmod);
   let results = (outs
     TensorOf<[UI8, UI16, UI32, UI64, I8, I16, I32, I64, F16, F32, F64, BF16]>:$C);
+  let hasFolder = 1;
   let extraClassDeclaration = [{
     static constexpr int kOnnxOpset = 13;
   }];
@@ -2747,6 +2752,7 @@ This operator supports **multidirectional (i.e., Numpy-style) broadcasting**; fo
     TensorOf<[I1]>:$B);
   let results = (outs
     TensorOf<[I1]>:$C);
+  let hasFolder = 1;
   let extraClassDeclaration = [{
     static constexpr int kOnnxOpset = 7;
   }];
