@@ -238,12 +238,12 @@ def rms_norm(b, x, name):
         return b.op("Mul", b.weight("weight", (b.cfg.hidden_size,), norm_weight), y)
 
 
-def attention_mask_bias(b):
+def attention_mask_bias(b, past_input="past_key_values.0.key", past_axis=2):
     """Additive [b, 1, s, past+s] mask: finfo.min where a key is in the future of
     its query (causal) or is padding (attention_mask == 0), else 0."""
     neg = np.finfo(b.np_dtype).min
     seq = b.size("input_ids", 1)
-    past = b.size("past_key_values.0.key", 2)
+    past = b.size(past_input, past_axis)
     total = b.size("attention_mask", 1)
     query_pos = b.op("Range", past, b.op("Add", past, seq), b.const(1))
     key_pos = b.op("Range", b.const(0), total, b.const(1))

@@ -55,6 +55,13 @@ def main():
     ap.add_argument("--context", type=int, default=32)
     ap.add_argument("--steps", type=int, default=16)
     ap.add_argument("--seed", type=int, default=1)
+    ap.add_argument("--expect", help="an .npz with the prompt ([1, P] ids) and the "
+                    "tokens a reference generates after it (python/import_llama2c.py "
+                    "--tokens-out): the prompt is used, and both runs must generate "
+                    "those tokens")
+    ap.add_argument("--skip-original", action="store_true",
+                    help="with --expect: check the phases against the reference's "
+                    "tokens only, without running the original graph step by step")
     a = ap.parse_args()
     if a.context < a.prompt + a.steps - 1:
         sys.exit("phases_greedy: --context must hold the prompt and the steps")
@@ -64,7 +71,8 @@ def main():
     presents = [o.name for o in m.graph.output if "present" in o.name]
     vocab = [o for o in m.graph.output if o.name == "logits"][0]
     dims = past[0].type.tensor_type.shape.dim
-    heads, head_dim = dims[1].dim_value, dims[3].dim_value
+    stacked = len(dims) == 5  # [2, batch, heads, past, head_dim] (GPT-2's past_N)
+    heads, head_dim = dims[-3].dim_value, dims[-1].dim_value
     vocab_size = vocab.type.tensor_type.shape.dim[2].dim_value
     elem = np.float32
 
@@ -76,12 +84,23 @@ def main():
 
     rng = np.random.default_rng(a.seed)
     prompt = rng.integers(0, vocab_size, size=(1, a.prompt), dtype=np.int64)
+    expected = None
+    if a.expect:
+        ref = np.load(a.expect)
+        prompt, expected = ref["prompt"].astype(np.int64), [int(t) for t in ref["tokens"]]
+        if prompt.shape != (1, a.prompt) or len(expected) < a.steps + 1:
+            sys.exit("phases_greedy: %s holds a prompt of %s and %d tokens; --prompt %d "
+                     "--steps %d need [1, %d] and %d" % (a.expect, prompt.shape, len(expected),
+                                                      a.prompt, a.steps, a.prompt, a.steps + 1))
 
+    if a.skip_original and expected is None:
+        sys.exit("phases_greedy: --skip-original needs --expect")
     # The original graph, its cache growing by one position a step.
     ref_logits, ref_tokens = [], []
-    cache = {p.name: np.zeros((1, heads, 0, head_dim), elem) for p in past}
+    empty = ((2,) if stacked else ()) + (1, heads, 0, head_dim)
+    cache = {p.name: np.zeros(empty, elem) for p in past}
     ids, n = prompt, 0
-    for step in range(a.steps + 1):
+    for step in range(0 if a.skip_original else a.steps + 1):
         s = ids.shape[1]
         inputs = {"input_ids": ids,
                   "attention_mask": np.ones((1, n + s), np.int64),
@@ -128,6 +147,8 @@ def main():
         tokens.append(int(logits[-1].argmax()))
 
     ok = True
+    if a.skip_original:
+        ref_logits, ref_tokens = logits, expected[:a.steps + 1]
     for step, (ref, got, rt, t) in enumerate(zip(ref_logits, logits, ref_tokens, tokens)):
         err = float(np.abs(got - ref).max() / np.abs(ref).max())
         good = err <= 1e-4 and rt == t
@@ -136,6 +157,11 @@ def main():
               ("prefill" if step == 0 else "decode ", step, t, rt, err,
                "" if good else "  MISMATCH"))
     print("%d greedy steps: %s" % (a.steps, "identical tokens" if ok else "MISMATCH"))
+    if expected is not None:
+        same = tokens == expected[:a.steps + 1] and list(ref_tokens) == expected[:a.steps + 1]
+        ok &= same
+        print("the reference's %d tokens: %s" % (a.steps + 1, "identical" if same else
+              "MISMATCH (reference %s)" % expected[:a.steps + 1]))
     return 0 if ok else 1
 
 

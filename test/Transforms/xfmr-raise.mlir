@@ -263,3 +263,38 @@ func.func @present_used_before_values(%q: tensor<1x2x1x4xf32>, %k: tensor<1x2x1x
   %o = "onnx.MatMul"(%p, %vc) : (tensor<1x2x1x4xf32>, tensor<1x2x4x4xf32>) -> tensor<1x2x1x4xf32>
   return %o, %stacked : tensor<1x2x1x4xf32>, tensor<1x1x2x4x4xf32>
 }
+
+// -----
+
+// Where-masked scores: with a fill of -10000 alone, raised as the additive
+// mask of the lowest float (exact: a row masked everywhere is uniform
+// either way); with a small fill, or a moderate fill followed by an
+// additive mask, the softmax is a different one: left as it is.
+// CHECK-LABEL: func.func @where_masks
+// CHECK: xfmr.attention
+// CHECK-SAME: mask
+// CHECK: onnx.Softmax
+// CHECK: onnx.Softmax
+// CHECK: return
+// WHY-DAG: attention did not match 'onnx.Softmax' at {{.*}}: the Where's fill is not a large negative: replacing scores by it is not an additive mask
+// WHY-DAG: attention did not match 'onnx.Softmax' at {{.*}}: a Where with a moderate fill before an additive mask is not one additive mask
+func.func @where_masks(%q: tensor<1x2x3x4xf32>, %kt: tensor<1x2x4x3xf32>, %v: tensor<1x2x3x4xf32>,
+                       %keep: tensor<1x1x3x3xi1>, %add: tensor<1x1x1x3xf32>)
+    -> (tensor<1x2x3x4xf32>, tensor<1x2x3x4xf32>, tensor<1x2x3x4xf32>) {
+  %big = arith.constant dense<-1.000000e+04> : tensor<f32>
+  %small = arith.constant dense<-5.000000e+00> : tensor<f32>
+  %s = "onnx.MatMul"(%q, %kt) : (tensor<1x2x3x4xf32>, tensor<1x2x4x3xf32>) -> tensor<1x2x3x3xf32>
+  %w1 = "onnx.Where"(%keep, %s, %big) : (tensor<1x1x3x3xi1>, tensor<1x2x3x3xf32>, tensor<f32>) -> tensor<1x2x3x3xf32>
+  %p1 = "onnx.Softmax"(%w1) <{axis = -1 : i64}> : (tensor<1x2x3x3xf32>) -> tensor<1x2x3x3xf32>
+  %o1 = "onnx.MatMul"(%p1, %v) : (tensor<1x2x3x3xf32>, tensor<1x2x3x4xf32>) -> tensor<1x2x3x4xf32>
+  %s2 = "onnx.MatMul"(%q, %kt) : (tensor<1x2x3x4xf32>, tensor<1x2x4x3xf32>) -> tensor<1x2x3x3xf32>
+  %w2 = "onnx.Where"(%keep, %s2, %small) : (tensor<1x1x3x3xi1>, tensor<1x2x3x3xf32>, tensor<f32>) -> tensor<1x2x3x3xf32>
+  %p2 = "onnx.Softmax"(%w2) <{axis = -1 : i64}> : (tensor<1x2x3x3xf32>) -> tensor<1x2x3x3xf32>
+  %o2 = "onnx.MatMul"(%p2, %v) : (tensor<1x2x3x3xf32>, tensor<1x2x3x4xf32>) -> tensor<1x2x3x4xf32>
+  %s3 = "onnx.MatMul"(%q, %kt) : (tensor<1x2x3x4xf32>, tensor<1x2x4x3xf32>) -> tensor<1x2x3x3xf32>
+  %w3 = "onnx.Where"(%keep, %s3, %big) : (tensor<1x1x3x3xi1>, tensor<1x2x3x3xf32>, tensor<f32>) -> tensor<1x2x3x3xf32>
+  %a3 = "onnx.Add"(%w3, %add) : (tensor<1x2x3x3xf32>, tensor<1x1x1x3xf32>) -> tensor<1x2x3x3xf32>
+  %p3 = "onnx.Softmax"(%a3) <{axis = -1 : i64}> : (tensor<1x2x3x3xf32>) -> tensor<1x2x3x3xf32>
+  %o3 = "onnx.MatMul"(%p3, %v) : (tensor<1x2x3x3xf32>, tensor<1x2x3x4xf32>) -> tensor<1x2x3x4xf32>
+  return %o1, %o2, %o3 : tensor<1x2x3x4xf32>, tensor<1x2x3x4xf32>, tensor<1x2x3x4xf32>
+}

@@ -7,6 +7,9 @@
 # BINDINGS is prism-run's --bind list ("" for none). An output matches when
 # |prism - ort| <= RTOL * |ort| + ATOL_OF_MAX * max|ort| elementwise
 # (defaults 1e-4 and 1e-4: fp32 agreement to 1e-4 of each output's scale).
+# PRISM_ONES_INPUTS=name,... sets those inputs to ones (float attention
+# masks: random values in [-1, 1) are not masks, and ONNX Runtime's results
+# on them change with which intermediates are graph outputs).
 set -eu
 ORT_DIR=$1
 BIN_DIR=$2
@@ -20,6 +23,16 @@ PY=/usr/bin/python3
 rm -rf "$WORK" && mkdir -p "$WORK"
 "$BIN_DIR/prism-run" "$MODEL" ${BINDINGS:+--bind "$BINDINGS"} --random-inputs=7 \
   --output-dir "$WORK/prism"
+ONES=""
+if [ -n "${PRISM_ONES_INPUTS:-}" ]; then
+  for name in $(echo "$PRISM_ONES_INPUTS" | tr ',' ' '); do
+    f="$WORK/prism/inputs/$name.npy"
+    $PY -c "import numpy as n, sys; a = n.load(sys.argv[1]); n.save(sys.argv[1], n.ones_like(a))" "$f"
+    ONES="$ONES --input $name=$f"
+  done
+  "$BIN_DIR/prism-run" "$MODEL" ${BINDINGS:+--bind "$BINDINGS"} --random-inputs=7 \
+    $ONES --output-dir "$WORK/prism"
+fi
 # prism-run wrote DIR/inputs/<sanitized name>.npy: back to --input NAME=FILE
 # (the names from the model, in one pass).
 args=$($PY -c "import os, re, sys, onnx
@@ -35,7 +48,7 @@ echo "$(basename "$MODEL"), prism-run vs ONNX Runtime:"
 $PY "$ROOT/python/compare_outputs.py" "$WORK/ort" "$WORK/prism" \
   --rtol "$RTOL" --atol 0 --atol-of-max "$ATOL_OF_MAX"
 if "$BIN_DIR/prism-run" "$MODEL" ${BINDINGS:+--bind "$BINDINGS"} --random-inputs=7 \
-    --no-raise --output-dir "$WORK/imported" 2>"$WORK/imported.err"; then
+    $ONES --no-raise --output-dir "$WORK/imported" 2>"$WORK/imported.err"; then
   echo "$(basename "$MODEL"), raised vs as imported (--no-raise):"
   $PY "$ROOT/python/compare_outputs.py" "$WORK/imported" "$WORK/prism" \
     --rtol "$RTOL" --atol 0 --atol-of-max "$ATOL_OF_MAX"

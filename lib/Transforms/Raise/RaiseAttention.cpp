@@ -165,6 +165,34 @@ Value skipInferenceNoOps(Value v) {
   return v;
 }
 
+/// A mask found between the scores and the softmax: an additive tensor, or
+/// a Where's condition (true keeps the score when keepWhenTrue).
+struct MaskTerm {
+  Value value;
+  bool where;
+  bool keepWhenTrue;
+};
+
+/// Whether `v` is the (scaled, masked) product of queries and keys: a
+/// MatMul reached through casts, scales, Adds, Wheres and clamps.
+bool leadsToScores(Value v, int depth = 0) {
+  if (depth > 8)
+    return false;
+  v = skipCasts(v);
+  Operation *def = v.getDefiningOp();
+  if (!def)
+    return false;
+  if (matchScores(v))
+    return true;
+  if (isa<ONNXAddOp, ONNXMaxOp>(def))
+    return llvm::any_of(def->getOperands(),
+                        [&](Value x) { return leadsToScores(x, depth + 1); });
+  if (auto where = dyn_cast<ONNXWhereOp>(def))
+    return leadsToScores(where.getX(), depth + 1) ||
+           leadsToScores(where.getY(), depth + 1);
+  return false;
+}
+
 struct RaiseDecomposedAttention : public OpRewritePattern<ONNXSoftmaxOp> {
   using OpRewritePattern::OpRewritePattern;
 
@@ -211,57 +239,89 @@ struct RaiseDecomposedAttention : public OpRewritePattern<ONNXSoftmaxOp> {
       return nearMiss(softmax, kName, "the probabilities do not feed a MatMul "
                                       "with the values");
 
-    // scores -> [Max clamp] -> [Add mask | Where] -> softmax (through casts)
-    Value s = skipCasts(input);
-    if (auto max = s.getDefiningOp<ONNXMaxOp>(); max && max->getNumOperands() == 2) {
-      for (int i = 0; i < 2; ++i) {
+    // scores -> ([Add mask] | [Where(keep, ., fill)] | [Max clamp])* ->
+    // softmax, through casts. Masks found from the softmax inwards.
+    SmallVector<MaskTerm> terms;
+    bool addedLater = false; // an additive mask applies after this point
+    Value s = input;
+    for (int depth = 0; depth < 8; ++depth) {
+      s = skipCasts(s);
+      Operation *def = s.getDefiningOp();
+      if (auto max = dyn_cast_or_null<ONNXMaxOp>(def);
+          max && max->getNumOperands() == 2) {
         // The clamp at the lowest float of the scores' type.
-        Type elem = tensorType(max->getOperand(i)).getElementType();
-        if (isa<FloatType>(elem) && isConstNear(max->getOperand(i), lowestFloat(elem))) {
-          s = max->getOperand(1 - i);
-          break;
+        int clamp = -1;
+        for (int i = 0; i < 2; ++i) {
+          Type elem = tensorType(max->getOperand(i)).getElementType();
+          if (isa<FloatType>(elem) && isConstNear(max->getOperand(i), lowestFloat(elem)))
+            clamp = i;
         }
+        if (clamp < 0)
+          break;
+        s = max->getOperand(1 - clamp);
+        continue;
       }
-    }
-    // Built where the values are: every operand dominates the PV MatMul.
-    rw.setInsertionPoint(pv);
-    OnnxBuilder b(rw, softmax.getLoc());
-    std::optional<Scores> scores;
-    Value mask;
-    if (auto add = s.getDefiningOp<ONNXAddOp>()) {
-      for (int i = 0; i < 2 && !scores; ++i)
-        if ((scores = matchScores(add->getOperand(i))))
-          mask = add->getOperand(1 - i);
-    } else if (auto where = s.getDefiningOp<ONNXWhereOp>()) {
-      // where(cond, scores, fill) replaces the masked scores by a large
-      // negative fill. An additive mask of the lowest float computes the
-      // same: a masked score's weight underflows to 0 either way, and a row
-      // masked everywhere is uniform either way (s + lowest rounds to
-      // lowest for every score). A fill above -1e4 is a different softmax.
-      scores = matchScores(where.getX());
-      std::optional<double> fill = constFloat(where.getY());
-      if (scores && !fill)
-        return nearMiss(softmax, kName, "the Where's fill is not a constant");
-      if (scores && *fill > -1e4)
-        return nearMiss(softmax, kName,
-                        "the Where's fill is not a large negative: replacing "
-                        "scores by it is not an additive mask");
-      if (scores) {
-        Type elem = tensorType(where.getY()).getElementType();
-        mask = b.where(where.getCondition(), b.scalar(elem, 0.0),
-                       b.scalar(elem, lowestFloat(elem)));
+      if (auto add = dyn_cast_or_null<ONNXAddOp>(def)) {
+        int i = leadsToScores(add->getOperand(0))   ? 0
+                : leadsToScores(add->getOperand(1)) ? 1
+                                                    : -1;
+        if (i < 0)
+          break;
+        terms.push_back({add->getOperand(1 - i), /*where=*/false, true});
+        addedLater = true;
+        s = add->getOperand(i);
+        continue;
       }
-    } else {
-      scores = matchScores(s);
+      if (auto where = dyn_cast_or_null<ONNXWhereOp>(def)) {
+        // where(keep, scores, fill) or where(drop, fill, scores) replaces the
+        // masked scores by a large negative fill. The additive mask of the
+        // lowest float computes the same: a masked score's weight underflows
+        // to 0 either way, and a row masked everywhere is uniform either
+        // way (s + lowest rounds to lowest). A fill above -1e4 is another
+        // softmax; so is a moderate fill with an additive mask after it in
+        // a row the Where masks everywhere.
+        bool keepWhenTrue = leadsToScores(where.getX());
+        if (!keepWhenTrue && !leadsToScores(where.getY()))
+          break;
+        Value fillValue = keepWhenTrue ? where.getY() : where.getX();
+        std::optional<double> fill = constFloat(fillValue);
+        if (!fill)
+          return nearMiss(softmax, kName, "the Where's fill is not a constant");
+        if (*fill > -1e4)
+          return nearMiss(softmax, kName,
+                          "the Where's fill is not a large negative: replacing "
+                          "scores by it is not an additive mask");
+        if (addedLater && *fill > -1e30)
+          return nearMiss(softmax, kName,
+                          "a Where with a moderate fill before an additive "
+                          "mask is not one additive mask (fill + mask can "
+                          "outweigh a kept score)");
+        terms.push_back({where.getCondition(), /*where=*/true, keepWhenTrue});
+        s = keepWhenTrue ? where.getX() : where.getY();
+        continue;
+      }
+      break;
     }
+    std::optional<Scores> scores = matchScores(s);
     if (!scores)
       return nearMiss(softmax, kName, "its input is not a (scaled, masked) "
                                       "MatMul of queries and keys");
+    // Built where the values are: every operand dominates the PV MatMul.
+    // Should a check below fail, what was built is erased again (a pattern
+    // that fails must leave the IR as it found it).
+    rw.setInsertionPoint(pv);
+    Operation *mark = pv->getPrevNode();
+    auto abandon = [&](const char *why) {
+      while (pv->getPrevNode() != mark)
+        rw.eraseOp(pv->getPrevNode());
+      return nearMiss(softmax, kName, why);
+    };
+    OnnxBuilder b(rw, softmax.getLoc());
 
     Value q = scores->q, v = pv->getOperand(1);
     if (tensorType(q).getRank() != rank || tensorType(v).getRank() != rank ||
         tensorType(scores->keysT).getRank() != rank)
-      return nearMiss(softmax, kName, "queries, keys and values are not all "
+      return abandon("queries, keys and values are not all "
                                       "of the scores' rank");
     // Older GPT-2 exports keep the keys transposed and append them to the
     // transposed past along the last axis.
@@ -302,26 +362,43 @@ struct RaiseDecomposedAttention : public OpRewritePattern<ONNXSoftmaxOp> {
       q = to4(q);
       k0 = to4(k0);
       v0 = to4(v0);
-      if (mask && tensorType(mask).getRank() == 3)
-        mask = to4(mask);
+      for (MaskTerm &t : terms)
+        if (tensorType(t.value).getRank() == 3)
+          t.value = to4(t.value);
     }
     // Scores and values must agree with the op's shapes; a mask that does
     // not broadcast to them is left alone.
     auto qt = tensorType(q), kt = tensorType(k0), vt = tensorType(v0);
     if (qt.getDimSize(0) != kt.getDimSize(0) || qt.getDimSize(3) != kt.getDimSize(3) ||
         qt.getDimSize(1) % kt.getDimSize(1) != 0 || vt.getDimSize(1) != kt.getDimSize(1))
-      return nearMiss(softmax, kName, "query, key and value heads do not line up");
-    if (mask) {
-      int64_t total = kt.getDimSize(2) +
-                      (pastKey ? tensorType(pastKey).getDimSize(2) : 0);
-      SmallVector<int64_t> full = {qt.getDimSize(0), qt.getDimSize(1),
-                                   qt.getDimSize(2), total};
-      ArrayRef<int64_t> m = tensorType(mask).getShape();
+      return abandon("query, key and value heads do not line up");
+    int64_t total = kt.getDimSize(2) +
+                    (pastKey ? tensorType(pastKey).getDimSize(2) : 0);
+    SmallVector<int64_t> full = {qt.getDimSize(0), qt.getDimSize(1),
+                                 qt.getDimSize(2), total};
+    for (const MaskTerm &t : terms) {
+      ArrayRef<int64_t> m = tensorType(t.value).getShape();
       if (m.size() > 4)
-        return nearMiss(softmax, kName, "the mask has more than 4 dims");
+        return abandon("the mask has more than 4 dims");
       for (size_t i = 0; i < m.size(); ++i)
         if (m[m.size() - 1 - i] != 1 && m[m.size() - 1 - i] != full[3 - i])
-          return nearMiss(softmax, kName, "the mask does not broadcast to the scores");
+          return abandon("the mask does not broadcast to the scores");
+    }
+    // One additive mask: the additive terms summed, then the lowest float
+    // wherever a Where masks.
+    Value mask;
+    for (const MaskTerm &t : terms)
+      if (!t.where)
+        mask = mask ? b.add(mask, t.value) : t.value;
+    for (const MaskTerm &t : terms) {
+      if (!t.where)
+        continue;
+      Type elem = mask ? tensorType(mask).getElementType()
+                       : tensorType(input).getElementType();
+      Value kept = mask ? mask : b.scalar(elem, 0.0);
+      Value lowest = b.scalar(elem, lowestFloat(elem));
+      mask = t.keepWhenTrue ? b.where(t.value, kept, lowest)
+                            : b.where(t.value, lowest, kept);
     }
     auto attention =
         buildAttention(b, q, k0, v0, pastKey, pastValue, mask, scores->scale);
