@@ -36,6 +36,7 @@ class Gpt2Config:
     layer_norm_eps: float = 1e-5
     dtype: str = "float32"
     source: str = ""
+    stacked_cache: bool = False
 
     @property
     def head_dim(self):
@@ -90,9 +91,25 @@ def attention(b, layer, x, mask):
         return b.op("Transpose", y, perm=[0, 2, 1, 3])
 
     q, k, v = (heads(p) for p in parts)
-    k = b.op("Concat", f"past_key_values.{layer}.key", k, axis=2, out=f"present.{layer}.key")
-    v = b.op("Concat", f"past_key_values.{layer}.value", v, axis=2, out=f"present.{layer}.value")
-    scores = b.op("MatMul", q, b.op("Transpose", k, perm=[0, 1, 3, 2]))
+    if cfg.stacked_cache:
+        # Older HF GPT-2 exports: layer_past[0].transpose(-2, -1) appended to
+        # the transposed keys, present = stack((keys, values)).
+        past = f"past_{layer}"
+        pk = b.op("Gather", past, b.const(0), axis=0)
+        pv = b.op("Gather", past, b.const(1), axis=0)
+        kt = b.op("Concat", b.op("Transpose", pk, perm=[0, 1, 3, 2]),
+                  b.op("Transpose", k, perm=[0, 1, 3, 2]), axis=-1)
+        v = b.op("Concat", pv, v, axis=-2)
+        axis0 = b.const([0])
+        b.op("Concat", b.op("Unsqueeze", b.op("Transpose", kt, perm=[0, 1, 3, 2]), axis0),
+             b.op("Unsqueeze", v, axis0), axis=0, out=f"present_{layer}")
+        scores = b.op("MatMul", q, kt)
+    else:
+        k = b.op("Concat", f"past_key_values.{layer}.key", k, axis=2,
+                 out=f"present.{layer}.key")
+        v = b.op("Concat", f"past_key_values.{layer}.value", v, axis=2,
+                 out=f"present.{layer}.value")
+        scores = b.op("MatMul", q, b.op("Transpose", k, perm=[0, 1, 3, 2]))
     scores = b.op("Div", scores, b.fconst(math.sqrt(hd)))
     scores = b.op("Add", scores, mask)
     probs = b.op("Softmax", scores, axis=-1)
@@ -122,13 +139,24 @@ def build(cfg, seed):
         wpe = b.weight("wpe.weight", (cfg.max_position, h), bm.normal(0.01 * 10))
         x = b.op("Add", b.op("Gather", wte, "input_ids"),
                  b.op("Gather", wpe, "position_ids"))
-        mask = bm.attention_mask_bias(b)
+        mask = (bm.attention_mask_bias(b, "past_0", 3) if cfg.stacked_cache
+                else bm.attention_mask_bias(b))
         for layer in range(cfg.num_layers):
             x = block(b, layer, x, mask)
         x = layer_norm(b, x, "ln_f")
     with b.scope("lm_head"):  # tied: logits = x @ wte^T
         b.op("MatMul", x, b.op("Transpose", wte, perm=[1, 0]), out="logits")
     inputs, outputs = bm.graph_io(cfg)
+    if cfg.stacked_cache:  # past_N / present_N: [2, batch, heads, positions, head_dim]
+        vi = helper.make_tensor_value_info
+        elem = bm.DTYPES[cfg.dtype][1]
+        total = "past_sequence_length+sequence_length"
+        inputs = inputs[:3] + [
+            vi(f"past_{i}", elem, [2, "batch_size", cfg.num_heads, "past_sequence_length",
+                                   cfg.head_dim]) for i in range(cfg.num_layers)]
+        outputs = outputs[:1] + [
+            vi(f"present_{i}", elem, [2, "batch_size", cfg.num_heads, total, cfg.head_dim])
+            for i in range(cfg.num_layers)]
     graph = helper.make_graph(b.nodes, "main_graph", inputs, outputs,
                               initializer=store.tensors)
     return helper.make_model(graph, opset_imports=[helper.make_opsetid("", bm.OPSET)],
@@ -141,8 +169,14 @@ def main(argv=None):
     parser.add_argument("-o", "--output", required=True)
     parser.add_argument("--seed", type=int, default=0)
     parser.add_argument("--layers", type=int, help="override the number of layers")
+    parser.add_argument("--stacked-cache", action="store_true",
+                        help="the older export's cache: past_N and present_N stack each "
+                        "layer's keys and values, [2, batch, heads, positions, head_dim], "
+                        "the keys appended transposed")
     args = parser.parse_args(argv)
     cfg = PRESETS[args.preset]
+    if args.stacked_cache:
+        cfg = dataclasses.replace(cfg, stacked_cache=True)
     if args.layers is not None:
         if args.layers < 1:
             parser.error("--layers must be at least 1")

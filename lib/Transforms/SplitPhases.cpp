@@ -10,6 +10,7 @@
 
 #include "prism/Transforms/Passes.h"
 
+#include "prism/Dialect/Onnx/OnnxBuilder.h"
 #include "prism/Dialect/Onnx/OnnxOps.h"
 #include "prism/Dialect/Xfmr/XfmrOps.h"
 
@@ -64,10 +65,26 @@ std::string cacheSlot(StringRef name, StringRef word) {
 
 /// What the split needs to know of the graph: its cache inputs and
 /// outputs and the names of the dims it binds.
+/// A cache input is one key or value [batch, kv_heads, past, head_size],
+/// or a layer's keys and values stacked [2, batch, kv_heads, past,
+/// head_size] (GPT-2's past_N and present_N).
 struct Signature {
   SmallVector<unsigned> pastArgs, presentResults;
+  SmallVector<bool> stacked; // per past input
   std::string batch, sequence, past;
+  // The mask's own name for past + sequence when it is a dim of its own
+  // ("total_seq_len"), not an expression of the two.
+  std::string total;
+  int64_t layers() const {
+    int64_t n = llvm::count(stacked, true);
+    return n + ((int64_t)stacked.size() - n) / 2;
+  }
 };
+
+bool isStackedCache(Type type) {
+  auto t = dyn_cast<RankedTensorType>(type);
+  return t && t.getRank() == 5 && t.getDimSize(0) == 2;
+}
 
 FailureOr<Signature> readSignature(func::FuncOp main) {
   Signature sig;
@@ -79,19 +96,23 @@ FailureOr<Signature> readSignature(func::FuncOp main) {
       sig.presentResults.push_back(i);
   for (unsigned i : sig.pastArgs) {
     auto t = dyn_cast<RankedTensorType>(main.getArgumentTypes()[i]);
-    if (!t || t.getRank() != 4)
+    bool stacked = isStackedCache(t);
+    if (!t || (t.getRank() != 4 && !stacked))
       return main.emitError("KV cache input '")
              << argName(main, i) << "' of type " << main.getArgumentTypes()[i]
              << " is not one key or value [batch, kv_heads, past_sequence, "
-                "head_size]: the phase split takes that layout only";
+                "head_size] nor a layer's keys and values stacked [2, batch, "
+                "kv_heads, past_sequence, head_size]: the phase split takes "
+                "those layouts only";
+    sig.stacked.push_back(stacked);
   }
   if (sig.pastArgs.size() != sig.presentResults.size() ||
-      sig.pastArgs.size() % 2 != 0)
+      (sig.pastArgs.size() - llvm::count(sig.stacked, true)) % 2 != 0)
     return main.emitError("the KV cache is ")
            << sig.pastArgs.size() << " 'past' inputs and "
            << sig.presentResults.size()
-           << " 'present' outputs: expected a key and a value per layer in "
-              "and out";
+           << " 'present' outputs: expected a key and a value (or both "
+              "stacked) per layer in and out";
   // The j-th output must be the j-th input's tensor one step later: a
   // mismatch would put one layer's keys in another's slot.
   for (auto [i, o] : llvm::zip(sig.pastArgs, sig.presentResults))
@@ -100,10 +121,11 @@ FailureOr<Signature> readSignature(func::FuncOp main) {
              << resultName(main, o) << "' does not pair with input '"
              << argName(main, i)
              << "' (the outputs must list the cache in the inputs' order)";
-  for (unsigned i : sig.pastArgs) {
+  for (auto [j, i] : llvm::enumerate(sig.pastArgs)) {
     auto t = cast<RankedTensorType>(main.getArgumentTypes()[i]);
-    StringRef past = dimName(main, i, 2), batch = dimName(main, i, 0);
-    if (past.empty() || batch.empty() || !t.isDynamicDim(2))
+    unsigned lead = sig.stacked[j] ? 1 : 0;
+    StringRef past = dimName(main, i, lead + 2), batch = dimName(main, i, lead);
+    if (past.empty() || batch.empty() || !t.isDynamicDim(lead + 2))
       return main.emitError("KV cache input '")
              << argName(main, i) << "' has no named past-sequence dim";
     if (sig.past.empty()) {
@@ -137,9 +159,16 @@ FailureOr<Signature> readSignature(func::FuncOp main) {
       auto t = dyn_cast<RankedTensorType>(main.getArgumentTypes()[i]);
       if (!t || t.getRank() != 2)
         continue;
-      mask |= name.contains_insensitive("attention_mask") &&
-              dimName(main, i, 1).contains(sig.past);
       positions |= name.contains_insensitive("position_ids");
+      // The mask spans past + sequence: an expression of the past dim, or
+      // a dim of its own (bound to past + sequence).
+      StringRef totalDim = dimName(main, i, 1);
+      if (!name.contains_insensitive("attention_mask") || totalDim.empty() ||
+          totalDim == sig.sequence || totalDim == sig.batch)
+        continue;
+      mask = true;
+      if (!totalDim.contains(sig.past))
+        sig.total = totalDim.str();
     }
     if (!mask || !positions)
       return main.emitError("the phase split needs the inputs attention_mask "
@@ -204,6 +233,8 @@ struct XfmrSplitPhases
       bound[sig->sequence] = seq;
       if (hasCache)
         bound[sig->past] = past;
+      if (!sig->total.empty())
+        bound[sig->total] = past + seq;
       llvm::StringSet<> seen, used;
       f->setAttr("xfmr.tokens", IntegerAttr::get(IntegerType::get(f.getContext(), 64), tokens));
       return prism::bindArgumentDims(f, bound, seen, used);
@@ -233,10 +264,19 @@ struct XfmrSplitPhases
                                   bool read) {
     OpBuilder b(f.getBody());
     Location loc = f.getLoc();
-    auto layer = cast<RankedTensorType>(f.getArgumentTypes()[sig.pastArgs[0]]);
-    int64_t layers = sig.pastArgs.size() / 2;
+    // One layer's keys (or values): [batch, kv_heads, positions, head_size].
+    auto first = cast<RankedTensorType>(f.getArgumentTypes()[sig.pastArgs[0]]);
+    auto layer = sig.stacked[0]
+                     ? RankedTensorType::get(first.getShape().drop_front(),
+                                             first.getElementType())
+                     : first;
+    auto stackedOf = [](RankedTensorType t) {
+      SmallVector<int64_t> shape = {2};
+      llvm::append_range(shape, t.getShape());
+      return t.clone(shape);
+    };
     auto cacheType = [&](int64_t length) {
-      return xfmr::KvCacheType::get(f.getContext(), layers, layer.getDimSize(0),
+      return xfmr::KvCacheType::get(f.getContext(), sig.layers(), layer.getDimSize(0),
                                     layer.getDimSize(1), length,
                                     layer.getDimSize(3), layer.getElementType());
     };
@@ -250,20 +290,38 @@ struct XfmrSplitPhases
       cache = f.getArgument(at);
     }
     llvm::BitVector erase(f.getNumArguments());
+    unsigned entry = 0; // keys and values in cache order: layer * 2 + value
     for (auto [j, i] : llvm::enumerate(sig.pastArgs)) {
       BlockArgument arg = f.getArgument(i);
       auto t = cast<RankedTensorType>(arg.getType());
-      if (t != layer)
+      bool stacked = sig.stacked[j];
+      if (t != (stacked ? stackedOf(layer) : layer))
         return f.emitError("KV cache inputs differ in type: ")
-               << t << " vs " << layer;
-      Value replacement =
-          read ? Value(xfmr::KvCacheReadOp::create(b, arg.getLoc(), t, cache,
-                                                   (uint64_t)(j / 2), j % 2 == 1))
-               : Value(arith::ConstantOp::create(
-                     b, arg.getLoc(),
-                     DenseElementsAttr::get(t, ArrayRef<Attribute>())));
+               << t << " vs " << (stacked ? stackedOf(layer) : layer);
+      auto readEntry = [&](unsigned e) -> Value {
+        return xfmr::KvCacheReadOp::create(b, arg.getLoc(), layer, cache,
+                                           (uint64_t)(e / 2), e % 2 == 1);
+      };
+      Value replacement;
+      if (!read) {
+        replacement = arith::ConstantOp::create(
+            b, arg.getLoc(), DenseElementsAttr::get(t, ArrayRef<Attribute>()));
+      } else if (!stacked) {
+        replacement = readEntry(entry);
+      } else {
+        Value kv[2] = {readEntry(entry), readEntry(entry + 1)};
+        SmallVector<int64_t> one = {1};
+        llvm::append_range(one, layer.getShape());
+        replacement = prism::onnx::ONNXConcatOp::create(
+            b, arg.getLoc(), t,
+            ValueRange{prism::onnx::reshapeTo(b, arg.getLoc(), kv[0], one),
+                       prism::onnx::reshapeTo(b, arg.getLoc(), kv[1], one)},
+            (uint64_t)0);
+        forwardStackedReads(arg, kv);
+      }
       arg.replaceAllUsesWith(replacement);
       erase.set(i);
+      entry += stacked ? 2 : 1;
     }
     if (failed(f.eraseArguments(erase)))
       return failure();
@@ -272,32 +330,65 @@ struct XfmrSplitPhases
     b.setInsertionPoint(ret);
     SmallVector<Value> entries;
     int64_t length = -1;
-    for (unsigned i : sig.presentResults) {
-      Value v = ret.getOperand(i);
+    // `v` [.., positions, head_size] (stacked: entry `which` of [2, ..]) as
+    // a cache entry: all positions (prefill) or this step's (decode).
+    auto toEntry = [&](Value v, bool stacked, int64_t which) -> Value {
       auto t = cast<RankedTensorType>(v.getType());
-      if (read) {
-        // This step's positions: the last of the present ones.
-        int64_t total = t.getDimSize(2), step = total - layer.getDimSize(2);
-        SmallVector<OpFoldResult> offsets = {b.getIndexAttr(0), b.getIndexAttr(0),
-                                             b.getIndexAttr(total - step),
-                                             b.getIndexAttr(0)};
-        SmallVector<OpFoldResult> sizes = {
-            b.getIndexAttr(t.getDimSize(0)), b.getIndexAttr(t.getDimSize(1)),
-            b.getIndexAttr(step), b.getIndexAttr(t.getDimSize(3))};
-        v = tensor::ExtractSliceOp::create(
-            b, loc, v, offsets, sizes,
-            SmallVector<OpFoldResult>(4, b.getIndexAttr(1)));
-        t = cast<RankedTensorType>(v.getType());
+      int64_t lead = stacked ? 1 : 0;
+      int64_t total = t.getDimSize(lead + 2);
+      int64_t step = read ? total - layer.getDimSize(2) : total;
+      // present = Concat(Unsqueeze(keys), Unsqueeze(values)): the parts.
+      auto concat = v.getDefiningOp<prism::onnx::ONNXConcatOp>();
+      if (stacked && concat && concat.getAxis() == 0 &&
+          concat.getInputs().size() == 2 &&
+          prism::onnx::tensorType(concat.getInputs()[which]).getDimSize(0) == 1 &&
+          !read) {
+        SmallVector<int64_t> shape(t.getShape().drop_front());
+        return prism::onnx::reshapeTo(b, loc, concat.getInputs()[which], shape);
       }
-      if (length < 0)
-        length = t.getDimSize(2);
-      if (t != RankedTensorType::get({layer.getDimSize(0), layer.getDimSize(1),
-                                      length, layer.getDimSize(3)},
-                                     layer.getElementType()))
+      SmallVector<OpFoldResult> offsets, sizes, strides;
+      SmallVector<int64_t> shape;
+      for (int64_t d = 0; d < t.getRank(); ++d) {
+        int64_t offset = 0, size = t.getDimSize(d);
+        if (stacked && d == 0) {
+          offset = which;
+          size = 1;
+        } else if (d == lead + 2) {
+          offset = total - step;
+          size = step;
+        }
+        offsets.push_back(b.getIndexAttr(offset));
+        sizes.push_back(b.getIndexAttr(size));
+        strides.push_back(b.getIndexAttr(1));
+        if (!(stacked && d == 0))
+          shape.push_back(size);
+      }
+      if (!stacked && step == total)
+        return v;
+      return tensor::ExtractSliceOp::create(
+          b, loc, RankedTensorType::get(shape, t.getElementType()), v, offsets,
+          sizes, strides);
+    };
+    for (auto [j, i] : llvm::enumerate(sig.presentResults)) {
+      Value v = ret.getOperand(i);
+      bool stacked = sig.stacked[j];
+      if (stacked != isStackedCache(v.getType()))
         return f.emitError("KV cache output '")
-               << resultName(f, i) << "' of type " << t
-               << " does not match the cache inputs";
-      entries.push_back(v);
+               << resultName(f, i) << "' of type " << v.getType()
+               << " is not laid out as its input";
+      for (int64_t which = 0; which < (stacked ? 2 : 1); ++which) {
+        Value e = toEntry(v, stacked, which);
+        auto t = cast<RankedTensorType>(e.getType());
+        if (length < 0)
+          length = t.getDimSize(2);
+        if (t != RankedTensorType::get({layer.getDimSize(0), layer.getDimSize(1),
+                                        length, layer.getDimSize(3)},
+                                       layer.getElementType()))
+          return f.emitError("KV cache output '")
+                 << resultName(f, i) << "' of type " << v.getType()
+                 << " does not match the cache inputs";
+        entries.push_back(e);
+      }
     }
     Value packed = xfmr::KvCachePackOp::create(b, loc, cacheType(length), entries);
     SmallVector<Value> operands;
@@ -317,6 +408,24 @@ struct XfmrSplitPhases
                                 ValueRange(operands).getTypes()));
     f.setAllResultAttrs(attrs);
     return success();
+  }
+
+  /// GPT-2 reads a stacked past as Gather(past, 0 | 1) on axis 0: those
+  /// reads become the cache's keys and values themselves, so that the
+  /// attention raise sees the cache.
+  static void forwardStackedReads(BlockArgument arg, Value kv[2]) {
+    for (Operation *user : llvm::make_early_inc_range(arg.getUsers())) {
+      auto gather = dyn_cast<prism::onnx::ONNXGatherOp>(user);
+      if (!gather || gather.getAxis() != 0 || gather.getData() != arg)
+        continue;
+      auto index = prism::onnx::constInts(gather.getIndices());
+      auto it = dyn_cast<RankedTensorType>(gather.getIndices().getType());
+      if (!index || index->size() != 1 || !it || it.getRank() != 0)
+        continue;
+      int64_t i = (*index)[0] < 0 ? (*index)[0] + 2 : (*index)[0];
+      if ((i == 0 || i == 1) && gather.getType() == kv[i].getType())
+        gather.getResult().replaceAllUsesWith(kv[i]);
+    }
   }
 
   /// Initializers (onnx.Constant marked onnx.initializer) become one
