@@ -35,12 +35,16 @@ def run(cmd):
         sys.exit("phases_greedy: command failed: %s\n%s" % (" ".join(cmd), r.stdout))
 
 
+# The model's integer input types (ids and masks are int32 in some exports).
+INPUT_DTYPES = {}
+
+
 def prism_run(bin_dir, model, inputs, out_dir, extra=()):
     os.makedirs(out_dir, exist_ok=True)
     args = [os.path.join(bin_dir, "prism-run"), model, "--output-dir", out_dir]
     for name, value in inputs.items():
         path = os.path.join(out_dir, "in_" + name.replace("/", "_") + ".npy")
-        np.save(path, value)
+        np.save(path, value.astype(INPUT_DTYPES.get(name, value.dtype)))
         args += ["--input", "%s=%s" % (name, path)]
     run(args + list(extra))
     return lambda name: np.load(os.path.join(out_dir, name + ".npy"))
@@ -59,6 +63,13 @@ def main():
                     "tokens a reference generates after it (python/import_llama2c.py "
                     "--tokens-out): the prompt is used, and both runs must generate "
                     "those tokens")
+    ap.add_argument("--generation-decoder", action="store_true",
+                    help="MODEL is ONNX Runtime's generation loop (com.microsoft "
+                    "BeamSearch/GreedySearch): prismc compiles its decoder subgraph; "
+                    "the original graph run is that subgraph, extracted here")
+    ap.add_argument("--original-raised", action="store_true",
+                    help="run the original graph raised (its fused com.microsoft "
+                    "attention runs only raised), not as imported")
     ap.add_argument("--skip-original", action="store_true",
                     help="with --expect: check the phases against the reference's "
                     "tokens only, without running the original graph step by step")
@@ -67,6 +78,20 @@ def main():
         sys.exit("phases_greedy: --context must hold the prompt and the steps")
 
     m = onnx.load(a.model, load_external_data=False)
+    original = a.model
+    if a.generation_decoder:
+        loop = m.graph.node[0]
+        decoder = [x.g for x in loop.attribute if x.name == "decoder"][0]
+        names = {t.name for t in decoder.initializer} | {i.name for i in decoder.input}
+        decoder.initializer.extend(t for t in m.graph.initializer if t.name not in names)
+        m = onnx.helper.make_model(decoder, opset_imports=m.opset_import,
+                                   ir_version=m.ir_version)
+        os.makedirs(a.work, exist_ok=True)
+        original = os.path.join(a.work, "decoder.onnx")
+        onnx.save(m, original)
+    for i in m.graph.input:
+        if i.type.tensor_type.elem_type == onnx.TensorProto.INT32:
+            INPUT_DTYPES[i.name] = np.int32
     past = [i for i in m.graph.input if "past" in i.name]
     presents = [o.name for o in m.graph.output if "present" in o.name]
     vocab = [o for o in m.graph.output if o.name == "logits"][0]
@@ -106,10 +131,9 @@ def main():
                   "attention_mask": np.ones((1, n + s), np.int64),
                   "position_ids": np.arange(n, n + s, dtype=np.int64)[None]}
         inputs.update(cache)
-        out = prism_run(a.bin_dir, a.model, inputs,
+        out = prism_run(a.bin_dir, original, inputs,
                         os.path.join(a.work, "ref%d" % step),
-                        ["--no-raise", "--bind", "batch_size=1,sequence_length=%d,"
-                         "past_sequence_length=%d" % (s, n)])
+                        [] if a.original_raised else ["--no-raise"])
         logits = out("logits")[:, -1]
         ref_logits.append(logits)
         ref_tokens.append(int(logits.argmax()))

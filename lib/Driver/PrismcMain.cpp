@@ -473,10 +473,12 @@ int prism::driver::prismcMain(int argc, char **argv) {
   prism::installOnnxDiagnosticHandler(ctx);
 
   OwningOpRef<ModuleOp> module;
+  prism::OnnxImportOptions importOptions;
+  importOptions.generationDecoder = true; // a BeamSearch model's decoder
   if (compileFrom.getNumOccurrences())
     module = parseSourceFile<ModuleOp>(inputFile, &ctx);
   else
-    module = prism::importOnnxFile(&ctx, inputFile);
+    module = prism::importOnnxFile(&ctx, inputFile, importOptions);
   if (!module)
     return 1;
   prism::ModelSummary before = prism::summarizeModule(*module);

@@ -24,6 +24,7 @@
 #include "mlir/IR/Verifier.h"
 #include "mlir/Tools/mlir-translate/Translation.h"
 #include "llvm/ADT/StringExtras.h"
+#include "llvm/ADT/StringSet.h"
 #include "llvm/Support/FileSystem.h"
 #include "llvm/Support/MemoryBuffer.h"
 #include "llvm/Support/Path.h"
@@ -757,12 +758,78 @@ OwningOpRef<ModuleOp> prism::importOnnxFile(MLIRContext *ctx, StringRef path,
   return importOnnxBuffer(ctx, (*buffer)->getBuffer(), path, fileOptions);
 }
 
+/// ONNX Runtime's generation loops (com.microsoft BeamSearch, GreedySearch,
+/// Sampling) hold the model as subgraphs: a decoder alone (GPT-2) is
+/// imported in the loop's place; the loop is not compiled.
+static LogicalResult unwrapGenerationLoop(ModelProto &model, Location loc) {
+  const ::onnx::GraphProto &graph = model.graph();
+  auto isLoop = [](const ::onnx::NodeProto &n) {
+    return n.domain() == "com.microsoft" &&
+           (n.op_type() == "BeamSearch" || n.op_type() == "GreedySearch" ||
+            n.op_type() == "Sampling");
+  };
+  int loops = 0, others = 0;
+  const ::onnx::NodeProto *loop = nullptr;
+  for (const auto &n : graph.node()) {
+    if (isLoop(n)) {
+      ++loops;
+      loop = &n;
+    } else if (n.op_type() != "Constant") {
+      ++others;
+    }
+  }
+  if (!loop)
+    return success();
+  std::string label = (loop->name().empty() ? std::string("a")
+                                            : "node '" + loop->name() + "', a") +
+                      " com.microsoft " + loop->op_type();
+  if (loops != 1 || others != 0)
+    return emitError(loc, "the graph holds ")
+           << label << " among " << others
+           << " other nodes: only a graph that is one generation loop is "
+              "unwrapped to its decoder";
+  const ::onnx::GraphProto *decoder = nullptr;
+  for (const auto &attr : loop->attribute()) {
+    if (attr.name() == "encoder" || attr.name() == "init_decoder")
+      return emitError(loc, "the model is ")
+             << label << " around an encoder and a decoder ('" << attr.name()
+             << "' subgraph): the decoder reads cross-attention caches of the "
+                "encoder's length, which the phase split does not take; "
+                "export the decoder with its own KV cache instead";
+    if (attr.name() == "decoder" && attr.has_g())
+      decoder = &attr.g();
+  }
+  if (!decoder)
+    return emitError(loc, "the model is ") << label << " without a decoder subgraph";
+  emitWarning(loc, "the model is ")
+      << label << " (a generation loop): compiling its decoder subgraph ("
+      << decoder->node_size()
+      << " nodes) as the model; the loop itself (search, scoring, "
+         "penalties) is not compiled";
+  ::onnx::GraphProto inner = *decoder;
+  // The decoder may read the outer graph's initializers (ORT's converter
+  // shares the embedding table between the loop and its subgraphs).
+  llvm::StringSet<> defined;
+  for (const auto &t : inner.initializer())
+    defined.insert(t.name());
+  for (const auto &i : inner.input())
+    defined.insert(i.name());
+  for (const auto &t : graph.initializer())
+    if (!defined.contains(t.name()))
+      *inner.add_initializer() = t;
+  model.mutable_graph()->Swap(&inner);
+  return success();
+}
+
 OwningOpRef<ModuleOp> prism::importOnnxBuffer(MLIRContext *ctx,
                                               StringRef bytes, StringRef path,
                                               const OnnxImportOptions &options) {
   ctx->loadDialect<ONNXDialect, func::FuncDialect>();
   ModelProto model;
   if (failed(parseModel(ctx, path, bytes, options.textSyntax, model)))
+    return nullptr;
+  if (options.generationDecoder &&
+      failed(unwrapGenerationLoop(model, FileLineColLoc::get(ctx, path, 0, 0))))
     return nullptr;
   Importer importer(ctx, model, path, options);
   return importer.run();

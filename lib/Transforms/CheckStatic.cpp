@@ -24,6 +24,9 @@ bool isStatic(Type t) {
     return isStatic(seq.getElementType());
   if (auto opt = dyn_cast<onnx::OptType>(t))
     return isStatic(opt.getElementType());
+  // Scalars (the constants a lowered xfmr op captures) have no shape.
+  if (t.isIntOrIndexOrFloat())
+    return true;
   auto ranked = dyn_cast<RankedTensorType>(t);
   return ranked && ranked.hasStaticShape();
 }

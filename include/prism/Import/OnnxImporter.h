@@ -17,6 +17,13 @@ struct OnnxImportOptions {
   /// (shape arithmetic stays readable and foldable); larger ones become
   /// `dense_resource` blobs.
   int64_t maxInlineElements = 64;
+  /// A graph that is one com.microsoft BeamSearch, GreedySearch or Sampling
+  /// node (ONNX Runtime's generation loop around a decoder) is imported as
+  /// its decoder subgraph, with a warning that the loop itself is not
+  /// compiled (prismc's choice; prism-run runs models as they are and
+  /// refuses the loop). A loop around an encoder and a decoder is refused,
+  /// naming why.
+  bool generationDecoder = false;
 };
 
 /// Imports an ONNX model file into a module holding one `func.func

@@ -67,7 +67,9 @@ struct RaiseMsAttention : public OpRewritePattern<ONNXMsAttentionOp> {
     Value v = splitHeads(b, b.slice(qkv, 2, sizes[0] + sizes[1], sizes[2]),
                          heads);
     Value pastKey, pastValue;
-    if (!isNone(op.getPast())) {
+    // An empty past (a prefill with the cache input bound to 0 positions)
+    // is no past: the present is this step's keys and values.
+    if (!isNone(op.getPast()) && tensorType(op.getPast()).getDimSize(3) != 0) {
       auto pt = tensorType(op.getPast());
       SmallVector<int64_t> one(pt.getShape().drop_front());
       pastKey = b.reshape(b.slice(op.getPast(), 0, 0, 1), one);
