@@ -246,8 +246,15 @@ struct XfmrSplitPhases
     // Static: the onnx-to-static steps after binding, on both functions.
     OpPassManager pm(ModuleOp::getOperationName());
     prism::buildStaticShapesPipeline(pm);
-    if (failed(runPipeline(pm, module)))
+    if (failed(runPipeline(pm, module))) {
+      module.emitError("xfmr-split-phases: the graph does not hold at ")
+          << (int64_t)prompt << " prompt tokens and a context of "
+          << (int64_t)context
+          << " (the error above): a fixed-size table in the graph, such as "
+             "a causal mask or position embeddings of N positions, allows "
+             "at most N - 1 cached positions";
       return signalPassFailure();
+    }
 
     if (hasCache) {
       if (failed(makeCacheBoundary(prefill, *sig, /*read=*/false)) ||
