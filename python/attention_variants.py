@@ -23,6 +23,7 @@ BERT, GPT-2 and Llama exports, tf2onnx, Megatron, ORT's fusion inputs):
   extra   Dropout or Identity after the softmax, or nothing
   kv      as many key/value heads as query heads, or half (grouped-query
           attention, repeated by Unsqueeze/Expand/Reshape)
+  dtype   float32, or float16 throughout (checked to fp16's precision)
 
 Negative variants are almost attention but are not: a softmax over the
 query axis, a multiplicative mask, probabilities that are also an output.
@@ -45,6 +46,7 @@ import itertools
 import os
 import random
 import re
+import shutil
 import subprocess
 import sys
 
@@ -68,6 +70,7 @@ AXES = {
     "cache": ["none", "separate", "stacked"],
     "extra": ["none", "dropout", "identity"],
     "kv": ["mha", "gqa"],
+    "dtype": ["f32", "f16"],
 }
 NEGATIVES = ["softmax_query_axis", "multiplicative_mask", "probs_output"]
 
@@ -93,7 +96,7 @@ def variants(count, seed=1):
         v = dict(v, negative="")
         out.append(v)
     base = dict(proj="matmul_add", heads="transpose", scale="div",
-                mask="bert_int64", cache="none", extra="none", kv="mha")
+                mask="bert_int64", cache="none", extra="none", kv="mha", dtype="f32")
     for neg in NEGATIVES:
         for cache in ("none", "separate"):
             out.append(dict(base, cache=cache, negative=neg))
@@ -108,7 +111,9 @@ def name_of(v):
 
 
 class Graph:
-    def __init__(self, rng):
+    def __init__(self, rng, ft):
+        self.ft = ft  # the model's float type
+        self.elem = TensorProto.FLOAT16 if ft == np.float16 else TensorProto.FLOAT
         self.nodes, self.inits, self.inputs, self.outputs = [], [], [], []
         self.feeds = {}
         self.rng = rng
@@ -125,7 +130,7 @@ class Graph:
 
     def weight(self, shape, base="w"):
         return self.const((self.rng.standard_normal(shape) / np.sqrt(shape[0]))
-                          .astype(np.float32), base)
+                          .astype(self.ft), base)
 
     def op(self, op_type, inputs, base=None, n_out=1, **attrs):
         outs = [self.fresh(base or op_type.lower()) for _ in range(n_out)]
@@ -134,13 +139,15 @@ class Graph:
         return outs[0] if n_out == 1 else outs
 
     def input(self, name, value):
-        dtype = {np.float32: TensorProto.FLOAT, np.int64: TensorProto.INT64,
+        dtype = {np.float32: TensorProto.FLOAT, np.float16: TensorProto.FLOAT16,
+                 np.int64: TensorProto.INT64,
                  np.int32: TensorProto.INT32, np.bool_: TensorProto.BOOL}[value.dtype.type]
         self.inputs.append(helper.make_tensor_value_info(name, dtype, value.shape))
         self.feeds[name] = value
         return name
 
-    def output(self, name, value_name, dtype=TensorProto.FLOAT):
+    def output(self, name, value_name, dtype=None):
+        dtype = self.elem if dtype is None else dtype
         self.nodes.append(helper.make_node("Identity", [value_name], [name],
                                            name=self.fresh("out")))
         self.outputs.append(helper.make_tensor_value_info(name, dtype, None))
@@ -151,12 +158,14 @@ class Graph:
 
 def build(v, seed):
     rng = np.random.default_rng(seed)
-    g = Graph(rng)
+    ft = np.float16 if v["dtype"] == "f16" else np.float32
+    g = Graph(rng, ft)
+    lowest = float(np.finfo(ft).min)
     hkv = H // 2 if v["kv"] == "gqa" else H
     ekv = hkv * D
     past = P if v["cache"] != "none" else 0
     total = past + S
-    x = g.input("x", rng.standard_normal((B, S, E)).astype(np.float32))
+    x = g.input("x", rng.standard_normal((B, S, E)).astype(ft))
 
     # Projections to q [B, S, E], k and v [B, S, Ekv].
     scale_q = 1.0
@@ -170,7 +179,7 @@ def build(v, seed):
         rows = g.op("Reshape", [x, g.shape([B * S, E])])
 
         def gemm(out):
-            w = g.const((rng.standard_normal((out, E)) / np.sqrt(E)).astype(np.float32))
+            w = g.const((rng.standard_normal((out, E)) / np.sqrt(E)).astype(ft))
             y = g.op("Gemm", [rows, w, g.weight((out,))], transB=1)
             return g.op("Reshape", [y, g.shape([B, S, out])])
         q, k, val = gemm(E), gemm(ekv), gemm(ekv)
@@ -187,7 +196,7 @@ def build(v, seed):
                                       g.const(np.array([-1], np.int64))])
             q, k, val = sl(0, E), sl(E, E + ekv), sl(E + ekv, E + 2 * ekv)
     if scale_q != 1.0:
-        q = g.op("Mul", [q, g.const(np.array(scale_q, np.float32))])
+        q = g.op("Mul", [q, g.const(np.array(scale_q, ft))])
 
     # Heads.
     def split_heads(t, heads, perm=(0, 2, 1, 3)):
@@ -196,7 +205,7 @@ def build(v, seed):
 
     inv_sqrt = D ** -0.5
     if v["scale"] == "q_before":
-        q = g.op("Mul", [q, g.const(np.array(inv_sqrt, np.float32))])
+        q = g.op("Mul", [q, g.const(np.array(inv_sqrt, ft))])
     if v["heads"] == "batched3d":
         def to3(t):
             return g.op("Reshape", [split_heads(t, H), g.shape([B * H, S, D])])
@@ -214,8 +223,8 @@ def build(v, seed):
 
     # The cache.
     if v["cache"] != "none":
-        pk_val = rng.standard_normal((B, hkv, past, D)).astype(np.float32)
-        pv_val = rng.standard_normal((B, hkv, past, D)).astype(np.float32)
+        pk_val = rng.standard_normal((B, hkv, past, D)).astype(ft)
+        pv_val = rng.standard_normal((B, hkv, past, D)).astype(ft)
         if v["cache"] == "separate":
             pk = g.input("past_key", pk_val)
             pv = g.input("past_value", pv_val)
@@ -244,13 +253,13 @@ def build(v, seed):
         kt = g.op("Transpose", [kh], perm=[0, 1, 3, 2])
 
     if v["scale"] == "fourth_root":
-        r = g.const(np.array(D ** -0.25, np.float32))
+        r = g.const(np.array(D ** -0.25, ft))
         qh, kt = g.op("Mul", [qh, r]), g.op("Mul", [kt, r])
     scores = g.op("MatMul", [qh, kt])
     if v["scale"] == "div":
-        scores = g.op("Div", [scores, g.const(np.array(np.sqrt(D), np.float32))])
+        scores = g.op("Div", [scores, g.const(np.array(np.sqrt(D), ft))])
     elif v["scale"] == "mul":
-        scores = g.op("Mul", [g.const(np.array(inv_sqrt, np.float32)), scores])
+        scores = g.op("Mul", [g.const(np.array(inv_sqrt, ft)), scores])
 
     # The mask.
     def padding_mask():
@@ -278,15 +287,15 @@ def build(v, seed):
     if neg == "multiplicative_mask":
         m = g.input("attention_mask", padding_mask())
         mf = g.op("Cast", [g.op("Unsqueeze", [m, g.const(np.array([1, 2], np.int64))])],
-                  to=TensorProto.FLOAT)
+                  to=g.elem)
         scores = g.op("Mul", [scores, to_batched(mf)])
     elif mask in ("bert_int64", "bert_int32"):
         m = padding_mask().astype(np.int64 if mask == "bert_int64" else np.int32)
         mi = g.input("attention_mask", m)
         mf = g.op("Cast", [g.op("Unsqueeze", [mi, g.const(np.array([1, 2], np.int64))])],
-                  to=TensorProto.FLOAT)
-        add = g.op("Mul", [g.op("Sub", [g.const(np.array(1.0, np.float32)), mf]),
-                           g.const(np.array(-10000.0, np.float32))])
+                  to=g.elem)
+        add = g.op("Mul", [g.op("Sub", [g.const(np.array(1.0, ft)), mf]),
+                           g.const(np.array(-10000.0, ft))])
         scores = g.op("Add", [scores, to_batched(add)])
     elif mask == "bool_where":
         mb = g.input("attention_mask", padding_mask().astype(bool))
@@ -294,15 +303,15 @@ def build(v, seed):
         if v["heads"] == "batched3d":
             m4 = g.op("Cast", [to_batched(g.op("Cast", [m4], to=TensorProto.INT64))],
                       to=TensorProto.BOOL)
-        scores = g.op("Where", [m4, scores, g.const(np.array(-1e9, np.float32))])
+        scores = g.op("Where", [m4, scores, g.const(np.array(-1e9 if ft == np.float32 else lowest, ft))])
     elif mask == "causal_tril":
         c = causal_bool()
         if v["heads"] == "batched3d":
             c = g.op("Reshape", [c, g.shape([1, S, total])])
-        scores = g.op("Where", [c, scores, g.const(np.array(-3.4028234663852886e38, np.float32))])
+        scores = g.op("Where", [c, scores, g.const(np.array(lowest, ft))])
     elif mask == "float_add":
         mv = np.where(rng.random((B, 1, S, total)) < 0.25, -10000.0,
-                      -rng.random((B, 1, S, total))).astype(np.float32)
+                      -rng.random((B, 1, S, total))).astype(ft)
         mf = g.input("attention_bias", mv)
         scores = g.op("Add", [scores, to_batched(mf)])
     elif mask == "causal_and_padding":
@@ -314,7 +323,7 @@ def build(v, seed):
         if v["heads"] == "batched3d":
             keep = g.op("Cast", [to_batched(g.op("Cast", [keep], to=TensorProto.INT64))],
                         to=TensorProto.BOOL)
-        scores = g.op("Where", [keep, scores, g.const(np.array(-1e4, np.float32))])
+        scores = g.op("Where", [keep, scores, g.const(np.array(-1e4, ft))])
 
     axis = 2 if neg == "softmax_query_axis" else -1
     probs = g.op("Softmax", [scores], axis=axis)
@@ -341,6 +350,7 @@ def build(v, seed):
 def run_variant(index, v, args):
     name = name_of(v)
     work = os.path.join(args.work, "%03d" % index)
+    shutil.rmtree(work, ignore_errors=True)  # no outputs of an earlier run
     os.makedirs(os.path.join(work, "inputs"), exist_ok=True)
     model, feeds = build(v, seed=1000 + index)
     path = os.path.join(work, "model.onnx")
@@ -377,7 +387,9 @@ def run_variant(index, v, args):
     for f in sorted(os.listdir(os.path.join(work, "ort"))):
         e = np.load(os.path.join(work, "ort", f))
         a = np.load(os.path.join(work, "prism", f))
-        ok, detail = compare(e, a, args.rtol, 0.0, args.atol_of_max)
+        f16 = v["dtype"] == "f16"  # checked to fp16's own precision
+        ok, detail = compare(e, a, max(args.rtol, 1e-2) if f16 else args.rtol, 0.0,
+                             max(args.atol_of_max, 1e-2) if f16 else args.atol_of_max)
         if not ok:
             return False, name, "%s differs from ONNX Runtime: %s" % (f, detail)
         if e.size and np.issubdtype(e.dtype, np.floating):

@@ -385,16 +385,21 @@ struct RaiseDecomposedAttention : public OpRewritePattern<ONNXSoftmaxOp> {
           return abandon("the mask does not broadcast to the scores");
     }
     // One additive mask: the additive terms summed, then the lowest float
-    // wherever a Where masks.
+    // wherever a Where masks. With a Where the mask is f32: the attention
+    // computes 16-bit scores in f32, where f16's lowest would not absorb
+    // them (a row masked everywhere would not come out uniform).
+    bool anyWhere = llvm::any_of(terms, [](const MaskTerm &t) { return t.where; });
     Value mask;
-    for (const MaskTerm &t : terms)
-      if (!t.where)
-        mask = mask ? b.add(mask, t.value) : t.value;
+    for (const MaskTerm &t : terms) {
+      if (t.where)
+        continue;
+      Value term = anyWhere ? b.castTo(t.value, rw.getF32Type()) : t.value;
+      mask = mask ? b.add(mask, term) : term;
+    }
     for (const MaskTerm &t : terms) {
       if (!t.where)
         continue;
-      Type elem = mask ? tensorType(mask).getElementType()
-                       : tensorType(input).getElementType();
+      Type elem = rw.getF32Type();
       Value kept = mask ? mask : b.scalar(elem, 0.0);
       Value lowest = b.scalar(elem, lowestFloat(elem));
       mask = t.keepWhenTrue ? b.where(t.value, kept, lowest)
