@@ -237,6 +237,28 @@ int64_t normalise(int64_t axis, int64_t rank) {
 // Elementwise
 //===----------------------------------------------------------------------===//
 
+/// Neg (every value) and Abs (the negative ones): INT64_MIN has no
+/// negation in int64 and is not folded.
+template <typename OpTy>
+static OpFoldResult foldSignFlip(OpTy op, ArrayRef<Attribute> operands,
+                                 bool onlyNegative) {
+  auto a = operand(operands, 0);
+  Type elem = resultElem(op);
+  if (!a || !elem)
+    return {};
+  for (auto &v : a->ints) {
+    if (onlyNegative && v >= 0)
+      continue;
+    if (v == INT64_MIN)
+      return {};
+    v = -v;
+  }
+  for (auto &v : a->floats)
+    v = onlyNegative ? std::fabs(v) : -v;
+  return checked(op, fromConst(*a));
+}
+
+
 #define BINARY_FOLD(OP, INTEXPR, FLOATEXPR)                                    \
   OpFoldResult OP::fold(FoldAdaptor adaptor) {                                 \
     Type elem = resultElem(*this);                                             \
@@ -304,18 +326,7 @@ OpFoldResult ONNXModOp::fold(FoldAdaptor adaptor) {
 }
 
 OpFoldResult ONNXAbsOp::fold(FoldAdaptor adaptor) {
-  auto a = operand(adaptor.getOperands(), 0);
-  Type elem = resultElem(*this);
-  if (!a || !elem)
-    return {};
-  for (auto &v : a->ints) {
-    if (v == INT64_MIN)
-      return {};
-    v = v < 0 ? -v : v;
-  }
-  for (auto &v : a->floats)
-    v = std::fabs(v);
-  return checked(*this, fromConst(*a));
+  return foldSignFlip(*this, adaptor.getOperands(), /*onlyNegative=*/true);
 }
 
 //===----------------------------------------------------------------------===//
@@ -411,18 +422,7 @@ OpFoldResult ONNXReduceMinOp::fold(FoldAdaptor adaptor) {
 }
 
 OpFoldResult ONNXNegOp::fold(FoldAdaptor adaptor) {
-  auto a = operand(adaptor.getOperands(), 0);
-  Type elem = resultElem(*this);
-  if (!a || !elem)
-    return {};
-  for (auto &v : a->ints) {
-    if (v == INT64_MIN)
-      return {};
-    v = -v;
-  }
-  for (auto &v : a->floats)
-    v = -v;
-  return checked(*this, fromConst(*a));
+  return foldSignFlip(*this, adaptor.getOperands(), /*onlyNegative=*/false);
 }
 
 OpFoldResult ONNXNotOp::fold(FoldAdaptor adaptor) {
