@@ -124,6 +124,12 @@ std::string signature(Operation *op) {
 
 } // namespace
 
+double CostModel::memoryEfficiencyFor(double bytesPerChip) const {
+  double half = device.memoryHalfBytes.value;
+  double e = device.memoryEfficiency.value;
+  return half > 0 ? e * bytesPerChip / (bytesPerChip + half) : e;
+}
+
 CostModel::CostModel(const DeviceKind &device, Parallelism parallelism,
                      CostOptions options)
     : device(device), parallelism(parallelism), options(std::move(options)),
@@ -196,8 +202,8 @@ llvm::Expected<OpCost> CostModel::costOf(Operation *op) {
   }
   c.memoryLevel = level->level;
   c.memoryS = c.bytes / (tp * level->bandwidthBytesPerS.value *
-                         device.memoryEfficiency.value);
-  c.overheadS = device.opOverheadS.value;
+                         memoryEfficiencyFor(c.bytes / tp));
+  c.overheadS = decode ? device.decodeOpOverheadS.value : device.opOverheadS.value;
   c.timeS = std::max(c.computeS, c.memoryS) + c.overheadS;
   c.energyJ += c.timeS * tp * device.busyPowerW.value;
   cache[key] = c;
@@ -241,10 +247,14 @@ llvm::Expected<PhaseCost> CostModel::costOf(func::FuncOp phase) {
   cost.parallelism = parallelism;
   if (auto tokens = phase->getAttrOfType<IntegerAttr>("xfmr.tokens"))
     cost.tokens = tokens.getInt();
+  decode = phase.getSymName() == "decode";
+  cost.errorFraction = device.predictionError.value;
   if (auto err = placeMemory(phase, cost))
     return std::move(err);
-  cache.clear(); // the memory level is part of every answer
+  cache.clear(); // the memory level and the phase are part of every answer
+  cost.memoryBandwidth = level->bandwidthBytesPerS.value;
   double activation = 0;
+  llvm::StringMap<size_t> kernelIndex;
   WalkResult walk = phase.walk([&](Operation *op) -> WalkResult {
     if (op == phase.getOperation())
       return WalkResult::advance();
@@ -255,6 +265,18 @@ llvm::Expected<PhaseCost> CostModel::costOf(func::FuncOp phase) {
     }
     cost.opsS += c->timeS;
     cost.energyJ += c->energyJ;
+    if (c->timeS > 0) {
+      auto [it, fresh] = kernelIndex.try_emplace(signature(op), cost.kernels.size());
+      if (fresh) {
+        KernelTerms k;
+        k.op = op->getName().getStringRef().str();
+        k.cost = *c;
+        k.rows = contractionRows(op);
+        k.peakOpsPerS = device.peakOpsPerS.at(c->computeDtype).value;
+        cost.kernels.push_back(std::move(k));
+      }
+      ++cost.kernels[it->second].count;
+    }
     if (auto a = dyn_cast<xfmr::AttentionOp>(op)) {
       ++cost.allReduces;
       auto t = a.getOutput().getType();
@@ -272,10 +294,11 @@ llvm::Expected<PhaseCost> CostModel::costOf(func::FuncOp phase) {
                   device.linkEfficiency.value;
   double hop = device.linkHopLatencyS.value;
   cost.allReduces *= 2;
+  cost.activationBytes = activation;
   if (parallelism.tp > 1)
     cost.allReduceS = cost.allReduces *
                       (2 * (tp - 1) / tp * activation / linkBw +
-                       2 * std::ceil(std::log2(tp)) * hop);
+                       2 * std::ceil(std::log2(tp)) * device.collectiveStepS.value);
   // One activation handed between consecutive pipeline stages.
   if (parallelism.pp > 1)
     cost.pipelineS = (parallelism.pp - 1) *
@@ -328,7 +351,7 @@ void CostModel::explain(llvm::raw_ostream &os, Operation *op) {
                      "efficiency %.2f)\n",
                      c->memoryS, (long long)parallelism.tp,
                      level->bandwidthBytesPerS.value, level->level.c_str(),
-                     device.memoryEfficiency.value);
+                     memoryEfficiencyFor(c->bytes / (double)parallelism.tp));
   os << llvm::format("    overhead: %.4g s per op\n", c->overheadS);
   os << llvm::format("    time: %.4g s (%s-bound)\n", c->timeS,
                      c->memoryBound() ? "memory" : "compute");
@@ -387,7 +410,15 @@ llvm::Error prism::cost::printEstimates(llvm::raw_ostream &os, ModuleOp module,
     os << "@" << f.getSymName() << " on " << group.name << " (" << group.count
        << " x " << group.kind->kind << ", tensor parallel " << p.tp
        << ", pipeline " << p.pp << ", weights " << options.weightDtype << "):\n";
-    os << llvm::format("  %-22s %.6g s\n", (what + ":").str().c_str(), cost.timeS);
+    os << llvm::format("  %-22s %.6g s", (what + ":").str().c_str(), cost.timeS);
+    if (cost.errorFraction > 0)
+      os << llvm::format(" (%.4g to %.4g s: the %s class's held-out error, %.0f%%)",
+                         cost.lowS(), cost.highS(), group.kind->deviceClass.c_str(),
+                         100 * cost.errorFraction);
+    else
+      os << " (no range: no published figure prices the " << group.kind->deviceClass
+         << " class)";
+    os << "\n";
     os << llvm::format("  %-22s %.6g s ops, %.6g s all-reduce (%lld), %.6g s "
                        "pipeline\n",
                        "made of:", cost.opsS, cost.allReduceS,
@@ -400,6 +431,53 @@ llvm::Error prism::cost::printEstimates(llvm::raw_ostream &os, ModuleOp module,
     os << llvm::format("  %-22s %.6g J per call, %.6g J per token\n", "energy:",
                        cost.energyJ, cost.energyJ / (double)cost.tokens);
   });
+}
+
+llvm::Expected<llvm::json::Value>
+prism::cost::estimatesToJson(ModuleOp module, const System &system,
+                             CostOptions options) {
+  llvm::json::Array phases;
+  if (auto err = forEachPhase(module, system, options, [&](func::FuncOp f,
+                                                           const DeviceGroup &group,
+                                                           CostModel &,
+                                                           const PhaseCost &cost) {
+    llvm::json::Array kernels;
+    for (const KernelTerms &k : cost.kernels)
+      kernels.push_back(llvm::json::Object{
+          {"op", k.op},
+          {"count", k.count},
+          {"flops", k.cost.flops},
+          {"bytes", k.cost.bytes},
+          {"rows", k.rows},
+          {"compute_dtype", k.cost.computeDtype},
+          {"peak_ops_per_s", k.peakOpsPerS},
+          {"optical_tiles", k.cost.opticalTiles},
+          {"time_s", k.cost.timeS}});
+    phases.push_back(llvm::json::Object{
+        {"phase", f.getSymName()},
+        {"group", group.name},
+        {"device", group.kind->kind},
+        {"chips", group.count},
+        {"tensor_parallel", cost.parallelism.tp},
+        {"pipeline", cost.parallelism.pp},
+        {"tokens", cost.tokens},
+        {"weight_dtype", options.weightDtype},
+        {"time_s", cost.timeS},
+        {"error_fraction", cost.errorFraction},
+        {"ops_s", cost.opsS},
+        {"all_reduce_s", cost.allReduceS},
+        {"pipeline_s", cost.pipelineS},
+        {"all_reduces", cost.allReduces},
+        {"activation_bytes", cost.activationBytes},
+        {"weight_bytes", cost.weightBytes},
+        {"kv_bytes", cost.kvBytes},
+        {"bytes_per_chip", cost.bytesPerChip},
+        {"memory_level", cost.memoryLevel},
+        {"memory_bandwidth", cost.memoryBandwidth},
+        {"kernels", std::move(kernels)}});
+  }))
+    return std::move(err);
+  return llvm::json::Object{{"phases", std::move(phases)}};
 }
 
 llvm::Error prism::cost::explainOps(llvm::raw_ostream &os, ModuleOp module,

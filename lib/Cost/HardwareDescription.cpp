@@ -133,6 +133,15 @@ Expected<DeviceKind> prism::cost::parseDeviceKind(StringRef text,
                         {"op_overhead_s", &d.opOverheadS}})
     if (auto err = r.figure(eff, key, "efficiency", *f))
       return std::move(err);
+  d.decodeOpOverheadS = d.opOverheadS;
+  d.collectiveStepS = d.linkHopLatencyS;
+  for (auto [key, f] : {std::pair<StringRef, Figure *>{"decode_op_overhead_s",
+                                                       &d.decodeOpOverheadS},
+                        {"memory_half_bytes", &d.memoryHalfBytes},
+                        {"prediction_error", &d.predictionError},
+                        {"collective_step_s", &d.collectiveStepS}})
+    if (auto err = r.figure(eff, key, "efficiency", *f, /*required=*/false))
+      return std::move(err);
   for (const Figure *f : {&d.computeEfficiency, &d.memoryEfficiency, &d.linkEfficiency})
     if (f->value <= 0 || f->value > 1)
       return r.fail("efficiencies are in (0, 1]");

@@ -217,6 +217,13 @@ cl::opt<bool> estimate(
              "chip and energy on its --system group (the group named like "
              "the phase, or the only one)"),
     cl::cat(category));
+cl::opt<std::string> estimateJson(
+    "estimate-json",
+    cl::desc("Write what --estimate prints, with the terms behind it, as JSON: "
+             "per phase the kernels (FLOPs, bytes, rows, peak, count), the memory "
+             "level and bandwidth, the all-reduces and the predicted time "
+             "(python/check_calibration.py fits the devices' efficiencies on it)"),
+    cl::value_desc("file.json"), cl::cat(category));
 cl::opt<std::string> gpuFormat(
     "gpu-format",
     cl::desc("--compile-to=emit on a GPU: the kernels in the plan as PTX (isa, the "
@@ -411,8 +418,8 @@ int prism::driver::prismcMain(int argc, char **argv) {
                 " needs --system");
   if (!reportFile.empty() && compileTo != Phase::Plan)
     return fail("--report is an output of --compile-to=plan (a bundle holds plan.json)");
-  if ((estimate || !explainOp.empty()) && systemSpec.empty())
-    return fail("--estimate and --explain-op need --system");
+  if ((estimate || !explainOp.empty() || !estimateJson.empty()) && systemSpec.empty())
+    return fail("--estimate, --estimate-json and --explain-op need --system");
   std::optional<prism::plan::WeightDtype> dtype;
   if (!weightDtype.empty()) {
     auto parsed = prism::target::parseWeightDtype(weightDtype);
@@ -449,8 +456,8 @@ int prism::driver::prismcMain(int argc, char **argv) {
       targetSystem = std::move(*system);
     }
     if (inputFile.empty()) {
-      if (estimate || !explainOp.empty())
-        return fail("--estimate and --explain-op need a model");
+      if (estimate || !explainOp.empty() || !estimateJson.empty())
+        return fail("--estimate, --estimate-json and --explain-op need a model");
       return 0;
     }
   }
@@ -552,9 +559,20 @@ int prism::driver::prismcMain(int argc, char **argv) {
     }
   }
 
-  if (estimate || !explainOp.empty()) {
+  if (estimate || !explainOp.empty() || !estimateJson.empty()) {
     prism::cost::CostOptions options;
     options.weightDtype = dtype ? weightDtype.getValue() : "bf16";
+    if (!estimateJson.empty()) {
+      auto json = prism::cost::estimatesToJson(*module, *targetSystem, options);
+      if (!json)
+        return fail(llvm::toString(json.takeError()));
+      std::string error;
+      auto out = openOutputFile(estimateJson, &error);
+      if (!out)
+        return fail(error);
+      out->os() << llvm::formatv("{0:2}", *json) << "\n";
+      out->keep();
+    }
     if (estimate)
       if (auto err = prism::cost::printEstimates(llvm::outs(), *module, *targetSystem, options))
         return fail(llvm::toString(std::move(err)));
@@ -607,7 +625,7 @@ int prism::driver::prismcMain(int argc, char **argv) {
   }
 
   if (outputFile.empty() &&
-      (summary || printStats || noIR || estimate || !explainOp.empty()))
+      (summary || printStats || noIR || estimate || !explainOp.empty() || !estimateJson.empty()))
     return 0;
   std::string error;
   auto output = openOutputFile(outputFile.empty() ? std::string("-") : outputFile.getValue(),

@@ -144,6 +144,22 @@ double score(const Candidate &c, Objective objective) {
   return c.cost.timeS;
 }
 
+/// The candidate's score were its time `factor` times the prediction
+/// (dollars and joules scale with the time).
+double scoreAt(Candidate c, Objective objective, double factor) {
+  c.cost.timeS *= factor;
+  c.cost.energyJ *= factor;
+  c.dollarsPerToken *= factor;
+  return score(c, objective);
+}
+
+/// The best and worst score within the candidate's range.
+std::pair<double, double> scoreRange(const Candidate &c, Objective objective) {
+  double e = 1 + c.cost.errorFraction;
+  double a = scoreAt(c, objective, 1 / e), b = scoreAt(c, objective, e);
+  return {std::min(a, b), std::max(a, b)};
+}
+
 } // namespace
 
 llvm::Expected<Plan> prism::partition::partition(ModuleOp module,
@@ -234,11 +250,17 @@ llvm::Expected<Plan> prism::partition::partition(ModuleOp module,
                                    return score(a, options.objective) <
                                           score(b, options.objective);
                                  });
+    double bestWorst = scoreRange(*best, options.objective).second;
     for (Candidate &c : candidates) {
-      c.verdict = &c == &*best ? "chosen"
-                               : llvm::formatv("not the best {0}",
-                                               objectiveName(options.objective))
-                                     .str();
+      if (&c == &*best) {
+        c.verdict = "chosen";
+      } else {
+        c.verdict = llvm::formatv("not the best {0}", objectiveName(options.objective)).str();
+        c.withinRangeOfChosen = scoreRange(c, options.objective).first <= bestWorst;
+        if (c.withinRangeOfChosen)
+          c.verdict += ", but within the chosen's range (the predictions' "
+                       "held-out errors overlap: the model cannot tell them apart)";
+      }
       plan.trace.push_back(c);
     }
     const cost::DeviceGroup *group = groupNamed(best->group);
@@ -308,6 +330,7 @@ llvm::json::Value prism::partition::planToJson(const Plan &plan,
         {"tensor_parallel", p.cost.parallelism.tp},
         {"pipeline_parallel", p.cost.parallelism.pp},
         {"time_s", p.cost.timeS},
+        {"time_range_s", llvm::json::Array{p.cost.lowS(), p.cost.highS()}},
         {"energy_j", p.cost.energyJ},
         {"memory_level", p.cost.memoryLevel},
         {"weight_dtype", plan::stringifyWeightDtype(p.weightDtype)},
@@ -320,6 +343,9 @@ llvm::json::Value prism::partition::planToJson(const Plan &plan,
                                        {"group", c.group},
                                        {"chips", c.chips},
                                        {"time_s", c.cost.timeS},
+                                       {"time_range_s", llvm::json::Array{c.cost.lowS(),
+                                                                          c.cost.highS()}},
+                                       {"within_range_of_chosen", c.withinRangeOfChosen},
                                        {"priced_by", c.modelTimeS > 0 ? "target" : "cost model"},
                                        {"model_time_s", c.modelTimeS > 0 ? c.modelTimeS
                                                                          : c.cost.timeS},

@@ -19,6 +19,7 @@
 #include "mlir/Dialect/Func/IR/FuncOps.h"
 #include "mlir/IR/Operation.h"
 #include "llvm/ADT/StringMap.h"
+#include "llvm/Support/JSON.h"
 
 namespace prism::cost {
 
@@ -46,16 +47,35 @@ struct OpCost {
   bool memoryBound() const { return memoryS >= computeS; }
 };
 
+/// The kernels of one signature in a phase: what the model priced them on.
+struct KernelTerms {
+  std::string op;
+  int64_t count = 0;
+  OpCost cost;
+  /// The contraction rows (0 for other ops) and the peak the model used.
+  int64_t rows = 0;
+  double peakOpsPerS = 0;
+};
+
 /// A phase's prediction.
 struct PhaseCost {
   double timeS = 0, energyJ = 0;
   double opsS = 0, allReduceS = 0, pipelineS = 0;
   int64_t allReduces = 0;
+  /// activationBytes: the hidden state each all-reduce sums.
   double weightBytes = 0, kvBytes = 0, activationBytes = 0;
   double bytesPerChip = 0, capacityPerChip = 0;
   std::string memoryLevel;
+  double memoryBandwidth = 0;
+  /// One entry per distinct kernel, in first-seen order.
+  std::vector<KernelTerms> kernels;
   Parallelism parallelism;
   int64_t tokens = 1;
+  /// The device class's held-out error (0: unknown): the time's range is
+  /// timeS/(1+e) .. timeS*(1+e).
+  double errorFraction = 0;
+  double lowS() const { return timeS / (1 + errorFraction); }
+  double highS() const { return timeS * (1 + errorFraction); }
 };
 
 class CostModel {
@@ -77,6 +97,10 @@ public:
   const DeviceKind &getDevice() const { return device; }
 
 private:
+  /// The share of the level's bandwidth a kernel moving `bytesPerChip`
+  /// reaches.
+  double memoryEfficiencyFor(double bytesPerChip) const;
+
   /// Chooses where weights and the KV cache live for this phase.
   llvm::Error placeMemory(mlir::func::FuncOp phase, PhaseCost &cost);
 
@@ -84,6 +108,8 @@ private:
   Parallelism parallelism;
   CostOptions options;
   const MemoryLevel *level = nullptr;
+  /// Pricing @decode: ops pay the device's decode overhead.
+  bool decode = false;
   llvm::StringMap<OpCost> cache;
 };
 
@@ -112,6 +138,14 @@ llvm::Expected<const DeviceGroup *> groupFor(const System &system,
 /// Prints the prediction of each phase of `module` on its group of `system`.
 llvm::Error printEstimates(llvm::raw_ostream &os, mlir::ModuleOp module,
                            const System &system, CostOptions options);
+
+/// What printEstimates prints, with the terms behind it, as JSON: per
+/// phase the kernels (FLOPs, bytes, rows, peak, count), the memory level
+/// and its bandwidth, the collectives and the predicted time. The inputs
+/// python/check_calibration.py fits the efficiencies on.
+llvm::Expected<llvm::json::Value> estimatesToJson(mlir::ModuleOp module,
+                                                  const System &system,
+                                                  CostOptions options);
 
 /// Prints, for every op whose location names `node` (an ONNX node name, or
 /// part of one), the terms of its cost in each phase.

@@ -47,8 +47,21 @@ struct DeviceKind {
   Figure tensorParallelMax;
   Figure idlePowerW, busyPowerW, pricePerHourUsd;
   Figure computeEfficiency, memoryEfficiency, fullRateRows, linkEfficiency;
-  /// Fixed time each op costs beyond its work (launch, pipeline fill).
-  Figure opOverheadS;
+  /// Fixed time each op costs beyond its work (launch, pipeline fill);
+  /// in @decode `decodeOpOverheadS` where the description gives one
+  /// (serving engines replay decode as a CUDA graph: launches cost less).
+  Figure opOverheadS, decodeOpOverheadS;
+  /// Bandwidth grows with the bytes one kernel moves per chip: a kernel of
+  /// b bytes reaches memoryEfficiency * b / (b + memoryHalfBytes) (0: flat).
+  Figure memoryHalfBytes;
+  /// How far off the model's predictions for this device class are on
+  /// published figures it was not fitted to (a fraction, the held-out
+  /// median; 0: unknown). A prediction t is given as t/(1+e) .. t*(1+e).
+  Figure predictionError;
+  /// One step of an all-reduce across the tensor-parallel chips (latency,
+  /// synchronisation): efficiency.collective_step_s where the description
+  /// gives one, else the link's hop latency.
+  Figure collectiveStepS;
   /// A family's own figures, by section: every other object of the
   /// description whose members are figures (`"gpu"`: the streaming
   /// multiprocessors the GPU target tiles for; `"optical"`: the optical

@@ -53,6 +53,10 @@ struct Candidate {
   double modelTimeS = 0;
   double dollarsPerToken = 0;
   std::string verdict; // "chosen", or why not
+  /// Not chosen, but the ranges of the two predictions (each widened by
+  /// its device class's held-out error) overlap in the objective: the
+  /// model cannot tell the two apart.
+  bool withinRangeOfChosen = false;
 };
 
 /// The placement of one phase.

@@ -84,16 +84,29 @@ std::vector<Piece> Codegen::newPieces(int64_t chip, StringRef dtype,
                                       const std::vector<int64_t> &avoid) {
   int64_t k = cols.size(), lo = kWeightSlices, hi = activationEnd(chip);
   int64_t &next = nextSlice[chip];
-  int64_t span = hi - lo;
-  for (int64_t tries = 0; tries < span; ++tries, ++next) {
+  int64_t span = std::max<int64_t>(1, hi - lo);
+  for (int64_t tries = 0; tries <= span; ++tries, ++next) {
     int64_t first = lo + next % span;
-    if (first + k > hi)
+    if (tries == span) {
+      // Out of room: say so (the pass fails with the first such message)
+      // and go on in the first activation slices, whose contents no
+      // longer matter.
+      if (full.empty())
+        full = formatv("lpu: chip {0} has no {1} consecutive activation slices free of "
+                       "the operands ({2} are left beside the weights and the KV cache): "
+                       "use more chips or a shorter context",
+                       chip, k, hi - lo)
+                   .str();
+      first = lo;
+    } else if (first + k > hi) {
       continue;
-    bool clash = false;
-    for (int64_t s = first; s < first + k; ++s)
-      clash |= llvm::is_contained(avoid, s);
-    if (clash)
-      continue;
+    } else {
+      bool clash = false;
+      for (int64_t s = first; s < first + k; ++s)
+        clash |= llvm::is_contained(avoid, s);
+      if (clash)
+        continue;
+    }
     next += k;
     int64_t address = 0;
     for (int64_t s = first; s < first + k; ++s)
@@ -111,7 +124,7 @@ std::vector<Piece> Codegen::newPieces(int64_t chip, StringRef dtype,
     }
     return out;
   }
-  llvm::report_fatal_error("lpu: no consecutive activation slices free of the operands");
+  llvm_unreachable("the last try always allocates");
 }
 
 Piece Codegen::newPiece(int64_t chip, StringRef dtype, std::vector<int64_t> cols,
@@ -170,7 +183,12 @@ std::pair<int64_t, int64_t> Codegen::zeroAt(int64_t chip, ArrayRef<int64_t> avoi
       it = zeros.insert({key, {slice, allocate(chip, slice, 1)}}).first;
     return it->second;
   }
-  llvm::report_fatal_error("lpu: no slice for a zero vector");
+  if (full.empty())
+    full = formatv("lpu: chip {0} has no activation slice left for a zero vector beside the "
+                   "weights and the KV cache: use more chips or a shorter context",
+                   chip)
+               .str();
+  return {kWeightSlices, 0};
 }
 
 /// Room for `vectors` cache positions in a cache slice (top down).
