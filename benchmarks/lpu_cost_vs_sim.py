@@ -15,12 +15,10 @@ largest error over the sweep.
 --quick runs one model. The default sweep is 3 models x 3 chip counts x 2
 contexts (int8 weights, batch 1); the budget is a median error of 10%.
 
---write-points FILE stores the schedule's times as points of the published
-database's form (hardware/published/lpu-schedule.json; source flag T: a
-target's own schedule), which python/check_calibration.py fits the LPU
-class on: the small models' points are the fitting set, Llama-2-70B's are
-held out. --check-points FILE recompiles the sweep (or --quick's part) and
-fails when a stored time is not what the LPU target schedules today.
+The LPU class's efficiencies are fitted on Groq's published figures
+(python/check_calibration.py), and Prism's schedule is about twice as fast
+as those: no one parameter set fits both, so this sweep misses its budget
+until the schedule or the model's form changes.
 """
 import argparse
 import json
@@ -33,8 +31,9 @@ import tempfile
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 
-# (preset, chip counts): from about the fewest whose SRAM the LPU target's
-# allocation fits the int8 weights in, up; multiples of the tensor-parallel 8.
+# (preset, chip counts): from about the fewest chips the LPU target's SRAM
+# allocation fits (weights and a 2,048-position cache) up; multiples of the
+# tensor-parallel 8.
 SWEEP = [
     ("llama-2-7b", [96, 128, 256]),
     ("llama-3.1-8b", [128, 192, 256]),
@@ -57,16 +56,11 @@ def main():
     ap.add_argument("--bin-dir", default=os.path.join(ROOT, "build", "bin"))
     ap.add_argument("--work", help="folder for the presets (default: a temporary one)")
     ap.add_argument("--quick", action="store_true", help="one model only")
-    ap.add_argument("--write-points", metavar="FILE",
-                    help="store the schedule's times as fitting points")
-    ap.add_argument("--check-points", metavar="FILE",
-                    help="fail when FILE's times differ from today's schedule")
     a = ap.parse_args()
     work = a.work or tempfile.mkdtemp(prefix="lpu-sweep-")
     os.makedirs(work, exist_ok=True)
     sweep = SWEEP[:1] if a.quick else SWEEP
     errors = []
-    points = []
     print("%-14s %6s %8s %14s %14s %8s" % ("model", "chips", "context", "schedule us",
                                           "model us", "error"))
     prismc = os.path.join(a.bin_dir, "prismc")
@@ -94,62 +88,17 @@ def main():
                 sim = run([os.path.join(a.bin_dir, "prism-sim"), "lpu", "--timing-only", program])
                 us = float(re.search(r"time: ([0-9.]+) us", sim).group(1))
                 t = {"time_s": us * 1e-6, "model_time_s": phase["time_s"]}
-                points.append({
-                    "id": "prism-lpu-schedule-%s-%d-c%d" % (preset, chips, context),
-                    "device": "lpu-v1", "count": chips, "model": preset,
-                    "precision": "int8",
-                    "parallelism": {"tp": phase["tensor_parallel"],
-                                    "pp": phase["pipeline"], "dp": 1},
-                    "batch": 1,
-                    # Decode is priced at prompt + output / 2 cached positions.
-                    "prompt_tokens": context - 1, "output_tokens": 2,
-                    "metric": "tpot_s", "value": float("%.6g" % t["time_s"]),
-                    "scenario": "latency",
-                    "software": {"name": "Prism LPU target + prism-sim", "version": None},
-                    "techniques": [],
-                    "split": "test" if preset == "llama-2-70b" else "fit",
-                    "source": {"title": "Prism's LPU target: @decode scheduled by prismc "
-                                        "--compile-to=lpu and timed by prism-sim lpu "
-                                        "--timing-only",
-                               "url": "prism:benchmarks/lpu_cost_vs_sim.py", "flag": "T"},
-                    "quote": "time: %.1f us" % us,
-                    "notes": "%d chips, tensor parallel %d, context %d" % (
-                        chips, phase["tensor_parallel"], context)})
                 err = t["model_time_s"] / t["time_s"] - 1
                 errors.append(err)
                 print("%-14s %6d %8d %14.1f %14.1f %+7.1f%%" % (
                     preset, chips, context, t["time_s"] * 1e6, t["model_time_s"] * 1e6,
                     100 * err))
-    status = 0
-    if a.check_points:
-        with open(a.check_points) as f:
-            stored = {p["id"]: p["value"] for p in json.load(f)["points"]}
-        for p in points:
-            if p["id"] not in stored:
-                print("error: %s is not in %s" % (p["id"], a.check_points))
-                status = 1
-            elif abs(stored[p["id"]] / p["value"] - 1) > 0.005:
-                print("error: %s: %s holds %.6g s, the LPU target schedules %.6g s "
-                      "(rerun with --write-points)" % (p["id"], a.check_points,
-                                                      stored[p["id"]], p["value"]))
-                status = 1
-        print("%d schedule points checked against %s: %s" % (
-            len(points), a.check_points, "ok" if status == 0 else "STALE"))
-    if a.write_points:
-        with open(a.write_points, "w") as f:
-            json.dump({"description": "Decode times of Prism's own LPU target (the cycle-exact "
-                                      "schedule prism-sim times), written by "
-                                      "benchmarks/lpu_cost_vs_sim.py --write-points: what "
-                                      "python/check_calibration.py fits the LPU class on "
-                                      "(Llama-2-70B's points held out).",
-                       "points": points}, f, indent=2)
-            f.write("\n")
     med = statistics.median(abs(e) for e in errors)
     print("cost model against the LPU schedule over %d points: median error %.1f%%, "
           "largest %.1f%% (budget: median 10%%: %s)" % (
               len(errors), 100 * med, 100 * max(abs(e) for e in errors),
               "met" if med <= 0.10 else "MISSED"))
-    return status
+    return 0
 
 
 if __name__ == "__main__":

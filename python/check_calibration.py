@@ -18,11 +18,7 @@ prismc's own prediction of every phase to 1e-6).
 The split is fixed before fitting and does not look at the figures: a point
 is held out when the SHA-1 of its source address is 0 mod 3, so every source
 is wholly in the fitting set or wholly in the test set (a test point comes
-from a serving stack, a benchmark and an author the fit never saw). A class
-whose target schedules phases itself (the LPU; hardware/published/
-lpu-schedule.json, written by benchmarks/lpu_cost_vs_sim.py) is fitted on
-the small models' schedules; its large model's schedules and all its
-published figures are held out.
+from a serving stack, a benchmark and an author the fit never saw).
 Parameters are shared by a device class wherever the physics is (every
 GPU: compute and memory efficiency, the bytes at which a kernel reaches
 half its bandwidth, the rows at which a contraction reaches full rate, the
@@ -137,10 +133,6 @@ def start_of(cls, device):
     return start
 
 
-def is_schedule(point):
-    return point["source"].get("flag") == "T"
-
-
 def load_devices():
     devices = {}
     for path in sorted(glob.glob(os.path.join(DEVICES, "*.json"))):
@@ -163,10 +155,7 @@ def params_of(device):
 
 
 def test_split(point):
-    """Held out when the SHA-1 of the source address is 0 mod 3 (or as the
-    point says: a target's schedules are split by their generator)."""
-    if "split" in point:
-        return point["split"] == "test"
+    """Held out when the SHA-1 of the source address is 0 mod 3."""
     h = hashlib.sha1(point["source"]["url"].encode()).hexdigest()
     return int(h, 16) % 3 == 0
 
@@ -502,25 +491,14 @@ def main():
             print("error: point %s has no source address" % p["id"])
             return 1
     cases = [Case(p, devices) for p in points]
-    # A class whose target schedules phases itself (source flag T: the LPU)
-    # is fitted on those schedules, the compiler's own truth for it; its
-    # published figures are then all held out: they test the target and the
-    # model together.
-    scheduled = {c.cls for c in cases if c.skip is None and is_schedule(c.point)}
-    for c in cases:
-        if c.skip is None and c.cls in scheduled and not is_schedule(c.point):
-            c.test = True
     for c in cases:
         if c.skip is None:
             price(a, c)
     priced = [c for c in cases if c.skip is None]
-    published_points = [p for p in points if not is_schedule(p)]
-    kinds = sorted({p["device"] for p in published_points})
-    print("%d published points over %d device kinds (%s), from %d sources; "
-          "%d schedules of Prism's own targets" % (
-              len(published_points), len(kinds), ", ".join(kinds),
-              len({p["source"]["url"] for p in published_points}),
-              len(points) - len(published_points)))
+    kinds = sorted({p["device"] for p in points})
+    print("%d published points over %d device kinds (%s), from %d sources" % (
+        len(points), len(kinds), ", ".join(kinds),
+        len({p["source"]["url"] for p in points})))
 
     # The mirror must be the compiler's model: shipped parameters, prismc's
     # own prediction of every phase.
